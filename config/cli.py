@@ -1,0 +1,122 @@
+"""The ``reservaflow`` command: Django's manage.py, plus ``up`` to run the whole system."""
+
+import argparse
+import os
+import sys
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    import django
+
+    django.setup()
+
+
+def up(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="reservaflow up",
+        description="Migrate, seed demo data on an empty database, then run the web server, "
+        "a Celery worker and Celery beat in the foreground until Ctrl-C or SIGTERM.",
+    )
+    parser.add_argument("--port", type=int, default=8000, help="web port (default 8000)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--no-demo", action="store_true", help="do not create demo data")
+    parser.add_argument(
+        "--web-workers",
+        type=int,
+        default=int(os.environ.get("WEB_CONCURRENCY", "2")),
+        help="gunicorn worker processes (default WEB_CONCURRENCY or 2)",
+    )
+    args = parser.parse_args(argv)
+
+    try:
+        _setup_django()
+    except Exception as exc:  # settings errors (a missing SECRET_KEY) end in one line
+        print(f"reservaflow: {exc}", file=sys.stderr)
+        return 2
+
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from config.startup import ServiceUnreachable, check_services
+
+    try:
+        check_services()
+    except ServiceUnreachable as exc:
+        print(f"reservaflow: {exc}", file=sys.stderr)
+        return 2
+
+    mode = "embedded (SQLite, no servers)" if settings.EMBEDDED else "service"
+    print(f"ReservaFlow: {mode} mode, data in {settings.DATA_DIR}", flush=True)
+    call_command("migrate", interactive=False, verbosity=1)
+
+    if not args.no_demo:
+        from restaurants.demo import demo_create_if_empty
+
+        created = demo_create_if_empty()
+        if created:
+            print(
+                "\nDemo data created: restaurant "
+                f"'{created.restaurant.name}' with {created.table_count} tables.\n"
+                f"Admin account (shown once):\n  email:    {created.admin_email}\n"
+                f"  password: {created.admin_password}\n",
+                flush=True,
+            )
+
+    from django.db import connections
+
+    connections.close_all()
+
+    base = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"
+    print(
+        f"\n  API root:   {base}/api/\n  Swagger UI: {base}/api/docs/\n"
+        f"  Admin:      {base}/admin/\n  Health:     {base}/api/health/\n",
+        flush=True,
+    )
+
+    from honcho.manager import Manager
+
+    env = dict(os.environ)
+    env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    env["PYTHONUNBUFFERED"] = "1"
+    py = sys.executable
+    manager = Manager()
+    manager.add_process(
+        "web",
+        f"exec {py} -m gunicorn config.wsgi:application --bind {args.host}:{args.port} "
+        f"--workers {args.web_workers} --access-logfile - --graceful-timeout 4 "
+        "--no-control-socket",
+        env=env,
+    )
+    manager.add_process(
+        "worker",
+        # A thread pool: mail delivery waits on I/O, and the worker stops within honcho's
+        # grace period on Ctrl-C (a prefork pool would share the group's signal).
+        f"exec {py} -m celery -A config worker --loglevel INFO --pool threads "
+        f"--concurrency 4 --hostname worker-{args.port}@%h",
+        env=env,
+    )
+    manager.add_process(
+        "beat",
+        f"exec {py} -m celery -A config beat --loglevel INFO "
+        f"--schedule {settings.CELERY_BEAT_SCHEDULE_FILENAME}",
+        env=env,
+    )
+    manager.loop()
+    # 130/143: stopped on request (Ctrl-C, SIGTERM) after every process ended; that is success.
+    return 0 if manager.returncode in (None, 130, 143) else manager.returncode
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv if argv is None else argv)
+    if len(argv) > 1 and argv[1] == "up":
+        sys.exit(up(argv[2:]))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    from django.core.management import execute_from_command_line
+
+    argv[0] = "reservaflow"
+    execute_from_command_line(argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,15 @@
+"""Test settings: the real PostgreSQL and Redis on localhost unless the environment says
+otherwise. The embedded-mode tests start their own processes with their own environment."""
+
+import os
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/reservaflow")
+# Cache and locks in Redis DB 15, the broker (for the tests with a real worker) in DB 14.
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
+os.environ.setdefault("REDIS_CACHE_URL", "redis://127.0.0.1:6379/15")
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-that-is-long-enough-for-hmac-sha256")
+
+from .base import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -1,0 +1,62 @@
+"""Test-wide setup: the real PostgreSQL and Redis must answer before anything runs."""
+
+import os
+from urllib.parse import urlsplit
+
+import pytest
+
+
+def _unreachable() -> str | None:
+    import psycopg
+    import redis
+
+    db = urlsplit(os.environ["DATABASE_URL"])
+    try:
+        psycopg.connect(
+            host=db.hostname or "127.0.0.1",
+            port=db.port or 5432,
+            user=db.username or "postgres",
+            password=db.password or None,
+            dbname="postgres",
+            connect_timeout=3,
+        ).close()
+    except psycopg.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc
+        return (
+            f"PostgreSQL is not reachable at {db.hostname}:{db.port or 5432} ({first}); "
+            "start it (e.g. `docker compose up -d db`) or set DATABASE_URL"
+        )
+    for name in ("REDIS_CACHE_URL", "REDIS_URL"):
+        url = os.environ[name]
+        try:
+            redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2).ping()
+        except redis.RedisError as exc:
+            return (
+                f"Redis is not reachable at {url} ({exc}); "
+                f"start it (e.g. `docker compose up -d redis`) or set {name}"
+            )
+    return None
+
+
+def pytest_sessionstart(session):
+    problem = _unreachable()
+    if problem:
+        pytest.exit(problem, returncode=3)
+
+
+@pytest.fixture(autouse=True)
+def _clean_redis():
+    """Each test starts with an empty cache DB (and so no stale booking locks)."""
+    from core.locking import redis_client
+
+    client = redis_client()
+    if client is not None:
+        client.flushdb()
+    yield
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()

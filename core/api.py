@@ -1,0 +1,55 @@
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+
+from core.errors import NotFound
+from core.health import health_report
+
+
+@extend_schema(
+    responses={
+        200: inline_serializer(
+            "Health",
+            {
+                "status": serializers.CharField(),
+                "database": serializers.CharField(),
+                "cache": serializers.CharField(),
+                "broker": serializers.CharField(),
+            },
+        )
+    },
+    description="200 when the database, cache and broker answer; 503 naming the failing part.",
+)
+@api_view(["GET"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def health(request):
+    ok, report = health_report()
+    body = {"status": "ok" if ok else "error", **report}
+    return Response(body, status=200 if ok else 503)
+
+
+@extend_schema(exclude=True)
+@api_view(["GET"])
+@permission_classes([AllowAny])
+def api_root(request):
+    return Response(
+        {
+            "health": reverse("health", request=request),
+            "schema": reverse("schema", request=request),
+            "docs": reverse("swagger-ui", request=request),
+            "token": reverse("token_obtain_pair", request=request),
+        }
+    )
+
+
+@extend_schema(exclude=True)
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def api_not_found(request, *args, **kwargs):
+    """Every unknown URL under /api/ answers the JSON 404, never an HTML page."""
+    raise NotFound(f"No API endpoint at {request.path}.")

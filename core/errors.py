@@ -1,0 +1,83 @@
+"""The one error hierarchy of ReservaFlow.
+
+Services raise these; the DRF exception handler (core.exception_handler) renders every one as
+``{"code": ..., "message": ..., "details": {...}}`` with the class's HTTP status.
+"""
+
+from typing import Any
+
+
+class ApplicationError(Exception):
+    code = "error"
+    status = 400
+    message = "The request could not be processed."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        details: dict[str, Any] | None = None,
+        code: str | None = None,
+    ):
+        self.message = message or self.message
+        self.details = details or {}
+        if code:
+            self.code = code
+        super().__init__(self.message)
+
+    def headers(self) -> dict[str, str]:
+        return {}
+
+
+class ValidationFailed(ApplicationError):
+    """Bad input; ``details`` maps field names to lists of messages."""
+
+    code = "validation_error"
+    status = 400
+    message = "Invalid input."
+
+    @classmethod
+    def field(cls, field: str, message: str) -> "ValidationFailed":
+        return cls(message, details={field: [message]})
+
+
+class NotAuthenticated(ApplicationError):
+    code = "not_authenticated"
+    status = 401
+    message = "Authentication credentials were not provided or are invalid."
+
+
+class PermissionDenied(ApplicationError):
+    code = "permission_denied"
+    status = 403
+    message = "You do not have permission to perform this action."
+
+
+class NotFound(ApplicationError):
+    code = "not_found"
+    status = 404
+    message = "Not found."
+
+
+class Conflict(ApplicationError):
+    code = "conflict"
+    status = 409
+    message = "The request conflicts with the current state."
+
+
+class Locked(ApplicationError):
+    """Another request holds the lock; the client may retry after ``retry_after`` seconds."""
+
+    code = "locked"
+    status = 423
+    message = "The resource is locked by another request; retry shortly."
+    retry_after = 1
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
+class ServiceUnavailable(ApplicationError):
+    code = "service_unavailable"
+    status = 503
+    message = "A service the request needs is unavailable."

@@ -1,0 +1,76 @@
+"""Short Redis locks that reduce contention; they never decide correctness.
+
+The database is the final guard (constraints, serialized transactions). A lock here only keeps
+two requests for the same thing from racing into the database at once. When Redis is not
+configured (embedded mode) or does not answer, the lock is skipped with a warning and the
+caller goes on under the database's guard alone.
+"""
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+
+import redis
+from django.conf import settings
+
+from core.errors import Locked
+
+logger = logging.getLogger(__name__)
+
+LOCK_PREFIX = "rf:lock:"
+
+
+@lru_cache(maxsize=1)
+def redis_client() -> redis.Redis | None:
+    """The Redis client for locks (the cache's server and DB), or None in embedded mode."""
+    url = settings.REDIS_CACHE_URL
+    if not url:
+        return None
+    timeout = settings.REDIS_SOCKET_TIMEOUT
+    return redis.Redis.from_url(
+        url, socket_connect_timeout=timeout, socket_timeout=timeout, health_check_interval=30
+    )
+
+
+@contextmanager
+def redis_lock(
+    name: str,
+    *,
+    ttl: float = 5.0,
+    wait: float = 0.2,
+    code: str = "locked",
+    message: str | None = None,
+) -> Iterator[bool]:
+    """Hold the lock ``name`` for the duration of the block.
+
+    Waits up to ``wait`` seconds; if another holder still has it, raises ``Locked`` (423) with
+    ``code``. The lock carries a random token and expires after ``ttl`` seconds, so a crashed
+    holder cannot block anyone for long, and release only deletes our own token. Yields True
+    when the lock is held, False when Redis was unavailable and the block runs unlocked.
+    """
+    client = redis_client()
+    if client is None:
+        yield False
+        return
+    lock = client.lock(
+        LOCK_PREFIX + name, timeout=ttl, sleep=0.02, blocking=True, blocking_timeout=wait
+    )
+    try:
+        acquired = lock.acquire()
+    except redis.RedisError as exc:
+        logger.warning("Redis lock %s unavailable (%s); relying on the database guard", name, exc)
+        yield False
+        return
+    if not acquired:
+        raise Locked(message, code=code)
+    try:
+        yield True
+    finally:
+        try:
+            lock.release()
+        except redis.exceptions.LockError:
+            # Expired (TTL passed) or taken over: nothing of ours to release.
+            logger.warning("Redis lock %s expired before release", name)
+        except redis.RedisError as exc:
+            logger.warning("Redis lock %s could not be released (%s); its TTL will", name, exc)

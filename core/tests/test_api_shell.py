@@ -1,0 +1,132 @@
+"""The API shell: error shape, JSON 404s, JWT auth, schema and docs, health."""
+
+import pytest
+from django.test import override_settings
+
+from customers.tests.factories import DEFAULT_PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def assert_error_shape(body, code):
+    assert set(body) == {"code", "message", "details"}
+    assert body["code"] == code
+    assert isinstance(body["message"], str) and body["message"]
+    assert isinstance(body["details"], dict)
+
+
+def test_unknown_api_url_answers_json_404(api_client):
+    response = api_client.get("/api/no/such/thing/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+    assert_error_shape(response.json(), "not_found")
+
+
+def test_unknown_api_url_with_post_is_json_404_too(api_client):
+    response = api_client.post("/api/nothing-here", {"a": 1})
+    assert response.status_code == 404
+    assert_error_shape(response.json(), "not_found")
+
+
+def test_health_reports_every_part_ok_without_auth(api_client):
+    response = api_client.get("/api/health/")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok", "broker": "ok"}
+
+
+@override_settings(
+    CACHES={
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+)
+def test_health_is_503_and_names_the_failing_cache(api_client):
+    from django.core.cache import caches
+
+    caches._settings = None  # let the override take effect for the cache handler
+    try:
+        response = api_client.get("/api/health/")
+    finally:
+        caches._settings = None
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "error"
+    assert body["cache"] == "error"
+    assert body["database"] == "ok"
+    assert "127.0.0.1:1" not in response.content.decode()
+
+
+def test_health_is_503_when_broker_is_unreachable(api_client, settings):
+    from config.celery import app
+
+    original = app.conf.broker_url
+    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    try:
+        response = api_client.get("/api/health/")
+    finally:
+        app.conf.broker_url = original
+    assert response.status_code == 503
+    assert response.json()["broker"] == "error"
+
+
+def test_jwt_token_by_email_then_refresh_and_use(api_client):
+    user = UserFactory(email="ana@example.com")
+    response = api_client.post(
+        "/api/auth/token/", {"email": "ANA@example.com", "password": DEFAULT_PASSWORD}
+    )
+    assert response.status_code == 200, response.json()
+    tokens = response.json()
+    assert set(tokens) == {"access", "refresh"}
+
+    refreshed = api_client.post("/api/auth/token/refresh/", {"refresh": tokens["refresh"]})
+    assert refreshed.status_code == 200
+    assert "access" in refreshed.json()
+
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {refreshed.json()['access']}")
+    assert api_client.get("/api/").status_code == 200
+    assert user.is_active
+
+
+def test_wrong_password_is_401_in_the_error_shape(api_client):
+    UserFactory(email="ana@example.com")
+    response = api_client.post("/api/auth/token/", {"email": "ana@example.com", "password": "x"})
+    assert response.status_code == 401
+    assert_error_shape(response.json(), "not_authenticated")
+
+
+def test_token_request_without_fields_names_them(api_client):
+    response = api_client.post("/api/auth/token/", {})
+    assert response.status_code == 400
+    body = response.json()
+    assert_error_shape(body, "validation_error")
+    assert set(body["details"]) == {"email", "password"}
+
+
+def test_malformed_json_is_a_400_parse_error(api_client):
+    response = api_client.post(
+        "/api/auth/token/", data="{not json", content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert_error_shape(response.json(), "parse_error")
+
+
+def test_method_not_allowed_has_the_error_shape(api_client):
+    response = api_client.delete("/api/health/")
+    assert response.status_code == 405
+    assert_error_shape(response.json(), "method_not_allowed")
+
+
+def test_schema_and_swagger_ui_are_served(api_client):
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert schema.status_code == 200
+    assert "/api/health/" in schema.json()["paths"]
+    docs = api_client.get("/api/docs/")
+    assert docs.status_code == 200
+    assert b"swagger" in docs.content.lower()
+
+
+def test_admin_login_page_is_served(client):
+    assert client.get("/admin/login/").status_code == 200

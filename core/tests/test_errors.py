@@ -1,0 +1,87 @@
+"""The one exception handler turns every error into {"code", "message", "details"}."""
+
+import pytest
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import exceptions as drf
+
+from core.errors import Conflict, Locked, NotFound, ValidationFailed
+from core.exception_handler import api_exception_handler
+
+
+def handle(exc):
+    return api_exception_handler(exc, {"view": None})
+
+
+def test_application_error_carries_code_status_and_details():
+    response = handle(Conflict("Taken.", code="slot_unavailable", details={"start_at": "x"}))
+    assert response.status_code == 409
+    assert response.data == {
+        "code": "slot_unavailable",
+        "message": "Taken.",
+        "details": {"start_at": "x"},
+    }
+
+
+def test_locked_sets_retry_after():
+    response = handle(Locked(code="slot_locked"))
+    assert response.status_code == 423
+    assert response["Retry-After"] == "1"
+    assert response.data["code"] == "slot_locked"
+
+
+def test_field_validation_error_names_the_field():
+    response = handle(ValidationFailed.field("party_size", "Too many."))
+    assert response.status_code == 400
+    assert response.data["details"] == {"party_size": ["Too many."]}
+
+
+def test_drf_validation_error_puts_field_errors_under_details():
+    response = handle(drf.ValidationError({"email": ["Enter a valid email address."]}))
+    assert response.data["code"] == "validation_error"
+    assert response.data["details"] == {"email": ["Enter a valid email address."]}
+
+
+def test_django_validation_error_becomes_400():
+    response = handle(DjangoValidationError({"timezone": ["Unknown."]}))
+    assert response.status_code == 400
+    assert response.data["details"] == {"timezone": ["Unknown."]}
+
+
+def test_throttled_has_its_code_and_wait():
+    response = handle(drf.Throttled(wait=7))
+    assert response.status_code == 429
+    assert response.data["code"] == "throttled"
+    assert response.data["details"] == {"retry_after": 7}
+
+
+def test_not_found_application_error():
+    response = handle(NotFound())
+    assert response.status_code == 404
+    assert response.data["code"] == "not_found"
+
+
+def test_unexpected_exception_is_a_500_in_the_same_shape(caplog):
+    response = handle(RuntimeError("boom"))
+    assert response.status_code == 500
+    assert response.data == {
+        "code": "server_error",
+        "message": "An unexpected error occurred.",
+        "details": {},
+    }
+    assert "boom" not in str(response.data)
+
+
+@pytest.mark.parametrize(
+    ("exc", "code", "status"),
+    [
+        (drf.NotAuthenticated(), "not_authenticated", 401),
+        (drf.AuthenticationFailed(), "not_authenticated", 401),
+        (drf.PermissionDenied(), "permission_denied", 403),
+        (drf.MethodNotAllowed("PUT"), "method_not_allowed", 405),
+        (drf.UnsupportedMediaType("text/xml"), "unsupported_media_type", 415),
+    ],
+)
+def test_drf_errors_map_to_codes(exc, code, status):
+    response = handle(exc)
+    assert response.status_code == status
+    assert response.data["code"] == code

@@ -1,0 +1,206 @@
+"""The commands as a user runs them: ``reservaflow up`` in embedded mode, its refusal to start
+against an unreachable configured database, and createsuperuser from the environment."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+REVEALING = ("DATABASE_URL", "REDIS_URL", "REDIS_CACHE_URL", "CELERY_BROKER_URL", "SECRET_KEY")
+
+
+def embedded_env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in REVEALING}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env["DATA_DIR"] = str(data_dir)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def processes_with_env(marker: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if marker.encode() in environ.split(b"\0"):
+            found.append(int(entry.name))
+    return found
+
+
+def reservaflow(*args: str) -> list[str]:
+    return [sys.executable, "-m", "config.cli", *args]
+
+
+@pytest.mark.slow
+def test_up_in_embedded_mode_serves_health_and_stops_cleanly(tmp_path):
+    port = free_port()
+    env = embedded_env(tmp_path)
+    proc = subprocess.Popen(
+        reservaflow("up", "--port", str(port)),
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    body = None
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health/", timeout=2) as r:
+                    if r.status == 200:
+                        body = r.read().decode()
+                        break
+            except OSError:
+                time.sleep(0.5)
+        assert body is not None, "no 200 from /api/health/ within 60 s"
+        assert '"database":"ok"' in body and '"broker":"ok"' in body
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            output, _ = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            output, _ = proc.communicate()
+    assert proc.returncode == 0, output[-3000:]
+    assert "Admin account (shown once)" in output
+    assert f"http://127.0.0.1:{port}/api/docs/" in output
+    assert (tmp_path / "reservaflow.sqlite3").exists()
+    time.sleep(0.5)
+    assert processes_with_env(f"DATA_DIR={tmp_path}") == [], "processes left behind"
+
+
+def test_up_refuses_an_unreachable_database_with_one_line(tmp_path):
+    env = embedded_env(tmp_path)
+    env.update(
+        DATABASE_URL="postgres://postgres@127.0.0.1:1/reservaflow",
+        REDIS_URL="redis://127.0.0.1:6379/14",
+        SECRET_KEY="k" * 50,
+    )
+    result = subprocess.run(
+        reservaflow("up"), cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "cannot reach the database" in lines[0]
+    assert "127.0.0.1:1" in lines[0]
+    assert not (tmp_path / "reservaflow.sqlite3").exists(), "fell back to SQLite"
+
+
+def test_up_refuses_an_unreachable_redis_with_one_line(tmp_path):
+    env = embedded_env(tmp_path)
+    # The server's maintenance database exists whatever the test run created.
+    reachable = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/postgres"
+    env.update(DATABASE_URL=reachable, REDIS_URL="redis://127.0.0.1:1/0", SECRET_KEY="k" * 50)
+    result = subprocess.run(
+        reservaflow("up"), cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    assert result.stderr.strip().count("\n") == 0
+    assert "cannot reach Redis" in result.stderr
+
+
+def test_service_mode_without_secret_key_refuses_to_start(tmp_path):
+    env = embedded_env(tmp_path)
+    env.update(DATABASE_URL=os.environ["DATABASE_URL"], REDIS_URL="redis://127.0.0.1:6379/14")
+    result = subprocess.run(
+        reservaflow("up"), cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_embedded_settings_use_sqlite_wal_locmem_and_a_serverless_broker(tmp_path):
+    code = (
+        "import django; django.setup();"
+        "from django.conf import settings as s; from django.db import connection as c;"
+        "c.ensure_connection(); cur = c.cursor();"
+        "print(s.DATABASES['default']['ENGINE']);"
+        "print(cur.execute('PRAGMA journal_mode').fetchone()[0]);"
+        "print(cur.execute('PRAGMA busy_timeout').fetchone()[0]);"
+        "print(s.DATABASES['default']['OPTIONS']['transaction_mode']);"
+        "print(s.CACHES['default']['BACKEND']); print(s.CELERY_BROKER_URL);"
+        "print(s.EMAIL_BACKEND); print(s.DEBUG, s.USE_TZ)"
+    )
+    env = embedded_env(tmp_path)
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings.base"
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:8] == [
+        "django.db.backends.sqlite3",
+        "wal",
+        "20000",
+        "IMMEDIATE",
+        "django.core.cache.backends.locmem.LocMemCache",
+        "filesystem://",
+        "django.core.mail.backends.console.EmailBackend",
+        "False True",
+    ]
+
+
+def test_service_settings_keep_cache_and_broker_in_separate_redis_dbs(tmp_path):
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.CACHES['default']['LOCATION']); print(s.CELERY_BROKER_URL)"
+    )
+    env = embedded_env(tmp_path)
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.base",
+        DATABASE_URL="postgres://u:secret@db:5432/rf",
+        REDIS_URL="redis://redis:6379/0",
+        SECRET_KEY="k" * 50,
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup();" + code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["redis://redis:6379/1", "redis://redis:6379/0"]
+
+
+@pytest.mark.django_db
+def test_createsuperuser_noinput_from_environment(monkeypatch):
+    from django.core.management import call_command
+
+    from customers.models import User
+
+    monkeypatch.setenv("DJANGO_SUPERUSER_EMAIL", "Boss@Example.com")
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a-long-enough-password")
+    call_command("createsuperuser", interactive=False, verbosity=0)
+    user = User.objects.get()
+    assert user.email == "boss@example.com"
+    assert user.is_superuser and user.is_staff
+    assert user.check_password("a-long-enough-password")
+
+
+def test_console_script_forwards_to_manage_py(tmp_path):
+    env = embedded_env(tmp_path)
+    out = subprocess.run(
+        reservaflow("check"), cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    assert "no issues" in out.stdout

@@ -1,0 +1,115 @@
+import secrets
+import uuid
+
+from django.conf import settings
+from django.contrib.postgres.fields import RangeBoundary, RangeOperators
+from django.db import models
+from django.db.models import F, Func, Q
+
+from core.constraints import PostgresExclusionConstraint
+from core.models import TimeStampedModel
+
+
+def new_manage_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class TsTzRange(Func):
+    function = "TSTZRANGE"
+    output_field = models.Field()
+
+
+class Reservation(TimeStampedModel):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        CONFIRMED = "confirmed", "Confirmed"
+        SEATED = "seated", "Seated"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+        EXPIRED = "expired", "Expired"
+        NO_SHOW = "no_show", "No-show"
+
+    class Source(models.TextChoices):
+        ONLINE = "online", "Online"
+        PHONE = "phone", "Phone"
+        WALK_IN = "walk_in", "Walk-in"
+        STAFF = "staff", "Staff"
+
+    # The statuses that occupy a table: no two of them may overlap on one table.
+    ACTIVE_STATUSES = (Status.PENDING, Status.CONFIRMED, Status.SEATED)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    restaurant = models.ForeignKey(
+        "restaurants.Restaurant", on_delete=models.PROTECT, related_name="reservations"
+    )
+    table = models.ForeignKey(
+        "restaurants.Table", on_delete=models.PROTECT, related_name="reservations"
+    )
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="reservations"
+    )
+    party_size = models.PositiveSmallIntegerField()
+    reservation_date = models.DateField(help_text="Local date in the restaurant's time zone.")
+    reservation_time = models.TimeField(help_text="Local time in the restaurant's time zone.")
+    start_at = models.DateTimeField()
+    end_at = models.DateTimeField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    seated_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancellation_reason = models.CharField(max_length=300, blank=True)
+    notes = models.TextField(blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.ONLINE)
+    manage_token = models.CharField(
+        max_length=64, unique=True, default=new_manage_token, editable=False
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["start_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_at__gt=F("start_at")), name="reservation_ends_after_start"
+            ),
+            models.CheckConstraint(condition=Q(party_size__gte=1), name="reservation_party"),
+            models.CheckConstraint(
+                condition=~Q(status="pending") | Q(expires_at__isnull=False),
+                name="reservation_pending_has_expiry",
+            ),
+            # The final guard against double booking.
+            PostgresExclusionConstraint(
+                name="reservation_no_overlap",
+                expressions=[
+                    (F("table"), RangeOperators.EQUAL),
+                    (
+                        TsTzRange("start_at", "end_at", RangeBoundary()),
+                        RangeOperators.OVERLAPS,
+                    ),
+                ],
+                condition=Q(status__in=["pending", "confirmed", "seated"]),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["restaurant", "start_at"], name="reservation_rest_start_idx"),
+            models.Index(
+                fields=["expires_at"],
+                name="reservation_pending_exp_idx",
+                condition=Q(status="pending"),
+            ),
+            models.Index(fields=["customer", "start_at"], name="reservation_cust_start_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.customer} x{self.party_size} @ {self.start_at:%Y-%m-%d %H:%M}Z"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE_STATUSES

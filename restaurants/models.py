@@ -1,0 +1,249 @@
+import zoneinfo
+
+from django.conf import settings
+from django.contrib.postgres.fields import RangeOperators
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Func, Q, Value
+
+from core.constraints import PostgresExclusionConstraint
+from core.models import TimeStampedModel
+
+SLOT_INTERVALS = (5, 10, 15, 20, 30, 60)
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"'{value}' is not a known IANA time zone.", code="invalid")
+
+
+class Restaurant(TimeStampedModel):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    timezone = models.CharField(max_length=64, validators=[validate_timezone])
+    address = models.CharField(max_length=300, blank=True)
+    phone = models.CharField(max_length=20, blank=True)
+    email = models.EmailField(blank=True)
+    is_active = models.BooleanField(default=True)
+
+    # Booking policy.
+    slot_interval_minutes = models.PositiveSmallIntegerField(
+        default=15, choices=[(m, f"{m} minutes") for m in SLOT_INTERVALS]
+    )
+    default_duration_minutes = models.PositiveIntegerField(
+        default=90, validators=[MinValueValidator(5), MaxValueValidator(24 * 60)]
+    )
+    min_party_size = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    max_party_size = models.PositiveSmallIntegerField(
+        default=12, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    min_notice_minutes = models.PositiveIntegerField(
+        default=60, validators=[MaxValueValidator(60 * 24 * 30)]
+    )
+    max_days_ahead = models.PositiveIntegerField(
+        default=90, validators=[MinValueValidator(1), MaxValueValidator(730)]
+    )
+    hold_minutes = models.PositiveIntegerField(
+        default=15,
+        validators=[MinValueValidator(1), MaxValueValidator(60 * 24 * 7)],
+        help_text="How long a pending reservation is held before it expires.",
+    )
+    reminder_minutes_before = models.PositiveIntegerField(
+        default=1440, validators=[MaxValueValidator(60 * 24 * 14)]
+    )
+    auto_confirm = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(slot_interval_minutes__in=SLOT_INTERVALS),
+                name="restaurant_slot_interval_allowed",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_party_size__gte=1) & Q(max_party_size__gte=F("min_party_size")),
+                name="restaurant_party_size_range",
+            ),
+            models.CheckConstraint(condition=Q(hold_minutes__gte=1), name="restaurant_hold_min"),
+            models.CheckConstraint(
+                condition=Q(default_duration_minutes__gte=5), name="restaurant_duration_min"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+class DurationRule(TimeStampedModel):
+    """Turn time by party size: parties of min_party..max_party stay duration_minutes.
+    An empty max_party means "and larger"."""
+
+    restaurant = models.ForeignKey(
+        Restaurant, on_delete=models.CASCADE, related_name="duration_rules"
+    )
+    min_party = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    max_party = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    duration_minutes = models.PositiveIntegerField(
+        validators=[MinValueValidator(5), MaxValueValidator(24 * 60)]
+    )
+
+    class Meta:
+        ordering = ["restaurant", "min_party"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_party__gte=1)
+                & (Q(max_party__isnull=True) | Q(max_party__gte=F("min_party"))),
+                name="durationrule_party_range",
+            ),
+            PostgresExclusionConstraint(
+                name="durationrule_no_overlap",
+                expressions=[
+                    (F("restaurant"), RangeOperators.EQUAL),
+                    (
+                        Func(
+                            F("min_party"),
+                            F("max_party"),
+                            Value("[]"),
+                            function="int4range",
+                            output_field=models.Field(),
+                        ),
+                        RangeOperators.OVERLAPS,
+                    ),
+                ],
+            ),
+        ]
+
+    def __str__(self):
+        upper = self.max_party if self.max_party else "+"
+        return f"{self.min_party}-{upper}: {self.duration_minutes} min"
+
+
+class OpeningHours(TimeStampedModel):
+    """A service period. closes_at <= opens_at means it closes after midnight, the next day."""
+
+    restaurant = models.ForeignKey(
+        Restaurant, on_delete=models.CASCADE, related_name="opening_hours"
+    )
+    weekday = models.PositiveSmallIntegerField(
+        choices=[
+            (0, "Monday"),
+            (1, "Tuesday"),
+            (2, "Wednesday"),
+            (3, "Thursday"),
+            (4, "Friday"),
+            (5, "Saturday"),
+            (6, "Sunday"),
+        ]
+    )
+    opens_at = models.TimeField()
+    closes_at = models.TimeField()
+    name = models.CharField(max_length=50, blank=True)
+
+    class Meta:
+        ordering = ["restaurant", "weekday", "opens_at"]
+        verbose_name_plural = "opening hours"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(weekday__gte=0) & Q(weekday__lte=6), name="openinghours_weekday"
+            ),
+        ]
+
+    def __str__(self):
+        label = f" ({self.name})" if self.name else ""
+        return f"{self.get_weekday_display()} {self.opens_at:%H:%M}-{self.closes_at:%H:%M}{label}"
+
+    @property
+    def crosses_midnight(self) -> bool:
+        return self.closes_at <= self.opens_at
+
+    @property
+    def length_minutes(self) -> int:
+        start = self.opens_at.hour * 60 + self.opens_at.minute
+        end = self.closes_at.hour * 60 + self.closes_at.minute
+        return end - start if end > start else end + 1440 - start
+
+
+class Closure(TimeStampedModel):
+    """Local dates (inclusive) on which the restaurant takes no reservations."""
+
+    restaurant = models.ForeignKey(Restaurant, on_delete=models.CASCADE, related_name="closures")
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["restaurant", "starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")), name="closure_dates_ordered"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.starts_on}..{self.ends_on} {self.reason}".strip()
+
+
+class Table(TimeStampedModel):
+    AREAS = ("indoor", "outdoor", "bar", "private")
+
+    restaurant = models.ForeignKey(Restaurant, on_delete=models.CASCADE, related_name="tables")
+    number = models.CharField(max_length=20)
+    capacity = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(50)]
+    )
+    min_capacity = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(50)]
+    )
+    area = models.CharField(
+        max_length=50, default="indoor", help_text="indoor, outdoor, bar, private or a label"
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["restaurant", "capacity", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["restaurant", "number"], name="table_number_unique"),
+            models.CheckConstraint(
+                condition=Q(capacity__gte=1) & Q(capacity__lte=50), name="table_capacity_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(min_capacity__gte=1) & Q(min_capacity__lte=F("capacity")),
+                name="table_min_capacity_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Table {self.number} ({self.capacity})"
+
+
+class StaffMembership(TimeStampedModel):
+    class Role(models.TextChoices):
+        MANAGER = "manager", "Manager"
+        HOST = "host", "Host"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    restaurant = models.ForeignKey(Restaurant, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices)
+
+    class Meta:
+        ordering = ["restaurant", "role", "user"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "restaurant"], name="membership_unique"),
+            models.CheckConstraint(
+                condition=Q(role__in=["manager", "host"]), name="membership_role_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} - {self.role} of {self.restaurant}"
