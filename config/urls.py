@@ -13,6 +13,10 @@ api_patterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("auth/token/", TokenObtainPairView.as_view(), name="token_obtain_pair"),
     path("auth/token/refresh/", TokenRefreshView.as_view(), name="token_refresh"),
+    path("", include("customers.urls")),
+    path("", include("restaurants.urls")),
+    path("", include("reservations.urls")),
+    path("", include("notifications.urls")),
 ]
 
 urlpatterns = [
