@@ -204,3 +204,20 @@ def test_console_script_forwards_to_manage_py(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert "no issues" in out.stdout
+
+
+def test_pytest_stops_with_one_line_when_postgres_is_down(tmp_path):
+    env = dict(os.environ, DATABASE_URL="postgres://postgres@127.0.0.1:1/reservaflow")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "core/tests/test_errors.py", "-p", "no:cacheprovider"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    output = (result.stdout + result.stderr).strip().splitlines()
+    assert len(output) == 1, output
+    assert "PostgreSQL is not reachable at 127.0.0.1:1" in output[0]
+    assert "docker compose up -d db" in output[0]
