@@ -1,0 +1,59 @@
+from django.db import models
+from django.db.models import Q
+
+from core.models import TimeStampedModel
+
+
+class Notification(TimeStampedModel):
+    """One message to a guest, written in the same transaction as the change that causes it
+    (the outbox), delivered by a worker after commit."""
+
+    class Kind(models.TextChoices):
+        HOLD_CREATED = "hold_created", "Please confirm"
+        CONFIRMED = "confirmed", "Confirmed"
+        REMINDER = "reminder", "Reminder"
+        CANCELLED = "cancelled", "Cancelled"
+        EXPIRED = "expired", "Expired"
+        CHANGED = "changed", "Changed"
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    reservation = models.ForeignKey(
+        "reservations.Reservation", on_delete=models.PROTECT, related_name="notifications"
+    )
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="notifications"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # Each kind goes out once per reservation ("changed": once per change).
+    dedupe_key = models.CharField(max_length=120, unique=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    scheduled_for = models.DateTimeField(help_text="Not delivered before this time.")
+    claimed_until = models.DateTimeField(
+        null=True, blank=True, help_text="While sending: when the claim lapses (crash recovery)."
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+    message_id = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["scheduled_for"],
+                name="notification_due_idx",
+                condition=Q(status__in=["pending", "sending"]),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for {self.reservation_id} ({self.status})"

@@ -1,1 +1,7 @@
-urlpatterns: list = []
+from django.urls import path
+
+from notifications.api import NotificationListApi
+
+urlpatterns = [
+    path("notifications/", NotificationListApi.as_view(), name="notification-list"),
+]

@@ -209,7 +209,22 @@ else:
         "socket_connect_timeout": 2,
         "socket_timeout": 5,
     }
-CELERY_BEAT_SCHEDULE: dict = {}
+# Beat's static schedule (exactly one beat runs in every documented setup).
+EXPIRY_SWEEP_SECONDS = env.float("EXPIRY_SWEEP_SECONDS", default=30)
+REMINDER_SCAN_SECONDS = env.float("REMINDER_SCAN_SECONDS", default=60)
+OUTBOX_RELAY_SECONDS = env.float("OUTBOX_RELAY_SECONDS", default=60)
+CELERY_BEAT_SCHEDULE = {
+    "record-reminders": {
+        "task": "notifications.record_reminders",
+        "schedule": REMINDER_SCAN_SECONDS,
+        "options": {"expires": REMINDER_SCAN_SECONDS},
+    },
+    "relay-outbox": {
+        "task": "notifications.relay_outbox",
+        "schedule": OUTBOX_RELAY_SECONDS,
+        "options": {"expires": OUTBOX_RELAY_SECONDS},
+    },
+}
 
 # --- auth -----------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -250,6 +265,16 @@ else:
         "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
     )
     EMAIL_FILE_PATH = DATA_DIR / "mail"
+
+# Where guests' manage links point (the public address of this service).
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://localhost:8000")
+
+# --- notifications (the outbox) -------------------------------------------------------------
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=6)
+# A claim lapses after this long; a worker that died mid-delivery is recovered by the relay.
+NOTIFICATION_CLAIM_SECONDS = env.int("NOTIFICATION_CLAIM_SECONDS", default=120)
+NOTIFICATION_RETRY_BASE_SECONDS = env.int("NOTIFICATION_RETRY_BASE_SECONDS", default=30)
+NOTIFICATION_RETRY_MAX_SECONDS = env.int("NOTIFICATION_RETRY_MAX_SECONDS", default=900)
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {

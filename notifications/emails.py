@@ -1,0 +1,98 @@
+"""The guest emails: subject, text and HTML bodies from templates, the .ics attachment."""
+
+import hashlib
+from email.utils import parseaddr
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import timezone as dj_timezone
+from icalendar import Calendar, Event
+
+from notifications.models import Notification
+
+SUBJECTS = {
+    Notification.Kind.HOLD_CREATED: "Please confirm your table at {restaurant}",
+    Notification.Kind.CONFIRMED: "Your table at {restaurant} is confirmed",
+    Notification.Kind.REMINDER: "Reminder: your table at {restaurant}",
+    Notification.Kind.CANCELLED: "Your reservation at {restaurant} is cancelled",
+    Notification.Kind.EXPIRED: "Your hold at {restaurant} has expired",
+    Notification.Kind.CHANGED: "Your reservation at {restaurant} has changed",
+}
+
+
+def sender_domain() -> str:
+    address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    return address.rsplit("@", 1)[-1] if "@" in address else "reservaflow.local"
+
+
+def message_id_for(notification: Notification) -> str:
+    """The same Message-ID for every attempt at one notification, so a receiver (and the
+    tests) can tell a retry from a second message."""
+    digest = hashlib.sha256(notification.dedupe_key.encode()).hexdigest()[:16]
+    return f"<rf.{notification.pk}.{digest}@{sender_domain()}>"
+
+
+def manage_url(reservation) -> str:
+    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}/r/{reservation.manage_token}/"
+
+
+def calendar_for(reservation) -> bytes:
+    """An RFC 5545 calendar with one event; the UID comes from the reservation id, so an
+    updated invitation replaces the earlier one in the guest's calendar."""
+    restaurant = reservation.restaurant
+    cal = Calendar()
+    cal.add("prodid", "-//ReservaFlow//Reservations//EN")
+    cal.add("version", "2.0")
+    cal.add("method", "PUBLISH")
+    event = Event()
+    event.add("uid", f"{reservation.id}@{sender_domain()}")
+    event.add("dtstamp", dj_timezone.now())
+    event.add("dtstart", reservation.start_at)
+    event.add("dtend", reservation.end_at)
+    event.add("summary", f"Table for {reservation.party_size} at {restaurant.name}")
+    if restaurant.address:
+        event.add("location", restaurant.address)
+    event.add("description", f"Manage your reservation: {manage_url(reservation)}")
+    cal.add_component(event)
+    return cal.to_ical()
+
+
+def email_context(notification: Notification) -> dict:
+    reservation = notification.reservation
+    restaurant = reservation.restaurant
+    tz = restaurant.tz
+    start = reservation.start_at.astimezone(tz)
+    expires = reservation.expires_at.astimezone(tz) if reservation.expires_at else None
+    return {
+        "kind": notification.kind,
+        "customer": notification.customer,
+        "reservation": reservation,
+        "restaurant": restaurant,
+        "local_start": start,
+        "local_date": start.strftime("%A %d %B %Y"),
+        "local_time": start.strftime("%H:%M"),
+        "timezone": restaurant.timezone,
+        "local_expires": expires.strftime("%H:%M on %d %B") if expires else "",
+        "manage_url": manage_url(reservation),
+    }
+
+
+def build_email(notification: Notification) -> EmailMultiAlternatives:
+    context = email_context(notification)
+    restaurant = context["restaurant"]
+    subject = SUBJECTS[notification.kind].format(restaurant=restaurant.name)
+    text = render_to_string("notifications/email/message.txt", context)
+    html = render_to_string("notifications/email/message.html", context)
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[notification.customer.email],
+        reply_to=[restaurant.email] if restaurant.email else None,
+        headers={"Message-ID": message_id_for(notification)},
+    )
+    message.attach_alternative(html, "text/html")
+    if notification.kind == Notification.Kind.CONFIRMED:
+        message.attach("reservation.ics", calendar_for(context["reservation"]), "text/calendar")
+    return message

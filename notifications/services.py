@@ -1,0 +1,257 @@
+"""The outbox: notifications are recorded with the change that causes them and delivered by a
+worker after commit, at most once per dedupe key, with retries for transient SMTP failures.
+
+Delivery claims a row (status ``sending`` with a lease) in a short transaction, talks to the
+SMTP server outside any transaction, then marks the row ``sent``. A worker killed after the
+claim leaves a lapsed lease that the periodic relay hands to another worker. The one window in
+which a guest may get a message twice: the SMTP server accepted it and the worker died before
+marking it sent; the retry carries the same Message-ID, so the two are recognisably one.
+"""
+
+import logging
+import random
+import smtplib
+import socket
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import (
+    DateTimeField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Value,
+)
+
+from core.clock import now as clock_now
+from core.errors import Conflict
+from notifications.emails import build_email, message_id_for
+from notifications.models import Notification
+
+logger = logging.getLogger(__name__)
+
+
+# --- recording --------------------------------------------------------------------------------
+
+
+def _enqueue(notification_id: int, countdown: float | None = None) -> None:
+    from notifications.tasks import deliver_notification
+
+    if countdown:
+        deliver_notification.apply_async((notification_id,), countdown=countdown)
+    else:
+        deliver_notification.delay(notification_id)
+
+
+def notification_record(
+    *, reservation, kind: str, scheduled_for: datetime | None = None, change_key: str = ""
+) -> Notification | None:
+    """Record ``kind`` for ``reservation`` inside the caller's transaction; delivery is
+    enqueued only once that transaction commits. A kind already recorded for the reservation
+    is not recorded again (``changed`` is keyed per change by ``change_key``). Returns the new
+    row, or None when it existed."""
+    key = f"{reservation.pk}:{kind}" + (f":{change_key}" if change_key else "")
+    customer = reservation.customer
+    when = scheduled_for or clock_now()
+    notification = Notification(
+        reservation=reservation,
+        customer=customer,
+        kind=kind,
+        dedupe_key=key,
+        scheduled_for=when,
+    )
+    if not customer.email:
+        # A phone-only guest: kept, visibly, so staff know the guest was not told.
+        notification.status = Notification.Status.FAILED
+        notification.last_error = "The guest has no email address."
+    try:
+        with transaction.atomic():
+            notification.save()
+    except IntegrityError:
+        return None
+    if notification.status == Notification.Status.PENDING:
+        transaction.on_commit(lambda: _enqueue(notification.pk))
+    return notification
+
+
+# --- delivery ---------------------------------------------------------------------------------
+
+TRANSIENT_ERRORS = (
+    smtplib.SMTPServerDisconnected,
+    smtplib.SMTPConnectError,
+    ConnectionError,
+    socket.timeout,
+    TimeoutError,
+)
+
+
+def _is_transient(exc: Exception) -> bool:
+    """4xx replies and failures to reach the server may pass; 5xx replies and anything else
+    (a broken template, a refused login) will not."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(400 <= code < 500 for code, _ in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    if isinstance(exc, TRANSIENT_ERRORS):
+        return True
+    return isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException)
+
+
+def retry_delay(attempts: int) -> float:
+    """Exponential backoff with full jitter, capped."""
+    ceiling = min(
+        settings.NOTIFICATION_RETRY_MAX_SECONDS,
+        settings.NOTIFICATION_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0),
+    )
+    return random.uniform(ceiling / 2, ceiling)
+
+
+def notification_claim(*, notification_id: int, now: datetime) -> Notification | None:
+    """Claim a due row for delivery. None when it is sent, failed, not yet due, or being
+    delivered by someone else under a live claim: a repeated task does nothing."""
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update()
+            .select_related("customer", "reservation__restaurant")
+            .filter(pk=notification_id)
+            .first()
+        )
+        if notification is None or notification.status in (
+            Notification.Status.SENT,
+            Notification.Status.FAILED,
+        ):
+            return None
+        if notification.scheduled_for > now:
+            return None
+        if (
+            notification.status == Notification.Status.SENDING
+            and notification.claimed_until
+            and notification.claimed_until > now
+        ):
+            return None
+        notification.status = Notification.Status.SENDING
+        notification.attempts += 1
+        notification.claimed_until = now + timedelta(seconds=settings.NOTIFICATION_CLAIM_SECONDS)
+        notification.message_id = message_id_for(notification)
+        notification.save(
+            update_fields=["status", "attempts", "claimed_until", "message_id", "updated_at"]
+        )
+        return notification
+
+
+def _finish(notification: Notification, **fields) -> bool:
+    """Write the outcome only if our claim is still the current one."""
+    updated = Notification.objects.filter(
+        pk=notification.pk,
+        status=Notification.Status.SENDING,
+        attempts=notification.attempts,
+    ).update(claimed_until=None, updated_at=clock_now(), **fields)
+    return bool(updated)
+
+
+def notification_deliver(*, notification_id: int) -> tuple[str, float | None]:
+    """Deliver one notification. Returns ("sent" | "skipped" | "retry" | "failed", the delay
+    before the retry)."""
+    notification = notification_claim(notification_id=notification_id, now=clock_now())
+    if notification is None:
+        return "skipped", None
+    try:
+        build_email(notification).send(fail_silently=False)
+    except Exception as exc:
+        error = f"{exc.__class__.__name__}: {exc}"[:2000]
+        if _is_transient(exc) and notification.attempts < settings.NOTIFICATION_MAX_ATTEMPTS:
+            delay = retry_delay(notification.attempts)
+            _finish(
+                notification,
+                status=Notification.Status.PENDING,
+                last_error=error,
+                scheduled_for=clock_now() + timedelta(seconds=delay),
+            )
+            logger.warning("Notification %s: transient failure (%s)", notification.pk, error)
+            return "retry", delay
+        _finish(notification, status=Notification.Status.FAILED, last_error=error)
+        logger.error("Notification %s failed: %s", notification.pk, error)
+        return "failed", None
+    _finish(notification, status=Notification.Status.SENT, sent_at=clock_now(), last_error="")
+    return "sent", None
+
+
+@transaction.atomic
+def notification_resend(*, notification: Notification) -> Notification:
+    """Put a failed notification back in the outbox (the admin's "resend")."""
+    locked = Notification.objects.select_for_update().get(pk=notification.pk)
+    if locked.status != Notification.Status.FAILED:
+        raise Conflict("Only a failed notification can be resent.", code="invalid_transition")
+    if not locked.customer.email:
+        raise Conflict("The guest has no email address.", code="no_email_address")
+    locked.status = Notification.Status.PENDING
+    locked.attempts = 0
+    locked.scheduled_for = clock_now()
+    locked.claimed_until = None
+    locked.save()
+    transaction.on_commit(lambda: _enqueue(locked.pk))
+    return locked
+
+
+def notifications_relay_due(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Enqueue delivery of every due row whose task may have been lost: pending rows past
+    their time (a crash between commit and publish, a lost retry) and claims that lapsed (a
+    worker died while sending). Enqueuing twice is harmless: the claim decides."""
+    now = now or clock_now()
+    due = Notification.objects.filter(
+        Q(status=Notification.Status.PENDING, scheduled_for__lte=now)
+        | Q(status=Notification.Status.SENDING, claimed_until__lt=now)
+    ).order_by("scheduled_for")
+    ids = list(due.values_list("pk", flat=True)[:limit])
+    for notification_id in ids:
+        _enqueue(notification_id)
+    return len(ids)
+
+
+# --- reminders --------------------------------------------------------------------------------
+
+
+def reminders_record_due(*, now: datetime | None = None, limit: int = 1000) -> int:
+    """Record the reminder of every confirmed reservation whose reminder time has come:
+    ``start_at - reminder_minutes_before <= now < start_at``, at most once (dedupe key), and
+    never for one confirmed inside that window (its confirmation said it all)."""
+    from reservations.models import Reservation
+
+    now = now or clock_now()
+    remind_at = ExpressionWrapper(
+        F("start_at")
+        - ExpressionWrapper(
+            F("restaurant__reminder_minutes_before") * Value(timedelta(minutes=1)),
+            output_field=DurationField(),
+        ),
+        output_field=DateTimeField(),
+    )
+    already = Notification.objects.filter(
+        reservation=OuterRef("pk"), kind=Notification.Kind.REMINDER
+    )
+    due_ids = list(
+        Reservation.objects.filter(status=Reservation.Status.CONFIRMED, start_at__gt=now)
+        .alias(remind_at=remind_at)
+        .filter(remind_at__lte=now, confirmed_at__lt=F("remind_at"))
+        .exclude(Exists(already))
+        .order_by("start_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    recorded = 0
+    for reservation_id in due_ids:
+        with transaction.atomic():
+            reservation = (
+                Reservation.objects.select_for_update(of=("self",))
+                .select_related("customer")
+                .filter(pk=reservation_id, status=Reservation.Status.CONFIRMED, start_at__gt=now)
+                .first()
+            )
+            if reservation and notification_record(
+                reservation=reservation, kind=Notification.Kind.REMINDER
+            ):
+                recorded += 1
+    return recorded

@@ -1,0 +1,226 @@
+"""Real parts for delivery tests: an SMTP server (aiosmtpd) and a Celery worker process."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class RecordingHandler:
+    """Keeps every accepted message. ``reply`` may be set to an SMTP error reply (e.g.
+    "451 try later") to refuse messages; ``delay`` holds each DATA before answering."""
+
+    def __init__(self):
+        self.messages: list[Message] = []
+        self.reply: str | None = None
+        self.delay = 0.0
+        self.rcpt_delay = 0.0
+        self.data_started = threading.Event()
+        self.rcpt_started = threading.Event()
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        import asyncio
+
+        self.rcpt_started.set()
+        if self.rcpt_delay:
+            await asyncio.sleep(self.rcpt_delay)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        import asyncio
+
+        self.data_started.set()
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.reply:
+            return self.reply
+        with self.lock:
+            self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+    def message_ids(self) -> list[str]:
+        with self.lock:
+            return [m["Message-ID"] for m in self.messages]
+
+
+@pytest.fixture
+def smtp_server():
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handler = RecordingHandler()
+    handler.port = port
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp_settings(settings, smtp_server):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = smtp_server.port
+    settings.EMAIL_TIMEOUT = 5
+    return smtp_server
+
+
+@pytest.fixture
+def reservation_factory(db):
+    """Reservations as test data (the booking service is tested in reservations/)."""
+    from django.utils import timezone
+
+    from customers.tests.factories import CustomerFactory
+    from reservations.models import Reservation
+    from restaurants.tests.factories import RestaurantFactory, TableFactory
+
+    def make(**overrides):
+        restaurant = overrides.pop("restaurant", None) or RestaurantFactory(
+            name="Casa Lola", address="Calle Mayor 1, Madrid", phone="+34911000000"
+        )
+        table = overrides.pop("table", None) or TableFactory(restaurant=restaurant)
+        customer = overrides.pop("customer", None) or CustomerFactory(first_name="Ana")
+        start = overrides.pop("start_at", None) or timezone.now() + timedelta(days=2)
+        local = start.astimezone(restaurant.tz)
+        fields = {
+            "restaurant": restaurant,
+            "table": table,
+            "customer": customer,
+            "party_size": 2,
+            "reservation_date": local.date(),
+            "reservation_time": local.time().replace(microsecond=0),
+            "start_at": start,
+            "end_at": start + timedelta(minutes=90),
+            "status": Reservation.Status.CONFIRMED,
+            "confirmed_at": timezone.now(),
+        }
+        fields.update(overrides)
+        if fields["status"] == Reservation.Status.PENDING and "expires_at" not in overrides:
+            fields["expires_at"] = timezone.now() + timedelta(minutes=15)
+        return Reservation.objects.create(**fields)
+
+    return make
+
+
+def worker_env(smtp_port: int, **extra: str) -> dict[str, str]:
+    from django.conf import settings
+    from django.db import connection
+
+    db = connection.settings_dict
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.base",
+        # The worker reads and writes the test database the test process created.
+        DATABASE_URL=(
+            f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        ),
+        REDIS_URL=settings.CELERY_BROKER_URL,
+        REDIS_CACHE_URL=settings.REDIS_CACHE_URL,
+        CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
+        SECRET_KEY=settings.SECRET_KEY,
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=str(smtp_port),
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+class Worker:
+    def __init__(self, env: dict[str, str], log: Path):
+        self.log = log
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                "1",
+                "--pool",
+                "prefork",
+                "--without-gossip",
+                "--without-mingle",
+                "--hostname",
+                f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if b" ready." in self.log.read_bytes():
+                return
+            if self.proc.poll() is not None:
+                raise RuntimeError(self.log.read_text()[-3000:])
+            time.sleep(0.2)
+        raise RuntimeError("worker not ready: " + self.log.read_text()[-3000:])
+
+    def kill9(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(10)
+
+
+@pytest.fixture
+def celery_worker_process(tmp_path, smtp_server):
+    """Start real worker processes against the local Redis broker (not eager mode)."""
+    from config.celery import app
+
+    with app.connection_for_write() as conn:
+        conn.default_channel.client.flushdb()  # the test broker DB: no leftovers
+    workers: list[Worker] = []
+
+    def start(**extra: str) -> Worker:
+        worker = Worker(worker_env(smtp_server.port, **extra), tmp_path / f"w{len(workers)}.log")
+        workers.append(worker)
+        worker.wait_ready()
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+def wait_for(predicate, timeout: float = 30, interval: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("condition not met in time")
