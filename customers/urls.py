@@ -1,1 +1,10 @@
-urlpatterns: list = []
+from django.urls import path
+
+from customers import api
+
+urlpatterns = [
+    path("auth/register/", api.RegisterApi.as_view(), name="auth-register"),
+    path("customers/", api.CustomerListApi.as_view(), name="customer-list"),
+    path("customers/me/", api.CustomerMeApi.as_view(), name="customer-me"),
+    path("customers/<int:pk>/", api.CustomerDetailApi.as_view(), name="customer-detail"),
+]

@@ -1,0 +1,195 @@
+"""Admin for accounts (e-mail login) and guest profiles.
+
+Django's UserAdmin assumes a ``username``; ours logs in by e-mail, so its forms, fieldsets,
+list and search are re-pointed at ``email``. Guest profiles are written through the same
+services as the API (customers.services), so the admin cannot store an un-normalized phone or
+a second profile with the same e-mail in another case.
+"""
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db.models import Count
+
+from core.errors import ValidationFailed
+from customers.models import Customer, User
+from customers.phones import normalize_phone
+from customers.services import (
+    ACCOUNT_EMAIL_TAKEN,
+    CONTACT_REQUIRED,
+    CUSTOMER_FIELDS,
+    EMAIL_TAKEN,
+    customer_create,
+    customer_update,
+    normalize_email,
+)
+
+
+def _clean_account_email(form: forms.ModelForm) -> str:
+    """Lower-case the login and reject one that differs from another only in case."""
+    email = normalize_email(form.cleaned_data.get("email"))
+    others = User.objects.filter(email__iexact=email)
+    if form.instance.pk:
+        others = others.exclude(pk=form.instance.pk)
+    if email and others.exists():
+        raise forms.ValidationError(ACCOUNT_EMAIL_TAKEN, code="unique")
+    return email
+
+
+class UserCreationAdminForm(AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email", "first_name", "last_name")
+
+    def clean_email(self):
+        return _clean_account_email(self)
+
+
+class UserChangeAdminForm(UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+    def clean_email(self):
+        return _clean_account_email(self)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    form = UserChangeAdminForm
+    add_form = UserCreationAdminForm
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Personal info", {"fields": ("first_name", "last_name")}),
+        (
+            "Permissions",
+            {
+                "fields": (
+                    "is_active",
+                    "is_staff",
+                    "is_superuser",
+                    "groups",
+                    "user_permissions",
+                )
+            },
+        ),
+        ("Important dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": (
+                    "email",
+                    "first_name",
+                    "last_name",
+                    "usable_password",
+                    "password1",
+                    "password2",
+                ),
+            },
+        ),
+    )
+    list_display = ("email", "first_name", "last_name", "is_staff", "is_superuser", "is_active")
+    list_filter = ("is_staff", "is_superuser", "is_active", "groups")
+    search_fields = ("email", "first_name", "last_name")
+    ordering = ("email",)
+
+
+class CustomerAdminForm(forms.ModelForm):
+    """Checks the rules of customers.services up front, so the admin shows them next to the
+    fields instead of failing on save."""
+
+    class Meta:
+        model = Customer
+        fields = [
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "allergies",
+            "notes",
+            "user",
+            "created_by_restaurant",
+        ]
+
+    def clean_email(self):
+        email = normalize_email(self.cleaned_data.get("email"))
+        others = Customer.objects.filter(email__iexact=email)
+        if self.instance.pk:
+            others = others.exclude(pk=self.instance.pk)
+        if email and others.exists():
+            raise forms.ValidationError(EMAIL_TAKEN, code="unique")
+        return email
+
+    def clean_phone(self):
+        try:
+            return normalize_phone(self.cleaned_data.get("phone"))
+        except ValidationFailed as exc:
+            raise forms.ValidationError(exc.message, code="invalid") from exc
+
+    def clean(self):
+        cleaned = super().clean()
+        # Once saved, ``user`` is read-only in the admin and so not among the form's fields.
+        user = cleaned.get("user") if "user" in self.fields else self.instance.user
+        no_contact = not cleaned.get("email") and not cleaned.get("phone")
+        contact_errors = "email" in self.errors or "phone" in self.errors
+        if user is None and no_contact and not contact_errors:
+            raise forms.ValidationError(CONTACT_REQUIRED, code="contact_required")
+        return cleaned
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    form = CustomerAdminForm
+    list_display = (
+        "__str__",
+        "email",
+        "phone",
+        "has_account",
+        "created_by_restaurant",
+        "reservations_count",
+        "created_at",
+    )
+    list_select_related = ("created_by_restaurant",)
+    search_fields = ("first_name", "last_name", "email", "phone")
+    list_filter = ("created_by_restaurant",)
+    raw_id_fields = ("user", "created_by_restaurant")
+    readonly_fields = ("created_at", "updated_at")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(reservation_total=Count("reservations"))
+
+    def get_readonly_fields(self, request, obj=None):
+        # The account link is made by registration (customers.services.user_register) and
+        # the creating restaurant is history: both are shown, not edited, once saved.
+        if obj is not None:
+            return (*self.readonly_fields, "user", "created_by_restaurant")
+        return self.readonly_fields
+
+    @admin.display(boolean=True, description="Account")
+    def has_account(self, obj: Customer) -> bool:
+        return obj.user_id is not None
+
+    @admin.display(description="Reservations", ordering="reservation_total")
+    def reservations_count(self, obj: Customer) -> int:
+        return obj.reservation_total
+
+    def save_model(self, request, obj, form, change):
+        # The form has checked the services' rules already; a concurrent change that breaks
+        # one still fails here, in the service, rather than being written.
+        if change:
+            data = {f: form.cleaned_data[f] for f in form.changed_data if f in CUSTOMER_FIELDS}
+            saved = customer_update(customer=obj, data=data)
+        else:
+            saved = customer_create(
+                **{f: form.cleaned_data.get(f, "") for f in CUSTOMER_FIELDS},
+                user=form.cleaned_data.get("user"),
+                created_by_restaurant=form.cleaned_data.get("created_by_restaurant"),
+            )
+        # The admin goes on with ``obj`` (its log entry and redirect need the saved pk).
+        obj.pk = saved.pk
+        obj.created_at = saved.created_at
+        obj.updated_at = saved.updated_at

@@ -1,0 +1,140 @@
+"""The admin for accounts (e-mail login) and guest profiles."""
+
+import pytest
+
+from customers.models import Customer, User
+from customers.tests.conftest import make_reservation
+from customers.tests.factories import DEFAULT_PASSWORD, CustomerFactory, UserFactory
+from restaurants.tests.factories import RestaurantFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client):
+    superuser = UserFactory(email="root@example.com", is_superuser=True, is_staff=True)
+    client.force_login(superuser)
+    return client
+
+
+def test_user_changelist_renders_and_searches_by_email(admin_client):
+    UserFactory(email="findme@example.com")
+    UserFactory(email="other@example.com")
+    response = admin_client.get("/admin/customers/user/", {"q": "findme"})
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "findme@example.com" in content
+    assert "other@example.com" not in content
+
+
+def test_user_add_form_creates_an_email_account_with_a_working_password(admin_client):
+    assert admin_client.get("/admin/customers/user/add/").status_code == 200
+    response = admin_client.post(
+        "/admin/customers/user/add/",
+        {
+            "email": "New.Host@Example.com",
+            "first_name": "New",
+            "last_name": "Host",
+            "usable_password": "true",
+            "password1": DEFAULT_PASSWORD,
+            "password2": DEFAULT_PASSWORD,
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    user = User.objects.get(email="new.host@example.com")
+    assert user.check_password(DEFAULT_PASSWORD)
+    assert admin_client.get(f"/admin/customers/user/{user.pk}/change/").status_code == 200
+
+
+def test_user_add_form_rejects_an_email_taken_in_another_case(admin_client):
+    UserFactory(email="taken@example.com")
+    response = admin_client.post(
+        "/admin/customers/user/add/",
+        {
+            "email": "TAKEN@example.com",
+            "usable_password": "true",
+            "password1": DEFAULT_PASSWORD,
+            "password2": DEFAULT_PASSWORD,
+        },
+    )
+    assert response.status_code == 200
+    assert "email" in response.context["adminform"].form.errors
+    assert User.objects.filter(email__iexact="taken@example.com").count() == 1
+
+
+def test_user_password_change_page_works(admin_client):
+    user = UserFactory()
+    url = f"/admin/customers/user/{user.pk}/password/"
+    assert admin_client.get(url).status_code == 200
+    response = admin_client.post(
+        url,
+        {
+            "usable_password": "true",
+            "password1": "An0ther-long-pass",
+            "password2": "An0ther-long-pass",
+        },
+    )
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("An0ther-long-pass")
+
+
+def test_customer_changelist_renders_with_reservation_counts_and_search(admin_client):
+    restaurant = RestaurantFactory()
+    ana = CustomerFactory(first_name="Anastasia", last_name="Zed", phone="+34611223344")
+    CustomerFactory(first_name="Bob", last_name="Other")
+    make_reservation(customer=ana, restaurant=restaurant)
+    make_reservation(customer=ana, restaurant=restaurant, days_ago=3)
+    response = admin_client.get("/admin/customers/customer/")
+    assert response.status_code == 200
+    for q in ("anastasia", "611223344", ana.email.upper()):
+        response = admin_client.get("/admin/customers/customer/", {"q": q})
+        result = response.context["cl"].result_list
+        assert [c.pk for c in result] == [ana.pk]
+        assert result[0].reservation_total == 2
+
+
+def test_customer_add_goes_through_the_service_rules(admin_client):
+    restaurant = RestaurantFactory()
+    base = {
+        "first_name": "Ana",
+        "last_name": "",
+        "email": "Ana@Example.com",
+        "phone": "+34 611 22 33 44",
+        "allergies": "",
+        "notes": "",
+        "user": "",
+        "created_by_restaurant": restaurant.pk,
+    }
+    response = admin_client.post("/admin/customers/customer/add/", base)
+    assert response.status_code == 302
+    created = Customer.objects.get()
+    assert (created.email, created.phone) == ("ana@example.com", "+34611223344")
+
+    response = admin_client.post(
+        "/admin/customers/customer/add/", {**base, "email": "ANA@example.com", "phone": "123"}
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert {"email", "phone"} <= set(errors)
+    assert Customer.objects.count() == 1
+
+
+def test_customer_change_saves_through_the_service(admin_client):
+    customer = CustomerFactory(phone="+34611000001")
+    url = f"/admin/customers/customer/{customer.pk}/change/"
+    assert admin_client.get(url).status_code == 200
+    response = admin_client.post(
+        url,
+        {
+            "first_name": customer.first_name,
+            "last_name": customer.last_name,
+            "email": customer.email,
+            "phone": "+34 699 000 111",
+            "allergies": "",
+            "notes": "Regular",
+        },
+    )
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert (customer.phone, customer.notes) == ("+34699000111", "Regular")
