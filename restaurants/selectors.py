@@ -1,14 +1,37 @@
 """Who may see what: permission scoping for restaurants, as selectors every view shares.
 
-Scope rules (issue 4): superusers see everything; a staff member (manager or host) of a
-restaurant sees it fully; everyone else sees active restaurants' public fields only. Anything
-outside a caller's scope is answered 404 by the views (they look objects up through these
-querysets), so ids of other restaurants' data reveal nothing.
+Scope rules (issue 4):
+
+* superusers see and change everything;
+* a staff member (manager or host) of a restaurant sees it fully, inactive or not, with its
+  inactive tables, past closures and staff-only fields;
+* everyone else (anonymous callers, guests, staff of other restaurants) sees active
+  restaurants only, with their public fields, active tables and closures ahead;
+* only managers of a restaurant (and superusers) change it, its hours, closures, turn times,
+  tables and staff.
+
+The views resolve every request through ``restaurant_access`` and look children up in the
+querysets below, so scope cannot be forgotten in one view. What a caller may not see answers
+404, so ids of other restaurants' data reveal nothing.
 """
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
+from datetime import date
 
-from restaurants.models import Restaurant, StaffMembership
+from django.db.models import Q, QuerySet
+
+from core.clock import now
+from core.errors import NotFound, PermissionDenied, ValidationFailed
+from customers.models import User
+from reservations.models import Reservation
+from restaurants.models import (
+    Closure,
+    DurationRule,
+    OpeningHours,
+    Restaurant,
+    StaffMembership,
+    Table,
+)
 
 MANAGER = StaffMembership.Role.MANAGER
 HOST = StaffMembership.Role.HOST
@@ -39,15 +62,132 @@ def is_manager_of(user, restaurant_id: int) -> bool:
     return is_staff_of(user, restaurant_id, roles=(MANAGER,))
 
 
+def _is_superuser(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_superuser)
+
+
 def restaurants_visible_to(user) -> QuerySet[Restaurant]:
     """Active restaurants for everyone, plus (active or not) those the user works at; all of
     them for superusers."""
     qs = Restaurant.objects.all()
-    if user and user.is_authenticated and user.is_superuser:
+    if _is_superuser(user):
         return qs
     staff_ids = staff_restaurant_ids(user)
     if staff_ids:
-        from django.db.models import Q
-
         return qs.filter(Q(is_active=True) | Q(pk__in=staff_ids))
     return qs.filter(is_active=True)
+
+
+def restaurant_ids_seen_fully_by(user) -> set[int] | None:
+    """Restaurants whose staff-only fields ``user`` may read: None means all of them (a
+    superuser), otherwise the ids of the restaurants the user works at."""
+    if _is_superuser(user):
+        return None
+    return staff_restaurant_ids(user)
+
+
+@dataclass(frozen=True)
+class RestaurantAccess:
+    """One caller's standing at one restaurant they can see."""
+
+    restaurant: Restaurant
+    role: str | None  # the caller's membership role here; None without one
+    is_superuser: bool = False
+
+    @property
+    def sees_everything(self) -> bool:
+        """Staff-only fields, inactive tables and past closures."""
+        return self.is_superuser or self.role is not None
+
+    @property
+    def can_manage(self) -> bool:
+        return self.is_superuser or self.role == MANAGER
+
+    def require_manager(self) -> None:
+        """Changing a restaurant (or reading its staff) is for its managers. A host sees all
+        of the restaurant, so a refusal tells them nothing new: 403. Anyone else has no
+        standing here at all, even when the public page is visible: 404, as if it were
+        outside their scope (it is)."""
+        if self.can_manage:
+            return
+        if self.role == HOST:
+            raise PermissionDenied("Only the restaurant's managers may do this.")
+        raise NotFound("Restaurant not found.")
+
+
+def restaurant_access(*, user, restaurant_id: int) -> RestaurantAccess:
+    """The restaurant ``restaurant_id`` as ``user`` may see it; NotFound when it is outside the
+    user's scope (or does not exist)."""
+    restaurant = restaurants_visible_to(user).filter(pk=restaurant_id).first()
+    if restaurant is None:
+        raise NotFound("Restaurant not found.")
+    if _is_superuser(user):
+        return RestaurantAccess(restaurant=restaurant, role=None, is_superuser=True)
+    role = None
+    if user and user.is_authenticated:
+        role = (
+            StaffMembership.objects.filter(user=user, restaurant=restaurant)
+            .values_list("role", flat=True)
+            .first()
+        )
+    return RestaurantAccess(restaurant=restaurant, role=role)
+
+
+def restaurant_local_today(restaurant: Restaurant) -> date:
+    """Today's date where the restaurant is, which is what its closure dates mean."""
+    return now().astimezone(restaurant.tz).date()
+
+
+def closures_ahead(restaurant: Restaurant) -> QuerySet[Closure]:
+    """Closures not yet over: their last day is today or later, in the restaurant's zone."""
+    return Closure.objects.filter(
+        restaurant=restaurant, ends_on__gte=restaurant_local_today(restaurant)
+    )
+
+
+def tables_visible(*, access: RestaurantAccess) -> QuerySet[Table]:
+    tables = Table.objects.filter(restaurant=access.restaurant)
+    return tables if access.sees_everything else tables.filter(is_active=True)
+
+
+def opening_hours_visible(*, access: RestaurantAccess) -> QuerySet[OpeningHours]:
+    return OpeningHours.objects.filter(restaurant=access.restaurant)
+
+
+def closures_visible(*, access: RestaurantAccess) -> QuerySet[Closure]:
+    """Staff see the whole history; the public only what is still ahead."""
+    if access.sees_everything:
+        return Closure.objects.filter(restaurant=access.restaurant)
+    return closures_ahead(access.restaurant)
+
+
+def duration_rules_visible(*, access: RestaurantAccess) -> QuerySet[DurationRule]:
+    return DurationRule.objects.filter(restaurant=access.restaurant)
+
+
+def memberships_visible(*, access: RestaurantAccess) -> QuerySet[StaffMembership]:
+    """A restaurant's staff list is for its managers (and superusers) only."""
+    access.require_manager()
+    return StaffMembership.objects.filter(restaurant=access.restaurant).select_related("user")
+
+
+def table_has_reservations_ahead(table: Table) -> bool:
+    """Whether a reservation that still holds the table ends in the future."""
+    return Reservation.objects.filter(
+        table=table, end_at__gt=now(), status__in=Reservation.ACTIVE_STATUSES
+    ).exists()
+
+
+def staff_candidate(*, user_id: int | None = None, email: str | None = None) -> User:
+    """The existing, active account to add to a restaurant's staff, by id or by email (case
+    does not matter); ValidationFailed naming the field used when there is none."""
+    if user_id is not None:
+        field, matches = "user_id", User.objects.filter(pk=user_id)
+    else:
+        field, matches = "email", User.objects.filter(email__iexact=(email or "").strip())
+    user = matches.first()
+    if user is None:
+        raise ValidationFailed.field(field, "No user account matches.")
+    if not user.is_active:
+        raise ValidationFailed.field(field, "This user account is inactive.")
+    return user

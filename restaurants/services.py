@@ -1,20 +1,22 @@
 """Writes for restaurants, their policy, hours, closures, turn times, tables and staff.
 
-Every function validates (field validators, constraints, cross-row rules), writes inside one
-transaction and returns the object. Cross-row rules (periods that must not overlap) are checked
-under a row lock on the restaurant, so two concurrent edits of one restaurant are serialized;
-the database's constraints remain the final guard.
+Every function validates (field validators, cross-field rules, constraints, cross-row rules),
+writes inside one transaction and returns the object. Cross-row rules (periods that must not
+overlap) are checked under a row lock on the restaurant, so two concurrent edits of one
+restaurant are serialized; the database's constraints remain the final guard.
 """
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, models, transaction
 from django.utils.text import slugify
 
-from core.clock import now
 from core.errors import Conflict, ValidationFailed
 from core.validation import apply_changes, validate_instance
 from customers.models import User
+from customers.phones import normalize_phone
 from restaurants.models import (
     Closure,
     DurationRule,
@@ -23,6 +25,7 @@ from restaurants.models import (
     StaffMembership,
     Table,
 )
+from restaurants.selectors import table_has_reservations_ahead
 
 RESTAURANT_FIELDS = [
     "name",
@@ -47,19 +50,50 @@ OPENING_HOURS_FIELDS = ["weekday", "opens_at", "closes_at", "name"]
 CLOSURE_FIELDS = ["starts_on", "ends_on", "reason"]
 DURATION_RULE_FIELDS = ["min_party", "max_party", "duration_minutes"]
 
+# A constraint the checks could not foresee (a concurrent insert of the same value) is still
+# reported on the field it concerns.
+_CONSTRAINT_FIELDS = {
+    "table_number_unique": "number",
+    "durationrule_no_overlap": "min_party",
+    "membership_unique": "user_id",
+    "restaurants_restaurant_slug_key": "slug",
+}
 
-def _save(instance, *, exclude: list[str] | None = None):
+CrossFieldRules = Callable[[Any], dict[str, str]]
+
+
+def _validate(
+    instance: models.Model, *, rules: CrossFieldRules | None = None, exclude=None
+) -> None:
+    """Field validators first, so the rules compare clean, typed values; then the cross-field
+    rules, each naming the field it concerns (the check constraints that back them would
+    only say "non_field_errors"); then the model's unique and check constraints."""
+    try:
+        instance.clean_fields(exclude=exclude)
+    except DjangoValidationError as exc:
+        raise ValidationFailed(details=exc.message_dict) from exc
+    errors = rules(instance) if rules else {}
+    if errors:
+        raise ValidationFailed(details={field: [message] for field, message in errors.items()})
+    validate_instance(instance, exclude=exclude)
+
+
+def _constraint_name(exc: IntegrityError) -> str | None:
+    diag = getattr(exc.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None)
+
+
+def _save(instance, *, rules: CrossFieldRules | None = None, exclude: list[str] | None = None):
     """Validate and save; an integrity error the checks did not foresee (a concurrent insert
     of the same unique value) is still a 400, never a 500."""
-    validate_instance(instance, exclude=exclude)
+    _validate(instance, rules=rules, exclude=exclude)
     try:
         with transaction.atomic():
             instance.save()
     except IntegrityError as exc:
-        raise ValidationFailed(
-            "The change conflicts with existing data.",
-            details={"non_field_errors": ["The change conflicts with existing data."]},
-        ) from exc
+        message = "The change conflicts with existing data."
+        field = _CONSTRAINT_FIELDS.get(_constraint_name(exc) or "", "non_field_errors")
+        raise ValidationFailed(message, details={field: [message]}) from exc
     return instance
 
 
@@ -78,25 +112,35 @@ def _unique_slug(name: str) -> str:
 # --- restaurant -----------------------------------------------------------------------------
 
 
+def _restaurant_rules(restaurant: Restaurant) -> dict[str, str]:
+    if restaurant.min_party_size > restaurant.max_party_size:
+        return {"min_party_size": "Must not be larger than max_party_size."}
+    return {}
+
+
 @transaction.atomic
 def restaurant_create(*, name: str, timezone: str, **fields: Any) -> Restaurant:
     """Create a restaurant with its booking policy; the slug is derived from the name when
-    not given."""
+    not given, the phone is stored in E.164."""
     unknown = set(fields) - set(RESTAURANT_FIELDS)
     if unknown:
         raise ValidationFailed(details={f: ["Unknown field."] for f in sorted(unknown)})
     restaurant = Restaurant(name=name, timezone=timezone, **fields)
+    restaurant.phone = normalize_phone(restaurant.phone)
     if not restaurant.slug:
         restaurant.slug = _unique_slug(name)
-    return _save(restaurant)
+    return _save(restaurant, rules=_restaurant_rules)
 
 
 @transaction.atomic
 def restaurant_update(*, restaurant: Restaurant, data: dict[str, Any]) -> Restaurant:
+    """Change the restaurant and its policy (party sizes stay a valid range)."""
     _lock_restaurant(restaurant)
+    if "phone" in data:
+        data = {**data, "phone": normalize_phone(data["phone"])}
     changed = apply_changes(restaurant, data, RESTAURANT_FIELDS)
     if changed:
-        _save(restaurant)
+        _save(restaurant, rules=_restaurant_rules)
     return restaurant
 
 
@@ -109,38 +153,48 @@ def restaurant_deactivate(*, restaurant: Restaurant) -> Restaurant:
 # --- tables ---------------------------------------------------------------------------------
 
 
+def _table_rules(table: Table) -> dict[str, str]:
+    errors = {}
+    if table.min_capacity > table.capacity:
+        errors["min_capacity"] = "Must not be larger than capacity."
+    same_number = Table.objects.filter(restaurant_id=table.restaurant_id, number=table.number)
+    if same_number.exclude(pk=table.pk).exists():
+        errors["number"] = "The restaurant already has a table with this number."
+    return errors
+
+
 @transaction.atomic
 def table_create(*, restaurant: Restaurant, **fields: Any) -> Table:
+    """A table's number is unique in its restaurant; it seats min_capacity..capacity."""
     table = Table(restaurant=restaurant, **{k: v for k, v in fields.items() if k in TABLE_FIELDS})
-    return _save(table)
+    return _save(table, rules=_table_rules)
 
 
 @transaction.atomic
 def table_update(*, table: Table, data: dict[str, Any]) -> Table:
     changed = apply_changes(table, data, TABLE_FIELDS)
     if changed:
-        _save(table)
+        _save(table, rules=_table_rules)
     return table
 
 
 @transaction.atomic
-def table_delete(*, table: Table) -> None:
+def table_delete(*, table: Table) -> Table | None:
     """A table with reservations still ahead cannot be deleted (deactivate it instead); one
-    with only past reservations is kept for their history and deactivated."""
-    from reservations.models import Reservation
-
+    with only past reservations is kept for their history, deactivated, and returned. None
+    means the table is gone."""
     locked = Table.objects.select_for_update().get(pk=table.pk)
-    reservations = Reservation.objects.filter(table=locked)
-    if reservations.filter(end_at__gt=now(), status__in=Reservation.ACTIVE_STATUSES).exists():
+    if table_has_reservations_ahead(locked):
         raise Conflict(
             "The table has reservations ahead; deactivate it instead.",
             code="table_has_reservations",
         )
-    if reservations.exists():
+    if locked.reservations.exists():
         locked.is_active = False
         locked.save(update_fields=["is_active", "updated_at"])
-        return
+        return locked
     locked.delete()
+    return None
 
 
 # --- opening hours --------------------------------------------------------------------------
@@ -158,37 +212,38 @@ def _overlaps_in_week(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return any(a[0] < b[1] + shift and b[0] + shift < a[1] for shift in (-WEEK, 0, WEEK))
 
 
-def _check_opening_hours(period: OpeningHours) -> None:
-    # Equal opening and closing times make a 24-hour period (it closes the next day).
-    validate_instance(period, exclude=["restaurant"])
-    others = OpeningHours.objects.filter(restaurant_id=period.restaurant_id).exclude(pk=period.pk)
+def opening_hours_overlap(
+    period: OpeningHours, others: Iterable[OpeningHours]
+) -> OpeningHours | None:
+    """The first of ``others`` whose time overlaps ``period`` in the weekly cycle, counting
+    the hours after midnight of a period that closes the next day (the admin checks a whole
+    form set of periods with this too)."""
     mine = _week_interval(period)
-    for other in others:
-        if _overlaps_in_week(mine, _week_interval(other)):
-            raise ValidationFailed(
-                "The period overlaps another opening period.",
-                details={"opens_at": [f"Overlaps the period {other}."]},
-            )
+    return next((o for o in others if _overlaps_in_week(mine, _week_interval(o))), None)
+
+
+def _opening_hours_rules(period: OpeningHours) -> dict[str, str]:
+    others = OpeningHours.objects.filter(restaurant_id=period.restaurant_id).exclude(pk=period.pk)
+    other = opening_hours_overlap(period, others)
+    return {"opens_at": f"Overlaps the period {other}."} if other else {}
 
 
 @transaction.atomic
 def opening_hours_create(*, restaurant: Restaurant, **fields: Any) -> OpeningHours:
-    """Periods of one restaurant never overlap, including periods that run past midnight."""
+    """Periods of one restaurant never overlap, including periods that run past midnight.
+    Equal opening and closing times make a 24-hour period (it closes the next day)."""
     _lock_restaurant(restaurant)
     period = OpeningHours(
         restaurant=restaurant, **{k: v for k, v in fields.items() if k in OPENING_HOURS_FIELDS}
     )
-    _check_opening_hours(period)
-    period.save()
-    return period
+    return _save(period, rules=_opening_hours_rules)
 
 
 @transaction.atomic
 def opening_hours_update(*, period: OpeningHours, data: dict[str, Any]) -> OpeningHours:
     _lock_restaurant(period.restaurant)
     if apply_changes(period, data, OPENING_HOURS_FIELDS):
-        _check_opening_hours(period)
-        period.save()
+        _save(period, rules=_opening_hours_rules)
     return period
 
 
@@ -200,18 +255,25 @@ def opening_hours_delete(*, period: OpeningHours) -> None:
 # --- closures -------------------------------------------------------------------------------
 
 
+def _closure_rules(closure: Closure) -> dict[str, str]:
+    if closure.ends_on < closure.starts_on:
+        return {"ends_on": "Must not be before starts_on."}
+    return {}
+
+
 @transaction.atomic
 def closure_create(*, restaurant: Restaurant, **fields: Any) -> Closure:
+    """A closure spans starts_on..ends_on, both included, in the restaurant's local dates."""
     closure = Closure(
         restaurant=restaurant, **{k: v for k, v in fields.items() if k in CLOSURE_FIELDS}
     )
-    return _save(closure)
+    return _save(closure, rules=_closure_rules)
 
 
 @transaction.atomic
 def closure_update(*, closure: Closure, data: dict[str, Any]) -> Closure:
     if apply_changes(closure, data, CLOSURE_FIELDS):
-        _save(closure)
+        _save(closure, rules=_closure_rules)
     return closure
 
 
@@ -222,17 +284,28 @@ def closure_delete(*, closure: Closure) -> None:
 
 # --- duration rules -------------------------------------------------------------------------
 
+_NO_UPPER_BOUND = 10**6
 
-def _check_duration_rule(rule: DurationRule) -> None:
-    validate_instance(rule, exclude=["restaurant"])
-    upper = rule.max_party if rule.max_party is not None else 10**6
-    for other in DurationRule.objects.filter(restaurant_id=rule.restaurant_id).exclude(pk=rule.pk):
-        other_upper = other.max_party if other.max_party is not None else 10**6
+
+def duration_rules_overlap(
+    rule: DurationRule, others: Iterable[DurationRule]
+) -> DurationRule | None:
+    """The first of ``others`` whose party-size range shares a size with ``rule``'s (an empty
+    max_party is open-ended)."""
+    upper = rule.max_party if rule.max_party is not None else _NO_UPPER_BOUND
+    for other in others:
+        other_upper = other.max_party if other.max_party is not None else _NO_UPPER_BOUND
         if rule.min_party <= other_upper and other.min_party <= upper:
-            raise ValidationFailed(
-                "The party-size range overlaps another rule.",
-                details={"min_party": [f"Overlaps the rule {other}."]},
-            )
+            return other
+    return None
+
+
+def _duration_rule_rules(rule: DurationRule) -> dict[str, str]:
+    if rule.max_party is not None and rule.max_party < rule.min_party:
+        return {"max_party": "Must not be smaller than min_party."}
+    others = DurationRule.objects.filter(restaurant_id=rule.restaurant_id).exclude(pk=rule.pk)
+    other = duration_rules_overlap(rule, others)
+    return {"min_party": f"Overlaps the rule {other}."} if other else {}
 
 
 @transaction.atomic
@@ -243,16 +316,14 @@ def duration_rule_create(*, restaurant: Restaurant, **fields: Any) -> DurationRu
     rule = DurationRule(
         restaurant=restaurant, **{k: v for k, v in fields.items() if k in DURATION_RULE_FIELDS}
     )
-    _check_duration_rule(rule)
-    return _save(rule)
+    return _save(rule, rules=_duration_rule_rules)
 
 
 @transaction.atomic
 def duration_rule_update(*, rule: DurationRule, data: dict[str, Any]) -> DurationRule:
     _lock_restaurant(rule.restaurant)
     if apply_changes(rule, data, DURATION_RULE_FIELDS):
-        _check_duration_rule(rule)
-        _save(rule)
+        _save(rule, rules=_duration_rule_rules)
     return rule
 
 
@@ -266,6 +337,7 @@ def duration_rule_delete(*, rule: DurationRule) -> None:
 
 @transaction.atomic
 def membership_create(*, restaurant: Restaurant, user: User, role: str) -> StaffMembership:
+    """A user holds at most one role per restaurant."""
     if StaffMembership.objects.filter(restaurant=restaurant, user=user).exists():
         raise ValidationFailed.field("user_id", "This user is already on the restaurant's staff.")
     return _save(StaffMembership(restaurant=restaurant, user=user, role=role))

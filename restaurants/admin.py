@@ -1,0 +1,321 @@
+"""The admin edits restaurants with their tables, hours, closures, turn times and staff inline.
+
+Forms validate with the same rules as the services (the model's validation, plus the
+cross-row rules checked over the whole inline form set), so mistakes come back as form errors.
+Saves then go through the services. Should a service still refuse (a concurrent edit made the
+change invalid after the forms were checked), the whole save is rolled back and the error is
+shown as a message instead of a server error.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import models
+from django.forms.formsets import DELETION_FIELD_NAME
+from django.http import HttpResponseRedirect
+
+from core.errors import ApplicationError, ValidationFailed
+from customers.phones import normalize_phone
+from restaurants import services
+from restaurants.models import (
+    Closure,
+    DurationRule,
+    OpeningHours,
+    Restaurant,
+    StaffMembership,
+    Table,
+)
+
+
+def _adopt(target: models.Model, saved: models.Model) -> None:
+    """Make the admin's own instance the row a service saved: the admin keeps using its
+    instance afterwards (inline form sets point at it, the log entry names it)."""
+    for field in saved._meta.concrete_fields:
+        setattr(target, field.attname, getattr(saved, field.attname))
+    target._state.adding = False
+    target._state.db = saved._state.db
+
+
+def _changed_values(form: forms.ModelForm, fields: list[str]) -> dict:
+    return {name: form.cleaned_data[name] for name in form.changed_data if name in fields}
+
+
+def _kept_forms(formset) -> list[forms.ModelForm]:
+    """The valid forms that will be saved: neither marked for deletion nor left empty."""
+    kept = []
+    for form in formset.forms:
+        if not form.is_valid() or form.cleaned_data.get(DELETION_FIELD_NAME):
+            continue
+        if form.instance.pk or form.has_changed():
+            kept.append(form)
+    return kept
+
+
+# --- inlines --------------------------------------------------------------------------------
+
+
+class ServiceInline(admin.TabularInline):
+    """An inline whose rows are written by the services; subclasses name them."""
+
+    extra = 0
+    fields_written: list[str] = []
+
+    def get_formset(self, request, obj=None, **kwargs):
+        # A new class per call: the admin's save_formset finds this inline through it.
+        formset_class = super().get_formset(request, obj, **kwargs)
+        formset_class.service_inline = self
+        return formset_class
+
+    def create(self, restaurant: Restaurant, data: dict) -> models.Model:
+        raise NotImplementedError
+
+    def update(self, obj: models.Model, data: dict) -> models.Model:
+        raise NotImplementedError
+
+    def delete(self, obj: models.Model) -> None:
+        raise NotImplementedError
+
+    def save_with_services(self, restaurant: Restaurant, formset) -> None:
+        # Deletions first: a period deleted in the same submit frees its time for another.
+        new, changed, deleted = [], [], []
+        for form in formset.deleted_forms:
+            if form.instance.pk:
+                self.delete(form.instance)
+                deleted.append(form.instance)
+        for form in formset.forms:
+            if form in formset.deleted_forms or not form.has_changed():
+                continue
+            if form.instance.pk:
+                # The form already wrote its values into its instance; the service compares
+                # against the stored row.
+                current = type(form.instance).objects.get(pk=form.instance.pk)
+                saved = self.update(current, _changed_values(form, self.fields_written))
+                changed.append((saved, form.changed_data))
+            else:
+                data = {name: form.cleaned_data.get(name) for name in self.fields_written}
+                saved = self.create(restaurant, data)
+                new.append(saved)
+            _adopt(form.instance, saved)
+        # What Django's change message reads after formset.save().
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = (
+            new,
+            changed,
+            deleted,
+        )
+
+
+class TableInline(ServiceInline):
+    """Django's admin refuses to delete a table that has reservations (they protect it), so
+    the service's rule (deactivate instead) shows up as a form error here."""
+
+    model = Table
+    fields = fields_written = services.TABLE_FIELDS
+
+    def create(self, restaurant, data):
+        return services.table_create(restaurant=restaurant, **data)
+
+    def update(self, obj, data):
+        return services.table_update(table=obj, data=data)
+
+    def delete(self, obj):
+        services.table_delete(table=obj)
+
+
+class OpeningHoursFormSet(forms.BaseInlineFormSet):
+    """The inline shows every period of the restaurant, so checking the forms against each
+    other checks the restaurant's whole week."""
+
+    def clean(self):
+        super().clean()
+        checked: list[OpeningHours] = []
+        for form in _kept_forms(self):
+            period = form.instance
+            other = services.opening_hours_overlap(period, checked)
+            if other is not None:
+                form.add_error("opens_at", f"Overlaps the period {other}.")
+            checked.append(period)
+
+
+class OpeningHoursInline(ServiceInline):
+    model = OpeningHours
+    formset = OpeningHoursFormSet
+    fields = fields_written = services.OPENING_HOURS_FIELDS
+
+    def create(self, restaurant, data):
+        return services.opening_hours_create(restaurant=restaurant, **data)
+
+    def update(self, obj, data):
+        return services.opening_hours_update(period=obj, data=data)
+
+    def delete(self, obj):
+        services.opening_hours_delete(period=obj)
+
+
+class ClosureInline(ServiceInline):
+    model = Closure
+    fields = fields_written = services.CLOSURE_FIELDS
+
+    def create(self, restaurant, data):
+        return services.closure_create(restaurant=restaurant, **data)
+
+    def update(self, obj, data):
+        return services.closure_update(closure=obj, data=data)
+
+    def delete(self, obj):
+        services.closure_delete(closure=obj)
+
+
+class DurationRuleFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        checked: list[DurationRule] = []
+        for form in _kept_forms(self):
+            rule = form.instance
+            other = services.duration_rules_overlap(rule, checked)
+            if other is not None:
+                form.add_error("min_party", f"Overlaps the rule {other}.")
+            checked.append(rule)
+
+
+class DurationRuleInline(ServiceInline):
+    model = DurationRule
+    formset = DurationRuleFormSet
+    fields = fields_written = services.DURATION_RULE_FIELDS
+
+    def create(self, restaurant, data):
+        return services.duration_rule_create(restaurant=restaurant, **data)
+
+    def update(self, obj, data):
+        return services.duration_rule_update(rule=obj, data=data)
+
+    def delete(self, obj):
+        services.duration_rule_delete(rule=obj)
+
+
+class StaffMembershipInline(ServiceInline):
+    model = StaffMembership
+    fields = ["user", "role"]
+    fields_written = ["user", "role"]
+    raw_id_fields = ["user"]
+
+    def create(self, restaurant, data):
+        return services.membership_create(
+            restaurant=restaurant, user=data["user"], role=data["role"]
+        )
+
+    def update(self, obj, data):
+        if "user" in data:
+            # A membership belongs to one person; moving it to another is a new membership.
+            services.membership_delete(membership=obj)
+            return services.membership_create(
+                restaurant=obj.restaurant, user=data["user"], role=data.get("role", obj.role)
+            )
+        return services.membership_update(membership=obj, role=data.get("role", obj.role))
+
+    def delete(self, obj):
+        services.membership_delete(membership=obj)
+
+
+# --- restaurant -----------------------------------------------------------------------------
+
+
+class RestaurantAdminForm(forms.ModelForm):
+    class Meta:
+        model = Restaurant
+        fields = services.RESTAURANT_FIELDS
+
+    def clean_phone(self):
+        try:
+            return normalize_phone(self.cleaned_data.get("phone", ""))
+        except ValidationFailed as exc:
+            raise forms.ValidationError(exc.message) from exc
+
+
+@admin.register(Restaurant)
+class RestaurantAdmin(admin.ModelAdmin):
+    form = RestaurantAdminForm
+    list_display = ["name", "slug", "timezone", "is_active", "auto_confirm"]
+    list_filter = ["is_active", "auto_confirm"]
+    search_fields = ["name", "slug", "address", "email"]
+    prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "timezone", "is_active"]}),
+        ("Contact", {"fields": ["address", "phone", "email"]}),
+        (
+            "Booking policy",
+            {
+                "fields": [
+                    "slot_interval_minutes",
+                    "default_duration_minutes",
+                    ("min_party_size", "max_party_size"),
+                    "min_notice_minutes",
+                    "max_days_ahead",
+                    "hold_minutes",
+                    "reminder_minutes_before",
+                    "auto_confirm",
+                ]
+            },
+        ),
+        ("History", {"fields": ["created_at", "updated_at"]}),
+    ]
+    inlines = [
+        OpeningHoursInline,
+        ClosureInline,
+        DurationRuleInline,
+        TableInline,
+        StaffMembershipInline,
+    ]
+    actions = ["deactivate", "activate"]
+
+    def has_delete_permission(self, request, obj=None):
+        # Restaurants are deactivated, never deleted: their reservations are history.
+        return False
+
+    def save_model(self, request, obj, form, change):
+        data = {
+            name: form.cleaned_data[name]
+            for name in services.RESTAURANT_FIELDS
+            if name in form.cleaned_data
+        }
+        if change:
+            current = Restaurant.objects.get(pk=obj.pk)
+            changed = {name: data[name] for name in form.changed_data if name in data}
+            saved = services.restaurant_update(restaurant=current, data=changed)
+        else:
+            saved = services.restaurant_create(**data)
+        _adopt(obj, saved)
+
+    def save_formset(self, request, form, formset, change):
+        inline = getattr(formset, "service_inline", None)
+        if inline is not None:
+            inline.save_with_services(form.instance, formset)
+        else:
+            super().save_formset(request, form, formset, change)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ApplicationError as exc:
+            # Raised inside the view's transaction, so nothing of this submit was saved.
+            self.message_user(request, _error_text(exc), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    @admin.action(description="Deactivate the selected restaurants")
+    def deactivate(self, request, queryset):
+        for restaurant in queryset:
+            services.restaurant_deactivate(restaurant=restaurant)
+        self.message_user(request, f"{len(queryset)} restaurant(s) deactivated.")
+
+    @admin.action(description="Activate the selected restaurants")
+    def activate(self, request, queryset):
+        for restaurant in queryset:
+            services.restaurant_update(restaurant=restaurant, data={"is_active": True})
+        self.message_user(request, f"{len(queryset)} restaurant(s) activated.")
+
+
+def _error_text(exc: ApplicationError) -> str:
+    problems = "; ".join(
+        f"{field}: {' '.join(str(m) for m in messages_)}"
+        for field, messages_ in exc.details.items()
+    )
+    return f"{exc.message} {problems}".strip()

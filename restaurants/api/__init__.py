@@ -1,0 +1,1 @@
+"""The restaurants API: restaurants, their tables, hours, closures, turn times and staff."""

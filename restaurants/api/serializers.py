@@ -1,0 +1,218 @@
+"""Input serializers check the shape of a request body; output serializers say what a caller
+sees. Which output a caller gets (public or staff) is decided by the views from the caller's
+access, never by the serializers themselves."""
+
+from collections.abc import Mapping
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from restaurants import selectors, services
+from restaurants.models import (
+    Closure,
+    DurationRule,
+    OpeningHours,
+    Restaurant,
+    StaffMembership,
+    Table,
+)
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The one error shape of the API (core.exception_handler)."""
+
+    code = serializers.CharField()
+    message = serializers.CharField()
+    details = serializers.DictField()
+
+
+class StrictInputSerializer(serializers.Serializer):
+    """Rejects fields it does not know: a misspelt or read-only field would otherwise be
+    dropped without a word, and the caller would believe it was saved."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = sorted(set(data) - writable)
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+
+# --- restaurants ----------------------------------------------------------------------------
+
+PUBLIC_RESTAURANT_FIELDS = [
+    "id",
+    "name",
+    "slug",
+    "timezone",
+    "address",
+    "phone",
+    "email",
+    "slot_interval_minutes",
+    "default_duration_minutes",
+    "min_party_size",
+    "max_party_size",
+    "min_notice_minutes",
+    "max_days_ahead",
+]
+STAFF_ONLY_RESTAURANT_FIELDS = [
+    "is_active",
+    "hold_minutes",
+    "reminder_minutes_before",
+    "auto_confirm",
+    "created_at",
+    "updated_at",
+]
+SCHEDULE_FIELDS = ["opening_hours", "closures_ahead", "duration_rules"]
+
+
+class OpeningHoursSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OpeningHours
+        fields = ["id", "weekday", "opens_at", "closes_at", "name"]
+        read_only_fields = fields
+
+
+class ClosureSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Closure
+        fields = ["id", "starts_on", "ends_on", "reason"]
+        read_only_fields = fields
+
+
+class DurationRuleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DurationRule
+        fields = ["id", "min_party", "max_party", "duration_minutes"]
+        read_only_fields = fields
+
+
+class RestaurantPublicSerializer(serializers.ModelSerializer):
+    """What guests need to book: who, where, and the booking policy they must respect."""
+
+    class Meta:
+        model = Restaurant
+        fields = PUBLIC_RESTAURANT_FIELDS
+        read_only_fields = fields
+
+
+class RestaurantSerializer(RestaurantPublicSerializer):
+    """The staff's view: the public fields plus the operational policy."""
+
+    class Meta(RestaurantPublicSerializer.Meta):
+        fields = PUBLIC_RESTAURANT_FIELDS + STAFF_ONLY_RESTAURANT_FIELDS
+        read_only_fields = fields
+
+
+class ScheduleFieldsMixin(serializers.Serializer):
+    opening_hours = OpeningHoursSerializer(many=True, read_only=True)
+    closures_ahead = serializers.SerializerMethodField()
+    duration_rules = DurationRuleSerializer(many=True, read_only=True)
+
+    @extend_schema_field(ClosureSerializer(many=True))
+    def get_closures_ahead(self, restaurant: Restaurant) -> list[dict]:
+        return ClosureSerializer(selectors.closures_ahead(restaurant), many=True).data
+
+
+class RestaurantPublicDetailSerializer(ScheduleFieldsMixin, RestaurantPublicSerializer):
+    class Meta(RestaurantPublicSerializer.Meta):
+        fields = PUBLIC_RESTAURANT_FIELDS + SCHEDULE_FIELDS
+        read_only_fields = fields
+
+
+class RestaurantDetailSerializer(ScheduleFieldsMixin, RestaurantSerializer):
+    class Meta(RestaurantSerializer.Meta):
+        fields = PUBLIC_RESTAURANT_FIELDS + STAFF_ONLY_RESTAURANT_FIELDS + SCHEDULE_FIELDS
+        read_only_fields = fields
+
+
+class RestaurantInputSerializer(StrictInputSerializer, serializers.ModelSerializer):
+    class Meta:
+        model = Restaurant
+        fields = services.RESTAURANT_FIELDS
+        extra_kwargs = {
+            # Derived from the name when left out; uniqueness is the service's to check
+            # (a validator here would flag a restaurant's own slug on PATCH).
+            "slug": {"required": False, "validators": []},
+        }
+
+
+# --- tables ---------------------------------------------------------------------------------
+
+PUBLIC_TABLE_FIELDS = ["id", "number", "capacity", "min_capacity", "area"]
+
+
+class TablePublicSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Table
+        fields = PUBLIC_TABLE_FIELDS
+        read_only_fields = fields
+
+
+class TableSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Table
+        fields = [*PUBLIC_TABLE_FIELDS, "is_active", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class TableInputSerializer(StrictInputSerializer, serializers.ModelSerializer):
+    class Meta:
+        model = Table
+        fields = services.TABLE_FIELDS
+
+
+# --- hours, closures, turn times ------------------------------------------------------------
+
+
+class OpeningHoursInputSerializer(StrictInputSerializer, serializers.ModelSerializer):
+    class Meta:
+        model = OpeningHours
+        fields = services.OPENING_HOURS_FIELDS
+
+
+class ClosureInputSerializer(StrictInputSerializer, serializers.ModelSerializer):
+    class Meta:
+        model = Closure
+        fields = services.CLOSURE_FIELDS
+
+
+class DurationRuleInputSerializer(StrictInputSerializer, serializers.ModelSerializer):
+    class Meta:
+        model = DurationRule
+        fields = services.DURATION_RULE_FIELDS
+
+
+# --- staff ----------------------------------------------------------------------------------
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    user_id = serializers.IntegerField(source="user.id", read_only=True)
+    email = serializers.EmailField(source="user.email", read_only=True)
+    first_name = serializers.CharField(source="user.first_name", read_only=True)
+    last_name = serializers.CharField(source="user.last_name", read_only=True)
+
+    class Meta:
+        model = StaffMembership
+        fields = ["id", "user_id", "email", "first_name", "last_name", "role", "created_at"]
+        read_only_fields = fields
+
+
+class MembershipCreateInputSerializer(StrictInputSerializer):
+    """The user is an existing account, named by ``user_id`` or by ``email``."""
+
+    user_id = serializers.IntegerField(required=False, min_value=1)
+    email = serializers.EmailField(required=False)
+    role = serializers.ChoiceField(choices=StaffMembership.Role.choices)
+
+    def validate(self, attrs):
+        if "user_id" in attrs and "email" in attrs:
+            raise serializers.ValidationError({"email": ["Give user_id or email, not both."]})
+        if "user_id" not in attrs and "email" not in attrs:
+            raise serializers.ValidationError({"user_id": ["Give user_id or email."]})
+        return attrs
+
+
+class MembershipUpdateInputSerializer(StrictInputSerializer):
+    role = serializers.ChoiceField(choices=StaffMembership.Role.choices)
