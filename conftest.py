@@ -10,6 +10,8 @@ def _unreachable() -> str | None:
     import psycopg
     import redis
 
+    if os.environ.get("RESERVAFLOW_TEST_EMBEDDED") == "1":
+        return None  # SQLite in DATA_DIR and no Redis: nothing to reach
     db = urlsplit(os.environ["DATABASE_URL"])
     try:
         psycopg.connect(

@@ -1,1 +1,37 @@
-urlpatterns: list = []
+from django.urls import path
+
+from reservations import api
+
+urlpatterns = [
+    path("reservations/", api.ReservationListCreateApi.as_view(), name="reservation-list"),
+    path(
+        "reservations/<uuid:reservation_id>/",
+        api.ReservationDetailApi.as_view(),
+        name="reservation-detail",
+    ),
+    path(
+        "reservations/<uuid:reservation_id>/confirm/",
+        api.ReservationConfirmApi.as_view(),
+        name="reservation-confirm",
+    ),
+    path(
+        "reservations/<uuid:reservation_id>/cancel/",
+        api.ReservationCancelApi.as_view(),
+        name="reservation-cancel",
+    ),
+    path(
+        "reservations/<uuid:reservation_id>/seat/",
+        api.ReservationSeatApi.as_view(),
+        name="reservation-seat",
+    ),
+    path(
+        "reservations/<uuid:reservation_id>/complete/",
+        api.ReservationCompleteApi.as_view(),
+        name="reservation-complete",
+    ),
+    path(
+        "reservations/<uuid:reservation_id>/no-show/",
+        api.ReservationNoShowApi.as_view(),
+        name="reservation-no-show",
+    ),
+]

@@ -1,0 +1,272 @@
+"""The reservations API (docs/api-reservations.md): thin views over reservations.selectors and
+reservations.services. Plain serializers (no ModelSerializer introspection) on these hot
+paths."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.pagination import PageNumberPagination
+from reservations import selectors, services
+from reservations.models import Reservation
+
+CREATED_MESSAGE = "Reservation created successfully"
+MAX_ID = 2**63 - 1  # bigint: a larger number would be a database error, not a 400
+TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
+
+
+def _id_field(**kwargs) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+# --- serializers -----------------------------------------------------------------------------
+
+
+class ReservationSerializer(serializers.Serializer):
+    """A reservation as its guest and the restaurant's staff see it (the only callers who can
+    see one here, so ``manage_token`` is always included)."""
+
+    id = serializers.UUIDField()
+    status = serializers.CharField()
+    restaurant_id = serializers.IntegerField()
+    customer_id = serializers.IntegerField()
+    table_id = serializers.IntegerField()
+    party_size = serializers.IntegerField()
+    reservation_date = serializers.DateField(help_text="Local date in the restaurant's zone.")
+    reservation_time = serializers.TimeField(help_text="Local time in the restaurant's zone.")
+    start_at = serializers.DateTimeField(help_text="UTC.")
+    end_at = serializers.DateTimeField(help_text="UTC.")
+    expires_at = serializers.DateTimeField(
+        allow_null=True, help_text="UTC; when a pending hold lapses. Null once confirmed."
+    )
+    confirmed_at = serializers.DateTimeField(allow_null=True)
+    seated_at = serializers.DateTimeField(allow_null=True)
+    completed_at = serializers.DateTimeField(allow_null=True)
+    cancelled_at = serializers.DateTimeField(allow_null=True)
+    cancellation_reason = serializers.CharField(allow_blank=True)
+    notes = serializers.CharField(allow_blank=True)
+    source = serializers.ChoiceField(choices=Reservation.Source.choices)
+    manage_token = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class ReservationCreatedSerializer(ReservationSerializer):
+    message = serializers.CharField(default=CREATED_MESSAGE)
+
+
+class GuestSerializer(serializers.Serializer):
+    first_name = serializers.CharField(max_length=150)
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True, default="")
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+
+
+class ReservationCreateSerializer(serializers.Serializer):
+    restaurant_id = _id_field()
+    customer_id = _id_field(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Staff: the guest. A guest may leave it out (it is them).",
+    )
+    customer = GuestSerializer(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Staff: find the guest by e-mail or phone, or create the profile.",
+    )
+    table_id = _id_field(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Left out: the smallest free table that seats the party.",
+    )
+    reservation_date = serializers.DateField()
+    reservation_time = serializers.TimeField(
+        input_formats=TIME_FORMATS, help_text="HH:MM or HH:MM:SS, local time."
+    )
+    party_size = serializers.IntegerField(min_value=1, max_value=1000)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    source = serializers.ChoiceField(
+        choices=Reservation.Source.choices, required=False, allow_null=True, default=None
+    )
+    override_notice = serializers.BooleanField(
+        required=False, default=False, help_text="Staff only: ignore the minimum notice."
+    )
+
+
+class ReservationChangeSerializer(serializers.Serializer):
+    reservation_date = serializers.DateField(required=False)
+    reservation_time = serializers.TimeField(input_formats=TIME_FORMATS, required=False)
+    party_size = serializers.IntegerField(min_value=1, max_value=1000, required=False)
+    table_id = _id_field(required=False)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    override_notice = serializers.BooleanField(required=False, default=False)
+
+
+class ReservationCancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
+
+
+class ReservationFilterSerializer(serializers.Serializer):
+    restaurant_id = _id_field(required=False)
+    customer_id = _id_field(required=False)
+    table_id = _id_field(required=False)
+    date = serializers.DateField(required=False)
+    date_from = serializers.DateField(required=False)
+    date_to = serializers.DateField(required=False)
+    status = serializers.CharField(
+        required=False, help_text="One status or several, comma-separated."
+    )
+
+    def validate_status(self, value: str) -> list[str]:
+        statuses = [s.strip() for s in value.split(",") if s.strip()]
+        unknown = [s for s in statuses if s not in Reservation.Status.values]
+        if unknown:
+            known = ", ".join(Reservation.Status.values)
+            raise serializers.ValidationError(
+                f"Unknown status {', '.join(unknown)}; one of {known}."
+            )
+        return statuses
+
+    def validate(self, attrs):
+        if (
+            attrs.get("date_from")
+            and attrs.get("date_to")
+            and attrs["date_to"] < attrs["date_from"]
+        ):
+            raise serializers.ValidationError({"date_to": ["date_to is before date_from."]})
+        return attrs
+
+
+# --- views -----------------------------------------------------------------------------------
+
+_FILTER_PARAMETERS = [
+    OpenApiParameter("restaurant_id", int),
+    OpenApiParameter("customer_id", int),
+    OpenApiParameter("table_id", int),
+    OpenApiParameter("date", str, description="Local date of the start, YYYY-MM-DD."),
+    OpenApiParameter("date_from", str, description="From this local date (inclusive)."),
+    OpenApiParameter("date_to", str, description="To this local date (inclusive)."),
+    OpenApiParameter("status", str, description="Status, or statuses comma-separated."),
+]
+
+
+class ReservationListCreateApi(APIView):
+    pagination_class = PageNumberPagination
+
+    @extend_schema(
+        parameters=_FILTER_PARAMETERS,
+        responses=ReservationSerializer(many=True),
+        description="The caller's reservations (guest: own; staff: their restaurants; "
+        "superuser: all), in start order, paginated.",
+    )
+    def get(self, request):
+        filters = ReservationFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        reservations = selectors.reservation_list(user=request.user, filters=filters.validated_data)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(reservations, request, view=self)
+        return paginator.get_paginated_response(ReservationSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=ReservationCreateSerializer,
+        responses={201: ReservationCreatedSerializer},
+        description="Book a table. 400 naming the field for a broken rule, 403 booking for "
+        "another guest, 409 slot_unavailable, 423 slot_locked (retry after Retry-After).",
+    )
+    def post(self, request):
+        data = ReservationCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        reservation = services.reservation_create(user=request.user, **data.validated_data)
+        body = {**ReservationSerializer(reservation).data, "message": CREATED_MESSAGE}
+        return Response(body, status=201)
+
+
+class ReservationDetailApi(APIView):
+    @extend_schema(responses=ReservationSerializer)
+    def get(self, request, reservation_id):
+        reservation, _ = selectors.reservation_for_user(request.user, reservation_id)
+        return Response(ReservationSerializer(reservation).data)
+
+    @extend_schema(
+        request=ReservationChangeSerializer,
+        responses=ReservationSerializer,
+        description="Change date, time, party size, table or notes (the guest before the "
+        "start, staff any time). The same rules, lock and constraint as a booking.",
+    )
+    def patch(self, request, reservation_id):
+        reservation, actor = selectors.reservation_for_user(request.user, reservation_id)
+        data = ReservationChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        changes = dict(data.validated_data)
+        override_notice = changes.pop("override_notice", False)
+        reservation = services.reservation_change(
+            reservation=reservation, actor=actor, data=changes, override_notice=override_notice
+        )
+        return Response(ReservationSerializer(reservation).data)
+
+
+class _TransitionApi(APIView):
+    """POST moves the reservation through one transition of the state machine."""
+
+    input_serializer: type[serializers.Serializer] | None = None
+
+    def run(self, reservation, actor, **data):
+        raise NotImplementedError
+
+    @extend_schema(request=None, responses=ReservationSerializer)
+    def post(self, request, reservation_id):
+        reservation, actor = selectors.reservation_for_user(request.user, reservation_id)
+        data = {}
+        if self.input_serializer is not None:
+            serializer = self.input_serializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+        reservation = self.run(reservation, actor, **data)
+        return Response(ReservationSerializer(reservation).data)
+
+
+@extend_schema_view(
+    post=extend_schema(description="pending -> confirmed (guest while the hold lives, or staff).")
+)
+class ReservationConfirmApi(_TransitionApi):
+    def run(self, reservation, actor, **data):
+        return services.reservation_confirm(reservation=reservation, actor=actor)
+
+
+@extend_schema_view(
+    post=extend_schema(
+        request=ReservationCancelSerializer,
+        description="pending|confirmed -> cancelled (guest before the start, staff any time).",
+    )
+)
+class ReservationCancelApi(_TransitionApi):
+    input_serializer = ReservationCancelSerializer
+
+    def run(self, reservation, actor, **data):
+        return services.reservation_cancel(
+            reservation=reservation, actor=actor, reason=data.get("reason", "")
+        )
+
+
+@extend_schema_view(post=extend_schema(description="confirmed -> seated (staff)."))
+class ReservationSeatApi(_TransitionApi):
+    def run(self, reservation, actor, **data):
+        return services.reservation_seat(reservation=reservation, actor=actor)
+
+
+@extend_schema_view(post=extend_schema(description="seated -> completed (staff)."))
+class ReservationCompleteApi(_TransitionApi):
+    def run(self, reservation, actor, **data):
+        return services.reservation_complete(reservation=reservation, actor=actor)
+
+
+@extend_schema_view(
+    post=extend_schema(description="confirmed -> no_show (staff, after the start).")
+)
+class ReservationNoShowApi(_TransitionApi):
+    def run(self, reservation, actor, **data):
+        return services.reservation_mark_no_show(reservation=reservation, actor=actor)

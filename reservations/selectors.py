@@ -1,0 +1,115 @@
+"""Reads with rules: who sees which reservations, and which tables are free.
+
+Scope (issue 5): a superuser sees every reservation; a manager or host sees their restaurants'
+reservations; a guest sees their own (the reservations of the Customer profile linked to their
+account). Views look reservations up only through these, so one outside the caller's scope is
+a 404 and its id reveals nothing.
+"""
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from core.errors import NotFound
+from reservations.actors import Actor
+from reservations.models import Reservation
+from restaurants.models import Table
+from restaurants.selectors import is_staff_of, staff_restaurant_ids
+
+
+def _scope(user) -> tuple[Q | None, set[int]]:
+    """The filter for ``user``'s reservations (None: everything) and their staff restaurants."""
+    if user.is_superuser:
+        return None, set()
+    staff_ids = staff_restaurant_ids(user)
+    return Q(customer__user=user) | Q(restaurant_id__in=staff_ids), staff_ids
+
+
+def reservations_visible_to(user) -> QuerySet[Reservation]:
+    if not user or not user.is_authenticated:
+        return Reservation.objects.none()
+    scope, _ = _scope(user)
+    qs = Reservation.objects.all()
+    return qs if scope is None else qs.filter(scope)
+
+
+def reservation_list(*, user, filters: dict[str, Any]) -> QuerySet[Reservation]:
+    """The caller's reservations, filtered, in start order. ``filters`` holds already validated
+    values: restaurant_id, customer_id, table_id, date, date_from, date_to (local dates of the
+    start) and status (a list)."""
+    qs = reservations_visible_to(user)
+    for key in ("restaurant_id", "customer_id", "table_id"):
+        if filters.get(key) is not None:
+            qs = qs.filter(**{key: filters[key]})
+    if filters.get("date") is not None:
+        qs = qs.filter(reservation_date=filters["date"])
+    if filters.get("date_from") is not None:
+        qs = qs.filter(reservation_date__gte=filters["date_from"])
+    if filters.get("date_to") is not None:
+        qs = qs.filter(reservation_date__lte=filters["date_to"])
+    if filters.get("status"):
+        qs = qs.filter(status__in=filters["status"])
+    return qs.order_by("start_at", "id")
+
+
+def reservation_for_user(user, reservation_id: UUID) -> tuple[Reservation, Actor]:
+    """The reservation and the role ``user`` acts in on it (staff wins over guest for someone
+    who books at their own restaurant); 404 when it is outside their scope."""
+    scope, staff_ids = _scope(user)
+    qs = Reservation.objects.filter(pk=reservation_id)
+    if scope is not None:
+        qs = qs.filter(scope)
+    reservation = qs.first()
+    if reservation is None:
+        raise NotFound("Reservation not found.")
+    is_staff = user.is_superuser or reservation.restaurant_id in staff_ids
+    return reservation, Actor.STAFF if is_staff else Actor.GUEST
+
+
+def booking_actor(user, restaurant_id: int) -> Actor:
+    """The role in which ``user`` books at a restaurant: staff of it (or a superuser), or a
+    guest (staff of another restaurant book elsewhere as guests)."""
+    return Actor.STAFF if is_staff_of(user, restaurant_id) else Actor.GUEST
+
+
+def holding_reservations(
+    *, start_at: datetime, end_at: datetime, now: datetime
+) -> QuerySet[Reservation]:
+    """Reservations that hold a table during ``[start_at, end_at)``: active ones, except
+    pending holds that have lapsed (``expires_at <= now``), which never block a booking."""
+    return (
+        Reservation.objects.filter(
+            status__in=Reservation.ACTIVE_STATUSES, start_at__lt=end_at, end_at__gt=start_at
+        )
+        .exclude(status=Reservation.Status.PENDING, expires_at__lte=now)
+        .order_by("start_at")
+    )
+
+
+def tables_free_for(
+    *,
+    restaurant_id: int,
+    party_size: int,
+    start_at: datetime,
+    end_at: datetime,
+    now: datetime,
+    limit: int | None = None,
+) -> list[Table]:
+    """Active tables of the restaurant that seat the party and nobody holds during the stay,
+    smallest first (one query)."""
+    busy = holding_reservations(start_at=start_at, end_at=end_at, now=now).filter(
+        table=OuterRef("pk")
+    )
+    qs = (
+        Table.objects.filter(
+            restaurant_id=restaurant_id,
+            is_active=True,
+            capacity__gte=party_size,
+            min_capacity__lte=party_size,
+        )
+        .exclude(Exists(busy))
+        .order_by("capacity", "min_capacity", "number", "pk")
+    )
+    return list(qs[:limit] if limit else qs)

@@ -1,0 +1,232 @@
+"""The reservation state machine: one table of allowed transitions, one service per transition.
+
+    pending   -> confirmed | cancelled | expired
+    confirmed -> seated | cancelled | no_show
+    seated    -> completed
+
+A pending hold whose ``expires_at`` has passed is expired whether or not the sweep has marked
+it yet: every transition reads it as ``expired`` (so confirming it is 409
+``reservation_expired`` and cancelling it 409 ``invalid_transition``). Each service locks the
+row (``select_for_update``) and re-reads the status under the lock, so two concurrent
+transitions of one reservation are serialized and the second sees the first's result.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+
+from core.clock import now as clock_now
+from core.errors import Conflict, PermissionDenied
+from reservations.actors import Actor
+from reservations.models import Reservation
+from reservations.services.effects import after_change
+
+Status = Reservation.Status
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    sources: frozenset[str]
+    target: str
+    # The timestamp set to the time of the transition, if any.
+    stamp: str | None
+    # Who may ask for it at all (other rules, like the guest's time limits, come on top).
+    actors: frozenset[Actor]
+
+
+_EVERYONE = frozenset({Actor.GUEST, Actor.STAFF, Actor.SYSTEM})
+_RESTAURANT = frozenset({Actor.STAFF, Actor.SYSTEM})
+
+TRANSITIONS: dict[str, Transition] = {
+    t.name: t
+    for t in (
+        Transition(
+            "confirm", frozenset({Status.PENDING}), Status.CONFIRMED, "confirmed_at", _EVERYONE
+        ),
+        Transition(
+            "cancel",
+            frozenset({Status.PENDING, Status.CONFIRMED}),
+            Status.CANCELLED,
+            "cancelled_at",
+            _EVERYONE,
+        ),
+        Transition(
+            "expire", frozenset({Status.PENDING}), Status.EXPIRED, None, frozenset({Actor.SYSTEM})
+        ),
+        Transition("seat", frozenset({Status.CONFIRMED}), Status.SEATED, "seated_at", _RESTAURANT),
+        Transition(
+            "complete", frozenset({Status.SEATED}), Status.COMPLETED, "completed_at", _RESTAURANT
+        ),
+        Transition("no_show", frozenset({Status.CONFIRMED}), Status.NO_SHOW, None, _RESTAURANT),
+    )
+}
+
+
+# For messages: "A confirmed reservation cannot be seated."
+_PAST = {
+    "confirm": "confirmed",
+    "cancel": "cancelled",
+    "expire": "expired",
+    "seat": "seated",
+    "complete": "completed",
+    "no_show": "marked as a no-show",
+}
+
+
+def hold_lapsed(reservation: Reservation, now: datetime) -> bool:
+    """A pending hold lives while ``now < expires_at``."""
+    return (
+        reservation.status == Status.PENDING
+        and reservation.expires_at is not None
+        and reservation.expires_at <= now
+    )
+
+
+def effective_status(reservation: Reservation, now: datetime) -> str:
+    """The status as the rules read it: a lapsed pending hold is expired."""
+    return Status.EXPIRED if hold_lapsed(reservation, now) else reservation.status
+
+
+def invalid_transition(reservation_status: str, name: str) -> Conflict:
+    return Conflict(
+        f"A {reservation_status} reservation cannot be {_PAST[name]}.",
+        code="invalid_transition",
+        details={"status": reservation_status},
+    )
+
+
+def expired_hold() -> Conflict:
+    return Conflict(
+        "This hold has expired; make a new reservation.",
+        code="reservation_expired",
+        details={"status": Status.EXPIRED},
+    )
+
+
+def apply_transition(reservation: Reservation, name: str, now: datetime, **fields) -> None:
+    """Write the transition on a row the caller has locked and checked, then run the hook."""
+    transition = TRANSITIONS[name]
+    reservation.status = transition.target
+    changed = ["status", "updated_at", *fields]
+    if transition.stamp:
+        setattr(reservation, transition.stamp, now)
+        changed.append(transition.stamp)
+    if name == "confirm":
+        # A confirmed reservation no longer expires; a cancelled or expired one keeps
+        # ``expires_at`` as the record of its hold.
+        reservation.expires_at = None
+        changed.append("expires_at")
+    for field, value in fields.items():
+        setattr(reservation, field, value)
+    reservation.save(update_fields=changed)
+    after_change(reservation, transition.target)
+
+
+def _run(
+    reservation: Reservation,
+    name: str,
+    *,
+    actor: Actor,
+    rule: Callable[[Reservation, datetime], None] | None = None,
+    **fields,
+) -> Reservation:
+    transition = TRANSITIONS[name]
+    if actor not in transition.actors:
+        raise PermissionDenied(
+            "Only the restaurant's staff can do this.", details={"transition": name}
+        )
+    now = clock_now()
+    with transaction.atomic():
+        locked = Reservation.objects.select_for_update().get(pk=reservation.pk)
+        status = effective_status(locked, now)
+        if status not in transition.sources:
+            if name == "confirm" and status == Status.EXPIRED:
+                raise expired_hold()
+            raise invalid_transition(status, name)
+        if rule is not None:
+            rule(locked, now)
+        apply_transition(locked, name, now, **fields)
+    return locked
+
+
+def reservation_confirm(*, reservation: Reservation, actor: Actor) -> Reservation:
+    """pending -> confirmed, by the guest or staff, only while the hold lives: a lapsed hold
+    is 409 ``reservation_expired`` for everyone."""
+    return _run(reservation, "confirm", actor=actor)
+
+
+def reservation_cancel(*, reservation: Reservation, actor: Actor, reason: str = "") -> Reservation:
+    """pending|confirmed -> cancelled: the guest before the start, staff at any time (a
+    seated party is completed, not cancelled)."""
+
+    def guest_before_start(locked: Reservation, now: datetime) -> None:
+        if actor == Actor.GUEST and now >= locked.start_at:
+            raise PermissionDenied(
+                "The reservation has started; only the restaurant can cancel it."
+            )
+
+    return _run(
+        reservation,
+        "cancel",
+        actor=actor,
+        rule=guest_before_start,
+        cancellation_reason=(reason or "").strip()[:300],
+    )
+
+
+def reservation_seat(*, reservation: Reservation, actor: Actor) -> Reservation:
+    """confirmed -> seated, by staff (a party may be seated before its time)."""
+    return _run(reservation, "seat", actor=actor)
+
+
+def reservation_complete(*, reservation: Reservation, actor: Actor) -> Reservation:
+    """seated -> completed, by staff."""
+    return _run(reservation, "complete", actor=actor)
+
+
+def reservation_mark_no_show(*, reservation: Reservation, actor: Actor) -> Reservation:
+    """confirmed -> no_show, by staff, and only once the start has passed (409
+    ``reservation_not_started`` before)."""
+
+    def after_start(locked: Reservation, now: datetime) -> None:
+        if now < locked.start_at:
+            raise Conflict(
+                "A no-show can only be recorded after the reservation's start.",
+                code="reservation_not_started",
+            )
+
+    return _run(reservation, "no_show", actor=actor, rule=after_start)
+
+
+def reservation_expire(*, reservation: Reservation) -> Reservation:
+    """pending -> expired once the hold has lapsed (``expires_at <= now``); for the system
+    (the sweep, lazy expiry). Idempotent: an already expired reservation is returned as is,
+    so a repeated task does nothing. A live hold is 409 ``hold_not_lapsed``."""
+    now = clock_now()
+    with transaction.atomic():
+        locked = Reservation.objects.select_for_update().get(pk=reservation.pk)
+        if locked.status == Status.EXPIRED:
+            return locked
+        if locked.status != Status.PENDING:
+            raise invalid_transition(locked.status, "expire")
+        if not hold_lapsed(locked, now):
+            raise Conflict("The hold has not lapsed yet.", code="hold_not_lapsed")
+        apply_transition(locked, "expire", now)
+    return locked
+
+
+def expire_lapsed_holds(*, table_id: int, now: datetime) -> list[Reservation]:
+    """Inside the caller's transaction: lock and expire the lapsed pending holds on a table, so
+    a stale hold never blocks a booking whether or not the sweep has run. Rows are locked in
+    id order so two bookings of one table cannot deadlock here."""
+    lapsed = list(
+        Reservation.objects.select_for_update()
+        .filter(table_id=table_id, status=Status.PENDING, expires_at__lte=now)
+        .order_by("pk")
+    )
+    for reservation in lapsed:
+        apply_transition(reservation, "expire", now)
+    return lapsed

@@ -1,0 +1,194 @@
+"""The state machine: every transition from every status, allowed or refused, and the rules
+on who may ask when."""
+
+from datetime import timedelta
+
+import pytest
+
+from core.errors import Conflict, PermissionDenied
+from reservations.actors import Actor
+from reservations.models import Reservation
+from reservations.services import (
+    TRANSITIONS,
+    reservation_cancel,
+    reservation_complete,
+    reservation_confirm,
+    reservation_expire,
+    reservation_mark_no_show,
+    reservation_seat,
+    transitions,
+)
+from reservations.tests.factories import put_in_status
+
+Status = Reservation.Status
+
+SERVICES = {
+    "confirm": reservation_confirm,
+    "cancel": reservation_cancel,
+    "seat": reservation_seat,
+    "complete": reservation_complete,
+    "no_show": reservation_mark_no_show,
+}
+ALLOWED = {
+    ("confirm", Status.PENDING): Status.CONFIRMED,
+    ("cancel", Status.PENDING): Status.CANCELLED,
+    ("cancel", Status.CONFIRMED): Status.CANCELLED,
+    ("seat", Status.CONFIRMED): Status.SEATED,
+    ("complete", Status.SEATED): Status.COMPLETED,
+    ("no_show", Status.CONFIRMED): Status.NO_SHOW,
+}
+
+
+def test_the_transition_table_is_the_issues_state_machine():
+    table = {
+        (name, source): t.target
+        for name, t in TRANSITIONS.items()
+        for source in t.sources
+        if name != "expire"
+    }
+    assert table == ALLOWED
+    assert TRANSITIONS["expire"].sources == {Status.PENDING}
+    assert TRANSITIONS["expire"].target == Status.EXPIRED
+
+
+@pytest.mark.parametrize("status", Status.values)
+@pytest.mark.parametrize("name", list(SERVICES))
+def test_every_transition_from_every_status(book, clock, name, status):
+    reservation = book()
+    if status != Status.PENDING:
+        put_in_status(reservation, status)
+    if name == "no_show":
+        clock.move_to(reservation.start_at + timedelta(minutes=20))
+    elif status == Status.PENDING:
+        clock.move_to(reservation.expires_at - timedelta(minutes=1))
+    target = ALLOWED.get((name, status))
+    if target is None:
+        with pytest.raises(Conflict) as info:
+            SERVICES[name](reservation=reservation, actor=Actor.STAFF)
+        expired_hold = (name, status) == ("confirm", Status.EXPIRED)
+        assert info.value.code == ("reservation_expired" if expired_hold else "invalid_transition")
+        reservation.refresh_from_db()
+        assert reservation.status == status
+        return
+    result = SERVICES[name](reservation=reservation, actor=Actor.STAFF)
+    stored = Reservation.objects.get(pk=reservation.pk)
+    assert result.status == stored.status == target
+    stamp = TRANSITIONS[name].stamp
+    if stamp:
+        assert getattr(stored, stamp) is not None
+
+
+# --- confirm ---------------------------------------------------------------------------------
+
+
+def test_the_guest_confirms_while_the_hold_lives(book, guest_user):
+    reservation = book(user=guest_user, customer_id=None)
+    confirmed = reservation_confirm(reservation=reservation, actor=Actor.GUEST)
+    assert confirmed.status == Status.CONFIRMED
+    assert confirmed.expires_at is None  # a confirmed reservation no longer expires
+
+
+@pytest.mark.parametrize("actor", [Actor.GUEST, Actor.STAFF])
+def test_confirming_a_lapsed_hold_is_reservation_expired(book, clock, actor):
+    reservation = book()
+    clock.move_to(reservation.expires_at + timedelta(seconds=1))
+    with pytest.raises(Conflict) as info:
+        reservation_confirm(reservation=reservation, actor=actor)
+    assert info.value.code == "reservation_expired"
+    with pytest.raises(Conflict) as info:
+        reservation_cancel(reservation=reservation, actor=actor)
+    assert info.value.code == "invalid_transition"  # a lapsed hold reads as expired
+
+
+# --- cancel ----------------------------------------------------------------------------------
+
+
+def test_the_guest_cancels_before_the_start_with_a_reason(book):
+    reservation = book()
+    cancelled = reservation_cancel(reservation=reservation, actor=Actor.GUEST, reason=" Sick ")
+    assert cancelled.status == Status.CANCELLED
+    assert cancelled.cancellation_reason == "Sick"
+    assert cancelled.cancelled_at is not None
+    assert cancelled.expires_at == reservation.expires_at  # kept as the record of the hold
+
+
+def test_after_the_start_only_staff_cancel(book, clock):
+    reservation = put_in_status(book(), Status.CONFIRMED)
+    clock.move_to(reservation.start_at + timedelta(minutes=5))
+    with pytest.raises(PermissionDenied):
+        reservation_cancel(reservation=reservation, actor=Actor.GUEST)
+    assert reservation_cancel(reservation=reservation, actor=Actor.STAFF).status == "cancelled"
+
+
+# --- restaurant-only transitions ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("service", "status"),
+    [
+        (reservation_seat, Status.CONFIRMED),
+        (reservation_complete, Status.SEATED),
+        (reservation_mark_no_show, Status.CONFIRMED),
+    ],
+)
+def test_guests_cannot_seat_complete_or_mark_no_show(book, clock, service, status):
+    reservation = put_in_status(book(), status)
+    clock.move_to(reservation.start_at + timedelta(minutes=30))
+    with pytest.raises(PermissionDenied):
+        service(reservation=reservation, actor=Actor.GUEST)
+    reservation.refresh_from_db()
+    assert reservation.status == status
+
+
+def test_no_show_only_after_the_start(book, clock):
+    reservation = put_in_status(book(), Status.CONFIRMED)
+    clock.move_to(reservation.start_at - timedelta(minutes=1))
+    with pytest.raises(Conflict) as info:
+        reservation_mark_no_show(reservation=reservation, actor=Actor.STAFF)
+    assert info.value.code == "reservation_not_started"
+    clock.move_to(reservation.start_at)
+    assert reservation_mark_no_show(reservation=reservation, actor=Actor.STAFF).status == "no_show"
+
+
+def test_seat_then_complete(book):
+    reservation = reservation_confirm(reservation=book(), actor=Actor.STAFF)
+    seated = reservation_seat(reservation=reservation, actor=Actor.STAFF)
+    assert seated.seated_at is not None
+    completed = reservation_complete(reservation=seated, actor=Actor.STAFF)
+    assert completed.status == Status.COMPLETED and completed.completed_at is not None
+
+
+# --- expire ----------------------------------------------------------------------------------
+
+
+def test_expire_needs_a_lapsed_hold_and_is_idempotent(book, clock):
+    reservation = book()
+    with pytest.raises(Conflict) as info:
+        reservation_expire(reservation=reservation)
+    assert info.value.code == "hold_not_lapsed"
+    clock.move_to(reservation.expires_at)
+    assert reservation_expire(reservation=reservation).status == Status.EXPIRED
+    assert reservation_expire(reservation=reservation).status == Status.EXPIRED
+
+
+def test_expire_refuses_a_confirmed_reservation(book, clock):
+    reservation = put_in_status(book(), Status.CONFIRMED)
+    clock.move_to(reservation.start_at)
+    with pytest.raises(Conflict) as info:
+        reservation_expire(reservation=reservation)
+    assert info.value.code == "invalid_transition"
+
+
+# --- the hook --------------------------------------------------------------------------------
+
+
+def test_every_transition_passes_through_the_after_change_hook(book, clock, monkeypatch):
+    seen = []
+    monkeypatch.setattr(transitions, "after_change", lambda r, kind, **kw: seen.append(kind))
+    first = reservation_confirm(reservation=book(), actor=Actor.STAFF)
+    reservation_seat(reservation=first, actor=Actor.STAFF)
+    reservation_complete(reservation=first, actor=Actor.STAFF)
+    lapsing = book(reservation_time=first.reservation_time.replace(hour=21))
+    clock.move_to(lapsing.expires_at)
+    reservation_expire(reservation=lapsing)
+    assert seen == ["confirmed", "seated", "completed", "expired"]
