@@ -1,8 +1,19 @@
 from django.urls import path
 
-from reservations import api
+from reservations.api import availability as availability_api
+from reservations.api import reservations as api
 
 urlpatterns = [
+    path(
+        "restaurants/<int:restaurant_id>/availability/",
+        availability_api.AvailabilityDayApi.as_view(),
+        name="availability-day",
+    ),
+    path(
+        "restaurants/<int:restaurant_id>/availability/days/",
+        availability_api.AvailabilityCalendarApi.as_view(),
+        name="availability-days",
+    ),
     path("reservations/", api.ReservationListCreateApi.as_view(), name="reservation-list"),
     path(
         "reservations/<uuid:reservation_id>/",

@@ -83,6 +83,19 @@ def _constraint_name(exc: IntegrityError) -> str | None:
     return getattr(diag, "constraint_name", None)
 
 
+# What a booking stands on: a change to any of these changes the restaurant's availability.
+_AVAILABILITY_MODELS = (Restaurant, Table, OpeningHours, Closure, DurationRule)
+
+
+def _availability_changed(instance: models.Model) -> None:
+    """After commit, make every cached availability answer of the restaurant unreachable."""
+    if isinstance(instance, _AVAILABILITY_MODELS):
+        from reservations.availability import availability_invalidate_on_commit
+
+        restaurant_id = instance.pk if isinstance(instance, Restaurant) else instance.restaurant_id
+        availability_invalidate_on_commit(restaurant_id=restaurant_id)
+
+
 def _save(instance, *, rules: CrossFieldRules | None = None, exclude: list[str] | None = None):
     """Validate and save; an integrity error the checks did not foresee (a concurrent insert
     of the same unique value) is still a 400, never a 500."""
@@ -94,7 +107,13 @@ def _save(instance, *, rules: CrossFieldRules | None = None, exclude: list[str] 
         message = "The change conflicts with existing data."
         field = _CONSTRAINT_FIELDS.get(_constraint_name(exc) or "", "non_field_errors")
         raise ValidationFailed(message, details={field: [message]}) from exc
+    _availability_changed(instance)
     return instance
+
+
+def _delete(instance: models.Model) -> None:
+    instance.delete()
+    _availability_changed(instance)
 
 
 def _lock_restaurant(restaurant: Restaurant) -> None:
@@ -192,8 +211,9 @@ def table_delete(*, table: Table) -> Table | None:
     if locked.reservations.exists():
         locked.is_active = False
         locked.save(update_fields=["is_active", "updated_at"])
+        _availability_changed(locked)
         return locked
-    locked.delete()
+    _delete(locked)
     return None
 
 
@@ -249,7 +269,7 @@ def opening_hours_update(*, period: OpeningHours, data: dict[str, Any]) -> Openi
 
 @transaction.atomic
 def opening_hours_delete(*, period: OpeningHours) -> None:
-    period.delete()
+    _delete(period)
 
 
 # --- closures -------------------------------------------------------------------------------
@@ -279,7 +299,7 @@ def closure_update(*, closure: Closure, data: dict[str, Any]) -> Closure:
 
 @transaction.atomic
 def closure_delete(*, closure: Closure) -> None:
-    closure.delete()
+    _delete(closure)
 
 
 # --- duration rules -------------------------------------------------------------------------
@@ -329,7 +349,7 @@ def duration_rule_update(*, rule: DurationRule, data: dict[str, Any]) -> Duratio
 
 @transaction.atomic
 def duration_rule_delete(*, rule: DurationRule) -> None:
-    rule.delete()
+    _delete(rule)
 
 
 # --- staff ----------------------------------------------------------------------------------

@@ -270,6 +270,9 @@ else:
 # Where guests' manage links point (the public address of this service).
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://localhost:8000")
 
+# Availability answers are cached at most this long (a safety net: changes bump versions).
+AVAILABILITY_CACHE_SECONDS = env.int("AVAILABILITY_CACHE_SECONDS", default=300)
+
 # --- notifications (the outbox) -------------------------------------------------------------
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=6)
 # A claim lapses after this long; a worker that died mid-delivery is recovered by the relay.

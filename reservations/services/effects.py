@@ -4,19 +4,21 @@ Every service of this app calls ``after_change`` inside its transaction, right a
 write, with what happened (``kind``). Nothing else in the code base reacts to reservation
 changes (no signals), so what follows a change is all here:
 
-* issue 7 (notifications) records its outbox row here, in the same transaction, so the row
-  commits or rolls back with the change, and enqueues delivery with ``transaction.on_commit``;
-* issue 6 (availability cache) bumps the version of (restaurant, local date) for
+* notifications record their outbox row here, in the same transaction, so the row commits or
+  rolls back with the change, and enqueue delivery with ``transaction.on_commit``;
+* the availability cache bumps the version of (restaurant, local date) for
   ``reservation.reservation_date`` and, for a change, ``previous.reservation_date``, with
-  ``transaction.on_commit`` so a reader never caches the pre-commit state under the new version.
-
-Until then it does nothing.
+  ``transaction.on_commit`` so a reader never caches the pre-commit state under the new
+  version.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from reservations.models import Reservation
+
+ONE_DAY = timedelta(days=1)
+ZERO = timedelta(0)
 
 CREATED = "created"
 CHANGED = "changed"
@@ -45,7 +47,39 @@ class SlotBefore:
         )
 
 
+# Which guest email a change records (issue 7); statuses not listed tell the guest nothing.
+_EMAIL_FOR_STATUS = {
+    Reservation.Status.CONFIRMED: "confirmed",
+    Reservation.Status.CANCELLED: "cancelled",
+    Reservation.Status.EXPIRED: "expired",
+}
+
+
 def after_change(reservation: Reservation, kind: str, *, previous: SlotBefore | None = None):
     """Called inside the writing transaction after ``reservation`` was created, changed
-    (``previous`` says where it was) or moved to the status ``kind``."""
-    return None
+    (``previous`` says where it was) or moved to the status ``kind``.
+
+    Records the guest's email in the outbox (same transaction) and, once the transaction
+    commits, bumps the availability cache versions of the local dates it touched."""
+    from notifications.services import notification_record
+    from reservations.availability import availability_invalidate_on_commit
+
+    if kind == CREATED:
+        email = "hold_created" if reservation.status == Reservation.Status.PENDING else "confirmed"
+        notification_record(reservation=reservation, kind=email)
+    elif kind == CHANGED:
+        notification_record(
+            reservation=reservation,
+            kind="changed",
+            change_key=reservation.updated_at.isoformat(),
+        )
+    elif kind in _EMAIL_FOR_STATUS:
+        notification_record(reservation=reservation, kind=_EMAIL_FOR_STATUS[kind])
+
+    # A stay near midnight also changes the neighbouring days' answers (a 23:30 slot overlaps
+    # a 00:30 booking of the next date), so the day before and after are bumped too.
+    days = {reservation.reservation_date}
+    if previous is not None:
+        days.add(previous.reservation_date)
+    dates = {day + delta for day in days for delta in (-ONE_DAY, ZERO, ONE_DAY)}
+    availability_invalidate_on_commit(restaurant_id=reservation.restaurant_id, dates=dates)

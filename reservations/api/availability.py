@@ -1,0 +1,173 @@
+"""Public availability: a day's free slots with their tables, and a calendar of days."""
+
+from datetime import date, datetime, timedelta
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.errors import ValidationFailed
+from reservations.availability import days_availability
+
+MAX_CALENDAR_DAYS = 62
+
+
+class DayQuerySerializer(serializers.Serializer):
+    date = serializers.DateField()
+    party_size = serializers.IntegerField(min_value=1, max_value=1000)
+    time = serializers.TimeField(required=False, input_formats=["%H:%M", "%H:%M:%S"])
+    window = serializers.IntegerField(required=False, default=60, min_value=0, max_value=24 * 60)
+    area = serializers.CharField(required=False, max_length=50)
+
+    def validate(self, attrs):
+        if "window" in self.initial_data and "time" not in attrs:
+            raise serializers.ValidationError({"time": ["Required when window is given."]})
+        return attrs
+
+
+class CalendarQuerySerializer(serializers.Serializer):
+    party_size = serializers.IntegerField(min_value=1, max_value=1000)
+    area = serializers.CharField(required=False, max_length=50)
+
+    def to_internal_value(self, data):
+        # "from" is a Python keyword, so the fields are read by hand.
+        values = super().to_internal_value(data)
+        errors = {}
+        for name in ("from", "to"):
+            raw = data.get(name)
+            if not raw:
+                errors[name] = ["This field is required."]
+                continue
+            try:
+                values[name] = date.fromisoformat(raw)
+            except ValueError:
+                errors[name] = ["Date has wrong format. Use YYYY-MM-DD."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        if values["to"] < values["from"]:
+            raise serializers.ValidationError({"to": ["Must not be before from."]})
+        if (values["to"] - values["from"]).days + 1 > MAX_CALENDAR_DAYS:
+            raise serializers.ValidationError(
+                {"to": [f"At most {MAX_CALENDAR_DAYS} days in one request."]}
+            )
+        return values
+
+
+def _validated(serializer_class, params):
+    serializer = serializer_class(data=params)
+    if not serializer.is_valid():
+        raise ValidationFailed(details=serializer.errors)
+    return serializer.validated_data
+
+
+def _minutes_apart(slot_time: str, wanted: datetime) -> int:
+    hour, minute = map(int, slot_time.split(":"))
+    return abs(hour * 60 + minute - (wanted.hour * 60 + wanted.minute))
+
+
+class AvailableTableSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    capacity = serializers.IntegerField()
+    area = serializers.CharField()
+
+
+class AvailableSlotSerializer(serializers.Serializer):
+    time = serializers.CharField(help_text="Local start, HH:MM.")
+    start_at = serializers.DateTimeField()
+    end_at = serializers.DateTimeField()
+    tables = AvailableTableSerializer(many=True)
+
+
+class DayAvailabilitySerializer(serializers.Serializer):
+    restaurant_id = serializers.IntegerField()
+    date = serializers.DateField()
+    party_size = serializers.IntegerField()
+    timezone = serializers.CharField()
+    slots = AvailableSlotSerializer(many=True)
+
+
+class CalendarDaySerializer(serializers.Serializer):
+    date = serializers.DateField()
+    available = serializers.BooleanField()
+    slots = serializers.IntegerField(help_text="Number of starts with a free table.")
+
+
+class CalendarAvailabilitySerializer(serializers.Serializer):
+    restaurant_id = serializers.IntegerField()
+    party_size = serializers.IntegerField()
+    timezone = serializers.CharField()
+    days = CalendarDaySerializer(many=True)
+
+
+class AvailabilityDayApi(APIView):
+    """Free starts of one local date for a party, each with the tables free for the stay."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(parameters=[DayQuerySerializer], responses=DayAvailabilitySerializer)
+    def get(self, request, restaurant_id: int):
+        query = _validated(DayQuerySerializer, request.query_params)
+        day = query["date"]
+        meta, answers = days_availability(
+            restaurant_id=restaurant_id,
+            days=[day],
+            party_size=query["party_size"],
+            area=query.get("area"),
+        )
+        slots = answers[day]
+        wanted = query.get("time")
+        if wanted is not None:
+            window = query["window"]
+            slots = sorted(
+                (s for s in slots if _minutes_apart(s["time"], wanted) <= window),
+                key=lambda s: (_minutes_apart(s["time"], wanted), s["start_at"]),
+            )
+        return Response(
+            {
+                "restaurant_id": meta["restaurant_id"],
+                "date": day.isoformat(),
+                "party_size": query["party_size"],
+                "timezone": meta["timezone"],
+                "slots": slots,
+            }
+        )
+
+
+class AvailabilityCalendarApi(APIView):
+    """For each day of a range (at most 62): can the party book, and how many starts."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        parameters=[
+            CalendarQuerySerializer,
+            OpenApiParameter("from", OpenApiTypes.DATE, required=True),
+            OpenApiParameter("to", OpenApiTypes.DATE, required=True),
+        ],
+        responses=CalendarAvailabilitySerializer,
+    )
+    def get(self, request, restaurant_id: int):
+        query = _validated(CalendarQuerySerializer, request.query_params)
+        first, last = query["from"], query["to"]
+        days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+        meta, answers = days_availability(
+            restaurant_id=restaurant_id,
+            days=days,
+            party_size=query["party_size"],
+            area=query.get("area"),
+        )
+        return Response(
+            {
+                "restaurant_id": meta["restaurant_id"],
+                "party_size": query["party_size"],
+                "timezone": meta["timezone"],
+                "days": [
+                    {"date": d.isoformat(), "available": bool(answers[d]), "slots": len(answers[d])}
+                    for d in days
+                ],
+            }
+        )

@@ -1,0 +1,284 @@
+"""Availability: which tables are free at which starts, from the same rules booking applies.
+
+The time rules come from ``reservations.rules.candidate_starts`` (the function booking's own
+check is built from); a table is free for a start when it is active, seats the party and no
+reservation holds it during the stay (``selectors.holding_reservations``' rule: active
+statuses, lapsed pending holds not counted). One day's answer takes a fixed number of queries
+whatever the number of tables or reservations: the restaurant, its periods, closures and turn
+times, the tables, and the reservations of the day.
+
+Answers are cached under keys that carry two versions: the restaurant's (bumped by any change
+of its policy, hours, closures, turn times or tables) and the (restaurant, local date)'s
+(bumped by every reservation change on that date or next to it). Versions are bumped after
+commit, so a reader never stores the state before a commit under the version after it. An
+answer is cached only until the first moment it could change by the clock alone: its earliest
+offered start falling inside the notice window, the earliest counted hold lapsing, or the
+restaurant's midnight moving the booking horizon. A cache that fails is skipped with a warning:
+the answer is computed from the database, the same as it would have been.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+from core.clock import now as clock_now
+from core.errors import NotFound
+from reservations import rules
+from reservations.models import Reservation
+from restaurants.models import Restaurant, Table
+
+logger = logging.getLogger(__name__)
+
+VERSION_TTL = 60 * 60 * 24 * 30
+ONE_DAY = timedelta(days=1)
+
+
+# --- versions ---------------------------------------------------------------------------------
+
+
+def _restaurant_version_key(restaurant_id: int) -> str:
+    return f"avail:v:{restaurant_id}"
+
+
+def _day_version_key(restaurant_id: int, day: date) -> str:
+    return f"avail:v:{restaurant_id}:{day.isoformat()}"
+
+
+def availability_invalidate(*, restaurant_id: int, dates: Iterable[date] | None = None) -> None:
+    """New versions for the given local dates, or for the whole restaurant when ``dates`` is
+    None: every answer cached under the old ones is unreachable from now on."""
+    keys = (
+        [_restaurant_version_key(restaurant_id)]
+        if dates is None
+        else [_day_version_key(restaurant_id, day) for day in dates]
+    )
+    try:
+        cache.set_many({key: uuid.uuid4().hex for key in keys}, timeout=VERSION_TTL)
+    except Exception as exc:  # the cache is an optimisation; its TTL bounds what stays stale
+        logger.warning("Availability cache: could not bump versions %s (%s)", keys, exc)
+
+
+def availability_invalidate_on_commit(
+    *, restaurant_id: int, dates: Iterable[date] | None = None
+) -> None:
+    dates = None if dates is None else tuple(dates)
+    transaction.on_commit(lambda: availability_invalidate(restaurant_id=restaurant_id, dates=dates))
+
+
+def _versions(restaurant_id: int, days: list[date]) -> dict[date, str]:
+    """The cache-key version of each day (restaurant and day versions combined). A missing
+    version is created, so answers cached before an eviction are never read again."""
+    keys = {day: _day_version_key(restaurant_id, day) for day in days}
+    restaurant_key = _restaurant_version_key(restaurant_id)
+    found = cache.get_many([restaurant_key, *keys.values()])
+    missing = {
+        key: uuid.uuid4().hex for key in [restaurant_key, *keys.values()] if key not in found
+    }
+    if missing:
+        for key, value in missing.items():
+            # add() keeps a version another process set meanwhile; then read it back.
+            if not cache.add(key, value, timeout=VERSION_TTL):
+                value = cache.get(key) or value
+            found[key] = value
+    return {day: f"{found[restaurant_key]}.{found[keys[day]]}" for day in days}
+
+
+# --- the answer -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DayAnswer:
+    """One day's slots (each with its free tables) and how long the answer holds."""
+
+    slots: list[dict]
+    valid_until: datetime
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _fitting_tables(restaurant_id: int, party_size: int, area: str | None) -> list[dict]:
+    """Active tables that seat the party, in booking's own order of preference."""
+    qs = Table.objects.filter(
+        restaurant_id=restaurant_id,
+        is_active=True,
+        capacity__gte=party_size,
+        min_capacity__lte=party_size,
+    )
+    if area:
+        qs = qs.filter(area=area)
+    return list(
+        qs.order_by("capacity", "min_capacity", "number", "pk").values(
+            "id", "number", "capacity", "area"
+        )
+    )
+
+
+def _busy_by_table(
+    table_ids: list[int], start: datetime, end: datetime, now: datetime
+) -> tuple[dict[int, list[tuple[datetime, datetime]]], datetime | None]:
+    """Stays holding each table within ``[start, end)`` (sorted), and the earliest moment a
+    counted pending hold lapses (after which the answer changes)."""
+    busy: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    next_lapse = None
+    rows = (
+        Reservation.objects.filter(
+            table_id__in=table_ids,
+            status__in=Reservation.ACTIVE_STATUSES,
+            start_at__lt=end,
+            end_at__gt=start,
+        )
+        .exclude(status=Reservation.Status.PENDING, expires_at__lte=now)
+        .order_by()
+        .values_list("table_id", "start_at", "end_at", "status", "expires_at")
+    )
+    for table_id, start_at, end_at, status, expires_at in rows:
+        busy[table_id].append((start_at, end_at))
+        if status == Reservation.Status.PENDING and expires_at is not None:
+            next_lapse = expires_at if next_lapse is None else min(next_lapse, expires_at)
+    for stays in busy.values():
+        stays.sort()
+    return busy, next_lapse
+
+
+def _is_free(stays: list[tuple[datetime, datetime]], start: datetime, end: datetime) -> bool:
+    # Stays on one table never overlap each other, so sorted starts imply sorted ends.
+    i = bisect.bisect_left(stays, (end,))  # first stay starting at or after our end
+    return i == 0 or stays[i - 1][1] <= start
+
+
+def _next_local_midnight(tz, now: datetime) -> datetime:
+    local_today = now.astimezone(tz).date()
+    return datetime.combine(local_today + ONE_DAY, time(0), tzinfo=tz)
+
+
+def compute_days(
+    *,
+    restaurant: Restaurant,
+    days: list[date],
+    party_size: int,
+    area: str | None,
+    now: datetime,
+) -> dict[date, DayAnswer]:
+    """The answers for ``days`` (sorted), computed from the database in a fixed number of
+    queries whatever the number of days, tables or reservations."""
+    context = rules.load_booking_context(restaurant, date_from=days[0], date_to=days[-1])
+    starts = {day: list(rules.candidate_starts(context, day, party_size, now)) for day in days}
+    tables = _fitting_tables(restaurant.pk, party_size, area)
+    all_starts = [slot for slots in starts.values() for slot in slots]
+    busy, next_lapse = {}, None
+    if tables and all_starts:
+        busy, next_lapse = _busy_by_table(
+            [t["id"] for t in tables],
+            min(s.start_at for s in all_starts),
+            max(s.end_at for s in all_starts),
+            now,
+        )
+    notice = timedelta(minutes=restaurant.min_notice_minutes)
+    ceiling = min(
+        now + timedelta(seconds=settings.AVAILABILITY_CACHE_SECONDS),
+        _next_local_midnight(context.tz, now),
+    )
+    if next_lapse is not None:
+        ceiling = min(ceiling, next_lapse)
+    answers = {}
+    for day in days:
+        slots = []
+        for slot in starts[day]:
+            free = [
+                t for t in tables if _is_free(busy.get(t["id"], []), slot.start_at, slot.end_at)
+            ]
+            if free:
+                slots.append(
+                    {
+                        "time": f"{slot.local_time:%H:%M}",
+                        "start_at": _iso(slot.start_at),
+                        "end_at": _iso(slot.end_at),
+                        "tables": free,
+                    }
+                )
+        valid_until = ceiling
+        if starts[day]:
+            # The earliest start passing the rules drops out when it enters the notice window.
+            valid_until = min(valid_until, min(s.start_at for s in starts[day]) - notice)
+        answers[day] = DayAnswer(slots=slots, valid_until=valid_until)
+    return answers
+
+
+def _answer_key(restaurant_id: int, day: date, party_size: int, area: str | None, version: str):
+    return f"avail:a:{restaurant_id}:{day.isoformat()}:{party_size}:{area or ''}:{version}"
+
+
+def _public_restaurant(restaurant_id: int) -> Restaurant:
+    restaurant = Restaurant.objects.filter(pk=restaurant_id, is_active=True).first()
+    if restaurant is None:
+        raise NotFound("No such restaurant.")
+    return restaurant
+
+
+def days_availability(
+    *,
+    restaurant_id: int,
+    days: list[date],
+    party_size: int,
+    area: str | None = None,
+    now: datetime | None = None,
+) -> tuple[dict, dict[date, list[dict]]]:
+    """The public answer for each of ``days`` (sorted): ({"restaurant_id", "timezone"},
+    {day: slots}). Served from the cache when every day is there, without any database query;
+    otherwise the missing days are computed together and stored. An unknown or inactive
+    restaurant is 404; a party size outside its range is 400."""
+    now = now or clock_now()
+    try:
+        versions = _versions(restaurant_id, days)
+        keys = {
+            day: _answer_key(restaurant_id, day, party_size, area, versions[day]) for day in days
+        }
+        cached = cache.get_many(list(keys.values()))
+    except Exception as exc:
+        logger.warning("Availability cache unavailable (%s); answering from the database", exc)
+        keys, cached = {}, {}
+
+    meta = None
+    result: dict[date, list[dict]] = {}
+    missing = []
+    for day in days:
+        entry = cached.get(keys[day]) if keys else None
+        # Each entry carries the moment it stops being true; the cache's TTL is only a net.
+        if entry is not None and datetime.fromisoformat(entry[0]) > now:
+            meta, result[day] = entry[1], entry[2]
+        else:
+            missing.append(day)
+    if not missing:
+        return meta, result
+
+    restaurant = _public_restaurant(restaurant_id)
+    meta = {"restaurant_id": restaurant.pk, "timezone": restaurant.timezone}
+    answers = compute_days(
+        restaurant=restaurant, days=missing, party_size=party_size, area=area, now=now
+    )
+    to_store, timeouts = {}, []
+    for day, answer in answers.items():
+        result[day] = answer.slots
+        seconds = int((answer.valid_until - now).total_seconds())
+        if keys and seconds > 0:
+            to_store[keys[day]] = (answer.valid_until.isoformat(), meta, answer.slots)
+            timeouts.append(seconds)
+    if to_store:
+        try:
+            # One TTL for the batch, the shortest; each entry's own validity is checked on read.
+            cache.set_many(to_store, timeout=min(timeouts))
+        except Exception as exc:
+            logger.warning("Availability cache: could not store answers (%s)", exc)
+    return meta, result
