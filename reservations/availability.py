@@ -35,6 +35,7 @@ from core.clock import now as clock_now
 from core.errors import NotFound
 from reservations import rules
 from reservations.models import Reservation
+from reservations.selectors import overlapping
 from restaurants.models import Restaurant, Table
 
 logger = logging.getLogger(__name__)
@@ -132,13 +133,11 @@ def _busy_by_table(
     counted pending hold lapses (after which the answer changes)."""
     busy: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
     next_lapse = None
+    active = Reservation.objects.filter(
+        table_id__in=table_ids, status__in=Reservation.ACTIVE_STATUSES
+    )
     rows = (
-        Reservation.objects.filter(
-            table_id__in=table_ids,
-            status__in=Reservation.ACTIVE_STATUSES,
-            start_at__lt=end,
-            end_at__gt=start,
-        )
+        overlapping(active, start, end)
         .exclude(status=Reservation.Status.PENDING, expires_at__lte=now)
         .order_by()
         .values_list("table_id", "start_at", "end_at", "status", "expires_at")

@@ -10,11 +10,14 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary
+from django.db import connection
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from core.errors import NotFound
 from reservations.actors import Actor
-from reservations.models import Reservation
+from reservations.models import Reservation, TsTzRange
 from restaurants.models import Table
 from restaurants.selectors import is_staff_of, staff_restaurant_ids
 
@@ -74,15 +77,28 @@ def booking_actor(user, restaurant_id: int) -> Actor:
     return Actor.STAFF if is_staff_of(user, restaurant_id) else Actor.GUEST
 
 
+def overlapping(qs: QuerySet[Reservation], start_at: datetime, end_at: datetime):
+    """Rows of ``qs`` whose stay overlaps ``[start_at, end_at)``.
+
+    On PostgreSQL the test is written as the exclusion constraint's own expression
+    (``tstzrange(start_at, end_at, '[)') && ...``), so together with a table filter and the
+    active statuses the planner can use the constraint's GiST index (docs/availability.md
+    shows the plan); elsewhere it is the same comparison on the two columns."""
+    if connection.vendor == "postgresql":
+        return qs.alias(
+            stay=TsTzRange("start_at", "end_at", RangeBoundary(), output_field=DateTimeRangeField())
+        ).filter(stay__overlap=DateTimeTZRange(start_at, end_at, "[)"))
+    return qs.filter(start_at__lt=end_at, end_at__gt=start_at)
+
+
 def holding_reservations(
     *, start_at: datetime, end_at: datetime, now: datetime
 ) -> QuerySet[Reservation]:
     """Reservations that hold a table during ``[start_at, end_at)``: active ones, except
     pending holds that have lapsed (``expires_at <= now``), which never block a booking."""
+    active = Reservation.objects.filter(status__in=Reservation.ACTIVE_STATUSES)
     return (
-        Reservation.objects.filter(
-            status__in=Reservation.ACTIVE_STATUSES, start_at__lt=end_at, end_at__gt=start_at
-        )
+        overlapping(active, start_at, end_at)
         .exclude(status=Reservation.Status.PENDING, expires_at__lte=now)
         .order_by("start_at")
     )
