@@ -5,6 +5,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from core import api as core_api
 from core.views import json_server_error
+from reservations import views as reservation_views
 
 api_patterns = [
     path("", core_api.api_root, name="api-root"),
@@ -19,8 +20,24 @@ api_patterns = [
     path("", include("notifications.urls")),
 ]
 
+# The guest's manage page (the link in every email): no login, the token stands for the guest.
+guest_page_patterns = [
+    path("", reservation_views.manage_page, name="reservation-manage-page"),
+    path("confirm/", reservation_views.manage_confirm, name="reservation-manage-confirm"),
+    path("cancel/", reservation_views.manage_cancel, name="reservation-manage-cancel"),
+]
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("r/<str:token>/", reservation_views.manage_page, name="reservation-manage-page"),
+    path(
+        "r/<str:token>/confirm/",
+        reservation_views.manage_confirm,
+        name="reservation-manage-confirm",
+    ),
+    path(
+        "r/<str:token>/cancel/", reservation_views.manage_cancel, name="reservation-manage-cancel"
+    ),
     path("api/", include(api_patterns)),
     re_path(r"^api/", core_api.api_not_found),
 ]

@@ -71,6 +71,21 @@ def reservation_for_user(user, reservation_id: UUID) -> tuple[Reservation, Actor
     return reservation, Actor.STAFF if is_staff else Actor.GUEST
 
 
+def reservation_by_manage_token(token: str) -> Reservation:
+    """The reservation a guest's manage link names; 404 for any other token, which says
+    nothing about whether it ever existed."""
+    reservation = (
+        Reservation.objects.select_related("restaurant", "customer")
+        .filter(manage_token=token)
+        .first()
+        if token
+        else None
+    )
+    if reservation is None:
+        raise NotFound("Reservation not found.")
+    return reservation
+
+
 def booking_actor(user, restaurant_id: int) -> Actor:
     """The role in which ``user`` books at a restaurant: staff of it (or a superuser), or a
     guest (staff of another restaurant book elsewhere as guests)."""

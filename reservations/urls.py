@@ -1,9 +1,25 @@
 from django.urls import path
 
 from reservations.api import availability as availability_api
+from reservations.api import manage as manage_api
 from reservations.api import reservations as api
 
 urlpatterns = [
+    path(
+        "reservations/manage/<str:token>/",
+        manage_api.ManageReservationApi.as_view(),
+        name="reservation-manage",
+    ),
+    path(
+        "reservations/manage/<str:token>/confirm/",
+        manage_api.ManageConfirmApi.as_view(),
+        name="reservation-manage-confirm-api",
+    ),
+    path(
+        "reservations/manage/<str:token>/cancel/",
+        manage_api.ManageCancelApi.as_view(),
+        name="reservation-manage-cancel-api",
+    ),
     path(
         "restaurants/<int:restaurant_id>/availability/",
         availability_api.AvailabilityDayApi.as_view(),

@@ -215,6 +215,11 @@ EXPIRY_SWEEP_SECONDS = env.float("EXPIRY_SWEEP_SECONDS", default=30)
 REMINDER_SCAN_SECONDS = env.float("REMINDER_SCAN_SECONDS", default=60)
 OUTBOX_RELAY_SECONDS = env.float("OUTBOX_RELAY_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE = {
+    "expire-lapsed-holds": {
+        "task": "reservations.expire_lapsed_holds",
+        "schedule": EXPIRY_SWEEP_SECONDS,
+        "options": {"expires": EXPIRY_SWEEP_SECONDS},
+    },
     "record-reminders": {
         "task": "notifications.record_reminders",
         "schedule": REMINDER_SCAN_SECONDS,

@@ -5,6 +5,7 @@ these, and nothing else writes reservations."""
 from reservations.services.booking import reservation_change, reservation_create
 from reservations.services.transitions import (
     TRANSITIONS,
+    holds_expire_lapsed,
     reservation_cancel,
     reservation_complete,
     reservation_confirm,
@@ -15,6 +16,7 @@ from reservations.services.transitions import (
 
 __all__ = [
     "TRANSITIONS",
+    "holds_expire_lapsed",
     "reservation_cancel",
     "reservation_change",
     "reservation_complete",

@@ -230,3 +230,24 @@ def expire_lapsed_holds(*, table_id: int, now: datetime) -> list[Reservation]:
     for reservation in lapsed:
         apply_transition(reservation, "expire", now)
     return lapsed
+
+
+def holds_expire_lapsed(*, now: datetime | None = None, batch_size: int = 200) -> int:
+    """The periodic sweep: every pending reservation whose hold has lapsed becomes expired
+    (and records its guest email), in batches of short transactions. Rows another
+    transaction holds (a booking expiring them lazily, a guest confirming) are skipped and
+    left to it or to the next sweep. Returns how many it expired."""
+    now = now or clock_now()
+    total = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Reservation.objects.select_for_update(skip_locked=True)
+                .filter(status=Status.PENDING, expires_at__lte=now)
+                .order_by("expires_at", "pk")[:batch_size]
+            )
+            for reservation in batch:
+                apply_transition(reservation, "expire", now)
+        total += len(batch)
+        if len(batch) < batch_size:
+            return total

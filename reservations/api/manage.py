@@ -1,0 +1,53 @@
+"""The guest's manage link without a login: ``/api/reservations/manage/<token>/`` and its
+confirm and cancel twins. The token stands for the guest, so the guest's rules apply (confirm
+while the hold lives, cancel before the start) through the same services as everywhere."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from reservations import selectors, services
+from reservations.actors import Actor
+from reservations.api.reservations import ReservationCancelSerializer, ReservationSerializer
+
+
+class ManageLinkThrottle(AnonRateThrottle):
+    # Guessing tokens is hopeless (256 bits), and this keeps anyone from trying at speed.
+    rate = "120/min"
+    scope = "manage_link"
+
+
+class _ManageApi(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ManageLinkThrottle]
+
+
+class ManageReservationApi(_ManageApi):
+    @extend_schema(responses=ReservationSerializer)
+    def get(self, request, token: str):
+        return Response(ReservationSerializer(selectors.reservation_by_manage_token(token)).data)
+
+
+class ManageConfirmApi(_ManageApi):
+    @extend_schema(request=None, responses=ReservationSerializer)
+    def post(self, request, token: str):
+        reservation = services.reservation_confirm(
+            reservation=selectors.reservation_by_manage_token(token), actor=Actor.GUEST
+        )
+        return Response(ReservationSerializer(reservation).data)
+
+
+class ManageCancelApi(_ManageApi):
+    @extend_schema(request=ReservationCancelSerializer, responses=ReservationSerializer)
+    def post(self, request, token: str):
+        data = ReservationCancelSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        reservation = services.reservation_cancel(
+            reservation=selectors.reservation_by_manage_token(token),
+            actor=Actor.GUEST,
+            reason=data.validated_data.get("reason", ""),
+        )
+        return Response(ReservationSerializer(reservation).data)

@@ -1,0 +1,104 @@
+"""The guest's manage link: the page and its API twins, no login, the guest's rules."""
+
+from datetime import timedelta
+
+import pytest
+
+from reservations.models import Reservation
+from reservations.tests.factories import NOW
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def held(book):
+    return book()
+
+
+def test_api_reads_the_reservation_by_token_without_login(api_client, held):
+    response = api_client.get(f"/api/reservations/manage/{held.manage_token}/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["id"] == str(held.pk) and body["status"] == "pending"
+
+
+def test_a_wrong_token_is_404_revealing_nothing(api_client, held):
+    for path in ("", "confirm/", "cancel/"):
+        method = api_client.get if not path else api_client.post
+        response = method(f"/api/reservations/manage/not-the-token/{path}")
+        assert response.status_code == 404
+        assert response.json() == {
+            "code": "not_found",
+            "message": "Reservation not found.",
+            "details": {},
+        }
+
+
+def test_api_confirm_then_cancel_with_a_reason(api_client, held):
+    base = f"/api/reservations/manage/{held.manage_token}/"
+    confirmed = api_client.post(base + "confirm/")
+    assert confirmed.status_code == 200 and confirmed.json()["status"] == "confirmed"
+    cancelled = api_client.post(base + "cancel/", {"reason": "Change of plans"})
+    assert cancelled.status_code == 200
+    held.refresh_from_db()
+    assert held.status == "cancelled" and held.cancellation_reason == "Change of plans"
+
+
+def test_api_confirm_of_a_lapsed_hold_is_409_expired(api_client, held, clock):
+    clock.move_to(NOW + timedelta(minutes=16))
+    response = api_client.post(f"/api/reservations/manage/{held.manage_token}/confirm/")
+    assert response.status_code == 409
+    assert response.json()["code"] == "reservation_expired"
+
+
+def test_api_guest_rules_apply_no_cancel_after_start(api_client, held, clock):
+    api_client.post(f"/api/reservations/manage/{held.manage_token}/confirm/")
+    clock.move_to(held.start_at + timedelta(minutes=1))
+    response = api_client.post(f"/api/reservations/manage/{held.manage_token}/cancel/")
+    assert response.status_code == 403
+    held.refresh_from_db()
+    assert held.status == "confirmed"
+
+
+def test_page_shows_the_local_time_and_buttons(client, held):
+    page = client.get(f"/r/{held.manage_token}/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert held.restaurant.name in html
+    assert "19:00" in html and "Europe/Madrid" in html
+    assert "Confirm</button>" in html and "Cancel reservation</button>" in html
+    assert 'name="csrfmiddlewaretoken"' in html
+
+
+def test_page_confirm_and_cancel_post_through_the_services(client, held):
+    response = client.post(f"/r/{held.manage_token}/confirm/", follow=True)
+    assert response.status_code == 200
+    assert "Your reservation is confirmed" in response.content.decode()
+    held.refresh_from_db()
+    assert held.status == Reservation.Status.CONFIRMED
+    assert "Confirm</button>" not in response.content.decode()
+    client.post(f"/r/{held.manage_token}/cancel/")
+    held.refresh_from_db()
+    assert held.status == Reservation.Status.CANCELLED
+
+
+def test_page_shows_a_refusal_as_a_message(client, held, clock):
+    clock.move_to(NOW + timedelta(minutes=16))
+    response = client.post(f"/r/{held.manage_token}/confirm/", follow=True)
+    assert "This hold has expired" in response.content.decode()
+    held.refresh_from_db()
+    assert held.status == "pending"
+
+
+def test_page_post_needs_the_csrf_token(held):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    assert strict.post(f"/r/{held.manage_token}/confirm/").status_code == 403
+    held.refresh_from_db()
+    assert held.status == "pending"
+
+
+def test_page_with_a_wrong_token_is_404(client, held):
+    assert client.get("/r/not-the-token/").status_code == 404
+    assert client.post("/r/not-the-token/confirm/").status_code == 404
