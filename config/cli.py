@@ -25,7 +25,8 @@ def up(argv: list[str]) -> int:
         "--web-workers",
         type=int,
         default=int(os.environ.get("WEB_CONCURRENCY", "2")),
-        help="gunicorn worker processes (default WEB_CONCURRENCY or 2)",
+        help="gunicorn worker processes when Redis is configured (default WEB_CONCURRENCY "
+        "or 2); without Redis one process with threads",
     )
     args = parser.parse_args(argv)
 
@@ -81,10 +82,14 @@ def up(argv: list[str]) -> int:
     env["PYTHONUNBUFFERED"] = "1"
     py = sys.executable
     manager = Manager()
+    # Without Redis the cache lives in the web process's memory: one process (with threads)
+    # keeps one cache, so a booking's version bump reaches every later availability answer.
+    local_cache = not settings.REDIS_CACHE_URL
+    processes = "--workers 1 --threads 4" if local_cache else f"--workers {args.web_workers}"
     manager.add_process(
         "web",
         f"exec {py} -m gunicorn config.wsgi:application --bind {args.host}:{args.port} "
-        f"--workers {args.web_workers} --access-logfile - --graceful-timeout 4 "
+        f"{processes} --access-logfile - --graceful-timeout 4 "
         "--no-control-socket",
         env=env,
     )

@@ -29,15 +29,7 @@ guest_page_patterns = [
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("r/<str:token>/", reservation_views.manage_page, name="reservation-manage-page"),
-    path(
-        "r/<str:token>/confirm/",
-        reservation_views.manage_confirm,
-        name="reservation-manage-confirm",
-    ),
-    path(
-        "r/<str:token>/cancel/", reservation_views.manage_cancel, name="reservation-manage-cancel"
-    ),
+    path("r/<manage_token:token>/", include(guest_page_patterns)),
     path("api/", include(api_patterns)),
     re_path(r"^api/", core_api.api_not_found),
 ]

@@ -4,6 +4,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import OperationalError
 from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -12,6 +13,14 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from core.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
+
+# deadlock_detected, serialization_failure
+RETRYABLE_PGCODES = {"40P01", "40001"}
+
+
+def _pgcode(exc: Exception) -> str | None:
+    return getattr(getattr(exc, "__cause__", None), "sqlstate", None)
+
 
 _DRF_CODES: list[tuple[type[drf.APIException], str]] = [
     (drf.ValidationError, "validation_error"),
@@ -59,6 +68,17 @@ def api_exception_handler(exc, context):
             error_body(exc.code, exc.message, exc.details),
             status=exc.status,
             headers=exc.headers(),
+        )
+    if isinstance(exc, OperationalError) and _pgcode(exc) in RETRYABLE_PGCODES:
+        # Two transactions took row locks in opposite orders (or could not be serialized):
+        # PostgreSQL rolled ours back; nothing was written and a retry will succeed.
+        logger.warning("Concurrent change: %s", exc)
+        return Response(
+            error_body(
+                "concurrent_change",
+                "The request crossed a concurrent change and was not applied; retry.",
+            ),
+            status=409,
         )
     if isinstance(exc, DjangoValidationError):
         details = (

@@ -39,12 +39,16 @@ logger = logging.getLogger(__name__)
 
 
 def _enqueue(notification_id: int, countdown: float | None = None) -> None:
+    """Publish a delivery task. A broker that does not answer is logged, not raised: the row
+    is committed, and the relay hands it to a worker once the broker is back."""
     from notifications.tasks import deliver_notification
 
-    if countdown:
-        deliver_notification.apply_async((notification_id,), countdown=countdown)
-    else:
-        deliver_notification.delay(notification_id)
+    try:
+        deliver_notification.apply_async((notification_id,), countdown=countdown, retry=False)
+    except Exception as exc:  # any broker failure; the outbox row is the source of truth
+        logger.warning(
+            "Notification %s: enqueue failed (%s); the relay will retry", notification_id, exc
+        )
 
 
 def notification_record(
@@ -74,7 +78,7 @@ def notification_record(
     except IntegrityError:
         return None
     if notification.status == Notification.Status.PENDING:
-        transaction.on_commit(lambda: _enqueue(notification.pk))
+        transaction.on_commit(lambda: _enqueue(notification.pk), robust=True)
     return notification
 
 
@@ -110,9 +114,30 @@ def retry_delay(attempts: int) -> float:
     return random.uniform(ceiling / 2, ceiling)
 
 
+def stale_reason(notification: Notification, now: datetime) -> str | None:
+    """Why an email is no longer true at delivery time (a retry can come much later than the
+    change that recorded it), or None when it still is."""
+    reservation = notification.reservation
+    status = reservation.status
+    kind = notification.kind
+    if kind == Notification.Kind.REMINDER and (
+        status != "confirmed" or now >= reservation.start_at
+    ):
+        return f"the reservation is {status} and starts at {reservation.start_at:%Y-%m-%d %H:%M}Z"
+    if kind == Notification.Kind.CONFIRMED and status not in ("confirmed", "seated"):
+        return f"the reservation is {status}"
+    if kind == Notification.Kind.HOLD_CREATED and (
+        status != "pending" or (reservation.expires_at and reservation.expires_at <= now)
+    ):
+        return "the hold is no longer open"
+    return None
+
+
 def notification_claim(*, notification_id: int, now: datetime) -> Notification | None:
     """Claim a due row for delivery. None when it is sent, failed, not yet due, or being
-    delivered by someone else under a live claim: a repeated task does nothing."""
+    delivered by someone else under a live claim: a repeated task does nothing. A row whose
+    message is no longer true (a reminder after a cancellation, a hold email after the hold
+    lapsed) ends ``failed`` with the reason, unsent."""
     with transaction.atomic():
         notification = (
             Notification.objects.select_for_update()
@@ -132,6 +157,13 @@ def notification_claim(*, notification_id: int, now: datetime) -> Notification |
             and notification.claimed_until
             and notification.claimed_until > now
         ):
+            return None
+        reason = stale_reason(notification, now)
+        if reason:
+            notification.status = Notification.Status.FAILED
+            notification.last_error = f"Not sent, no longer true: {reason}."
+            notification.claimed_until = None
+            notification.save(update_fields=["status", "last_error", "claimed_until", "updated_at"])
             return None
         notification.status = Notification.Status.SENDING
         notification.attempts += 1
@@ -193,7 +225,7 @@ def notification_resend(*, notification: Notification) -> Notification:
     locked.scheduled_for = clock_now()
     locked.claimed_until = None
     locked.save()
-    transaction.on_commit(lambda: _enqueue(locked.pk))
+    transaction.on_commit(lambda: _enqueue(locked.pk), robust=True)
     return locked
 
 

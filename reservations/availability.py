@@ -40,7 +40,9 @@ from restaurants.models import Restaurant, Table
 
 logger = logging.getLogger(__name__)
 
-VERSION_TTL = 60 * 60 * 24 * 30
+# A version only has to outlive the answers stored under it; when it expires, the next answer
+# simply starts a new key space.
+VERSION_TTL = 60 * 60 * 24
 ONE_DAY = timedelta(days=1)
 
 
@@ -73,25 +75,40 @@ def availability_invalidate_on_commit(
     *, restaurant_id: int, dates: Iterable[date] | None = None
 ) -> None:
     dates = None if dates is None else tuple(dates)
-    transaction.on_commit(lambda: availability_invalidate(restaurant_id=restaurant_id, dates=dates))
+    # robust: a failing hook never turns a committed change into an error (the bump itself
+    # already logs and swallows cache errors).
+    transaction.on_commit(
+        lambda: availability_invalidate(restaurant_id=restaurant_id, dates=dates), robust=True
+    )
 
 
-def _versions(restaurant_id: int, days: list[date]) -> dict[date, str]:
-    """The cache-key version of each day (restaurant and day versions combined). A missing
-    version is created, so answers cached before an eviction are never read again."""
+def _versions(restaurant_id: int, days: list[date]) -> dict[date, str | None]:
+    """The cache-key version of each day (restaurant and day versions combined), or None where
+    a version is missing: that day is a miss. Reading never creates keys, so requests for
+    unknown restaurants or far dates leave nothing behind."""
     keys = {day: _day_version_key(restaurant_id, day) for day in days}
     restaurant_key = _restaurant_version_key(restaurant_id)
     found = cache.get_many([restaurant_key, *keys.values()])
-    missing = {
-        key: uuid.uuid4().hex for key in [restaurant_key, *keys.values()] if key not in found
+    rv = found.get(restaurant_key)
+    return {
+        day: f"{rv}.{found[key]}" if rv is not None and key in found else None
+        for day, key in keys.items()
     }
+
+
+def _ensure_versions(restaurant_id: int, days: list[date]) -> dict[date, str]:
+    """Versions for days about to be stored (the restaurant is known to exist): missing ones
+    are created; add() keeps one another process created meanwhile."""
+    versions = _versions(restaurant_id, days)
+    missing = [day for day, version in versions.items() if version is None]
     if missing:
-        for key, value in missing.items():
-            # add() keeps a version another process set meanwhile; then read it back.
-            if not cache.add(key, value, timeout=VERSION_TTL):
-                value = cache.get(key) or value
-            found[key] = value
-    return {day: f"{found[restaurant_key]}.{found[keys[day]]}" for day in days}
+        keys = [_restaurant_version_key(restaurant_id)] + [
+            _day_version_key(restaurant_id, day) for day in missing
+        ]
+        for key in keys:
+            cache.add(key, uuid.uuid4().hex, timeout=VERSION_TTL)
+        versions.update(_versions(restaurant_id, missing))
+    return {day: version for day, version in versions.items() if version is not None}
 
 
 # --- the answer -------------------------------------------------------------------------------
@@ -239,21 +256,24 @@ def days_availability(
     otherwise the missing days are computed together and stored. An unknown or inactive
     restaurant is 404; a party size outside its range is 400."""
     now = now or clock_now()
+    cache_up = True
     try:
         versions = _versions(restaurant_id, days)
         keys = {
-            day: _answer_key(restaurant_id, day, party_size, area, versions[day]) for day in days
+            day: _answer_key(restaurant_id, day, party_size, area, version)
+            for day, version in versions.items()
+            if version is not None
         }
-        cached = cache.get_many(list(keys.values()))
+        cached = cache.get_many(list(keys.values())) if keys else {}
     except Exception as exc:
         logger.warning("Availability cache unavailable (%s); answering from the database", exc)
-        keys, cached = {}, {}
+        keys, cached, cache_up = {}, {}, False
 
     meta = None
     result: dict[date, list[dict]] = {}
     missing = []
     for day in days:
-        entry = cached.get(keys[day]) if keys else None
+        entry = cached.get(keys[day]) if day in keys else None
         # Each entry carries the moment it stops being true; the cache's TTL is only a net.
         if entry is not None and datetime.fromisoformat(entry[0]) > now:
             meta, result[day] = entry[1], entry[2]
@@ -267,17 +287,33 @@ def days_availability(
     answers = compute_days(
         restaurant=restaurant, days=missing, party_size=party_size, area=area, now=now
     )
-    to_store, timeouts = {}, []
+    storable = []
     for day, answer in answers.items():
         result[day] = answer.slots
-        seconds = int((answer.valid_until - now).total_seconds())
-        if keys and seconds > 0:
-            to_store[keys[day]] = (answer.valid_until.isoformat(), meta, answer.slots)
-            timeouts.append(seconds)
-    if to_store:
+        if int((answer.valid_until - now).total_seconds()) > 0 and _within_horizon(
+            restaurant, day, now
+        ):
+            storable.append(day)
+    if cache_up and storable:
         try:
+            versions = _ensure_versions(restaurant_id, storable)
+            to_store, timeouts = {}, []
+            for day in storable:
+                if day in versions:
+                    answer = answers[day]
+                    key = _answer_key(restaurant_id, day, party_size, area, versions[day])
+                    to_store[key] = (answer.valid_until.isoformat(), meta, answer.slots)
+                    timeouts.append(int((answer.valid_until - now).total_seconds()))
             # One TTL for the batch, the shortest; each entry's own validity is checked on read.
-            cache.set_many(to_store, timeout=min(timeouts))
+            if to_store:
+                cache.set_many(to_store, timeout=min(timeouts))
         except Exception as exc:
             logger.warning("Availability cache: could not store answers (%s)", exc)
     return meta, result
+
+
+def _within_horizon(restaurant: Restaurant, day: date, now: datetime) -> bool:
+    """Only days a guest can book are cached: others are empty and cheap, and caching them
+    would let anyone fill the cache with far dates."""
+    today = now.astimezone(restaurant.tz).date()
+    return today - ONE_DAY <= day <= today + timedelta(days=restaurant.max_days_ahead + 1)

@@ -14,6 +14,19 @@ def new_manage_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+class ManageTokenConverter:
+    """A manage token in a URL: token_urlsafe's alphabet only, so nothing else (a NUL byte,
+    a slash) ever reaches the database; anything else is simply not a matching URL (404)."""
+
+    regex = "[A-Za-z0-9_-]{16,64}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
 class TsTzRange(Func):
     function = "TSTZRANGE"
     output_field = models.Field()

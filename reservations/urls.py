@@ -6,17 +6,17 @@ from reservations.api import reservations as api
 
 urlpatterns = [
     path(
-        "reservations/manage/<str:token>/",
+        "reservations/manage/<manage_token:token>/",
         manage_api.ManageReservationApi.as_view(),
         name="reservation-manage",
     ),
     path(
-        "reservations/manage/<str:token>/confirm/",
+        "reservations/manage/<manage_token:token>/confirm/",
         manage_api.ManageConfirmApi.as_view(),
         name="reservation-manage-confirm-api",
     ),
     path(
-        "reservations/manage/<str:token>/cancel/",
+        "reservations/manage/<manage_token:token>/cancel/",
         manage_api.ManageCancelApi.as_view(),
         name="reservation-manage-cancel-api",
     ),

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from notifications import services
 from notifications.models import Notification
+from reservations.models import Reservation
 
 pytestmark = pytest.mark.django_db
 
@@ -227,3 +228,49 @@ class TestReminders:
         )
         reservation_factory(start_at=now + timedelta(hours=2), status="pending", confirmed_at=None)
         assert services.reminders_record_due(now=now) == 0
+
+
+class TestNoLongerTrue:
+    """A message is checked against the reservation when it is claimed: a retry can come long
+    after the change that recorded it."""
+
+    def test_reminder_after_a_cancellation_is_not_sent(self, reservation_factory, smtp_settings):
+        reservation = reservation_factory()
+        reminder = record(reservation, "reminder")
+        Reservation.objects.filter(pk=reservation.pk).update(status="cancelled")
+        assert services.notification_deliver(notification_id=reminder.pk)[0] == "skipped"
+        reminder.refresh_from_db()
+        assert reminder.status == "failed" and "no longer true" in reminder.last_error
+        assert smtp_settings.messages == []
+
+    def test_reminder_after_the_start_is_not_sent(self, reservation_factory, smtp_settings):
+        reservation = reservation_factory()
+        reminder = record(reservation, "reminder")
+        with time_machine.travel(reservation.start_at + timedelta(minutes=1), tick=False):
+            services.notification_deliver(notification_id=reminder.pk)
+        reminder.refresh_from_db()
+        assert reminder.status == "failed"
+        assert smtp_settings.messages == []
+
+    def test_confirmation_after_a_cancellation_is_not_sent(
+        self, reservation_factory, smtp_settings
+    ):
+        reservation = reservation_factory()
+        confirmation = record(reservation, "confirmed")
+        Reservation.objects.filter(pk=reservation.pk).update(status="cancelled")
+        services.notification_deliver(notification_id=confirmation.pk)
+        assert smtp_settings.messages == []
+
+    def test_hold_email_after_the_guest_confirmed_is_not_sent(
+        self, reservation_factory, smtp_settings
+    ):
+        reservation = reservation_factory(status="pending")
+        hold = record(reservation, "hold_created")
+        Reservation.objects.filter(pk=reservation.pk).update(status="confirmed", expires_at=None)
+        services.notification_deliver(notification_id=hold.pk)
+        assert smtp_settings.messages == []
+
+    def test_a_cancellation_email_still_goes_out(self, reservation_factory, smtp_settings):
+        reservation = reservation_factory(status="cancelled")
+        cancelled = record(reservation, "cancelled")
+        assert services.notification_deliver(notification_id=cancelled.pk)[0] == "sent"

@@ -5,15 +5,15 @@ while the hold lives, cancel before the start) through the same services as ever
 from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from core.throttling import FailOpenAnonRateThrottle
 from reservations import selectors, services
 from reservations.actors import Actor
 from reservations.api.reservations import ReservationCancelSerializer, ReservationSerializer
 
 
-class ManageLinkThrottle(AnonRateThrottle):
+class ManageLinkThrottle(FailOpenAnonRateThrottle):
     # Guessing tokens is hopeless (256 bits), and this keeps anyone from trying at speed.
     rate = "120/min"
     scope = "manage_link"

@@ -64,6 +64,14 @@ def after_change(reservation: Reservation, kind: str, *, previous: SlotBefore | 
     from notifications.services import notification_record
     from reservations.availability import availability_invalidate_on_commit
 
+    # A stay near midnight also changes the neighbouring days' answers (a 23:30 slot overlaps
+    # a 00:30 booking of the next date), so the day before and after are bumped too.
+    days = {reservation.reservation_date}
+    if previous is not None:
+        days.add(previous.reservation_date)
+    dates = {day + delta for day in days for delta in (-ONE_DAY, ZERO, ONE_DAY)}
+    availability_invalidate_on_commit(restaurant_id=reservation.restaurant_id, dates=dates)
+
     if kind == CREATED:
         email = "hold_created" if reservation.status == Reservation.Status.PENDING else "confirmed"
         notification_record(reservation=reservation, kind=email)
@@ -75,11 +83,3 @@ def after_change(reservation: Reservation, kind: str, *, previous: SlotBefore | 
         )
     elif kind in _EMAIL_FOR_STATUS:
         notification_record(reservation=reservation, kind=_EMAIL_FOR_STATUS[kind])
-
-    # A stay near midnight also changes the neighbouring days' answers (a 23:30 slot overlaps
-    # a 00:30 booking of the next date), so the day before and after are bumped too.
-    days = {reservation.reservation_date}
-    if previous is not None:
-        days.add(previous.reservation_date)
-    dates = {day + delta for day in days for delta in (-ONE_DAY, ZERO, ONE_DAY)}
-    availability_invalidate_on_commit(restaurant_id=reservation.restaurant_id, dates=dates)

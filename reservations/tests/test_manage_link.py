@@ -23,15 +23,26 @@ def test_api_reads_the_reservation_by_token_without_login(api_client, held):
 
 
 def test_a_wrong_token_is_404_revealing_nothing(api_client, held):
+    wrong = "x" * len(held.manage_token)
     for path in ("", "confirm/", "cancel/"):
         method = api_client.get if not path else api_client.post
-        response = method(f"/api/reservations/manage/not-the-token/{path}")
+        response = method(f"/api/reservations/manage/{wrong}/{path}")
         assert response.status_code == 404
         assert response.json() == {
             "code": "not_found",
             "message": "Reservation not found.",
             "details": {},
         }
+    held.refresh_from_db()
+    assert held.status == "pending"
+
+
+@pytest.mark.parametrize("token", ["%00", "abc%00def" * 3, "..%2F..%2Fetc", "short"])
+def test_a_malformed_token_is_a_json_404_never_a_500(api_client, client, held, token):
+    response = api_client.get(f"/api/reservations/manage/{token}/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    assert client.get(f"/r/{token}/").status_code == 404
 
 
 def test_api_confirm_then_cancel_with_a_reason(api_client, held):
@@ -90,6 +101,21 @@ def test_page_shows_a_refusal_as_a_message(client, held, clock):
     assert held.status == "pending"
 
 
+def test_manage_api_works_with_the_cache_down(api_client, held, monkeypatch):
+    """The throttle counts in the cache; a cache that does not answer lets the guest through."""
+    from django.core.cache.backends.redis import RedisCache
+
+    from core import throttling
+
+    down = RedisCache(
+        "redis://127.0.0.1:1/0", {"OPTIONS": {"socket_connect_timeout": 0.1, "socket_timeout": 0.1}}
+    )
+    monkeypatch.setattr(throttling.FailOpenAnonRateThrottle, "cache", down)
+    response = api_client.post(f"/api/reservations/manage/{held.manage_token}/confirm/")
+    assert response.status_code == 200
+    assert response.json()["status"] == "confirmed"
+
+
 def test_page_post_needs_the_csrf_token(held):
     from django.test import Client
 
@@ -100,5 +126,6 @@ def test_page_post_needs_the_csrf_token(held):
 
 
 def test_page_with_a_wrong_token_is_404(client, held):
-    assert client.get("/r/not-the-token/").status_code == 404
-    assert client.post("/r/not-the-token/confirm/").status_code == 404
+    wrong = "y" * len(held.manage_token)
+    assert client.get(f"/r/{wrong}/").status_code == 404
+    assert client.post(f"/r/{wrong}/confirm/").status_code == 404
