@@ -13,10 +13,12 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils.text import slugify
 
+from core.clock import now
 from core.errors import Conflict, ValidationFailed
 from core.validation import apply_changes, validate_instance
 from customers.models import User
 from customers.phones import normalize_phone
+from reservations.models import Reservation
 from restaurants.models import (
     Closure,
     DurationRule,
@@ -151,15 +153,38 @@ def restaurant_create(*, name: str, timezone: str, **fields: Any) -> Restaurant:
     return _save(restaurant, rules=_restaurant_rules)
 
 
+def _refuse_zone_change_with_reservations_ahead(restaurant: Restaurant) -> None:
+    """A reservation keeps its local date and time next to its UTC start; under another zone
+    they would no longer match (lists by date, the admin, e-mails and changes read them)."""
+    ahead = Reservation.objects.filter(
+        restaurant=restaurant, end_at__gt=now(), status__in=Reservation.ACTIVE_STATUSES
+    ).count()
+    if ahead:
+        raise Conflict(
+            "The time zone cannot change while reservations are ahead: their local dates and "
+            "times would no longer match their start. Change it once they are over or "
+            "cancelled.",
+            code="timezone_has_reservations",
+            details={"timezone": [f"{ahead} pending, confirmed or seated reservation(s) ahead."]},
+        )
+
+
 @transaction.atomic
 def restaurant_update(*, restaurant: Restaurant, data: dict[str, Any]) -> Restaurant:
-    """Change the restaurant and its policy (party sizes stay a valid range)."""
+    """Change the restaurant and its policy (party sizes stay a valid range). The time zone
+    changes only while no pending, confirmed or seated reservation is still to end (409
+    ``timezone_has_reservations``)."""
     _lock_restaurant(restaurant)
     if "phone" in data:
         data = {**data, "phone": normalize_phone(data["phone"])}
     changed = apply_changes(restaurant, data, RESTAURANT_FIELDS)
     if changed:
         _save(restaurant, rules=_restaurant_rules)
+    if "timezone" in changed:
+        # After the save's validation, so an unknown zone is a 400 first; the refusal rolls
+        # the save back. A booking inserted but not yet committed holds a key-share lock on
+        # the restaurant's row (its foreign key): the lock above waited for it, so it counts.
+        _refuse_zone_change_with_reservations_ahead(restaurant)
     return restaurant
 
 

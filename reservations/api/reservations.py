@@ -1,6 +1,6 @@
 """The reservations API (docs/api-reservations.md): thin views over reservations.selectors and
 reservations.services. Plain serializers (no ModelSerializer introspection) on these hot
-paths."""
+paths; every body is strict (core.serializers), so a misspelt or foreign key is a 400."""
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers
@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.pagination import PageNumberPagination
+from core.serializers import StrictInputSerializer
 from reservations import selectors, services
 from reservations.models import Reservation
 
@@ -56,14 +57,14 @@ class ReservationCreatedSerializer(ReservationSerializer):
     message = serializers.CharField(default=CREATED_MESSAGE)
 
 
-class GuestSerializer(serializers.Serializer):
+class GuestSerializer(StrictInputSerializer):
     first_name = serializers.CharField(max_length=150)
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True, default="")
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
 
 
-class ReservationCreateSerializer(serializers.Serializer):
+class ReservationCreateSerializer(StrictInputSerializer):
     restaurant_id = _id_field()
     customer_id = _id_field(
         required=False,
@@ -97,7 +98,7 @@ class ReservationCreateSerializer(serializers.Serializer):
     )
 
 
-class ReservationChangeSerializer(serializers.Serializer):
+class ReservationChangeSerializer(StrictInputSerializer):
     reservation_date = serializers.DateField(required=False)
     reservation_time = serializers.TimeField(input_formats=TIME_FORMATS, required=False)
     party_size = serializers.IntegerField(min_value=1, max_value=1000, required=False)
@@ -106,7 +107,7 @@ class ReservationChangeSerializer(serializers.Serializer):
     override_notice = serializers.BooleanField(required=False, default=False)
 
 
-class ReservationCancelSerializer(serializers.Serializer):
+class ReservationCancelSerializer(StrictInputSerializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
 
 

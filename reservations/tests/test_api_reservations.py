@@ -184,6 +184,89 @@ def test_without_table_id_a_table_is_picked(as_staff, seed_body, clock, table):
     assert response.json()["table_id"] == table.pk
 
 
+# --- strict input: unknown keys are refused, never dropped -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"tableid": 7},  # a typo of table_id: dropped, it would book an auto-picked table
+        {"table": 7},
+        {"status": "confirmed"},  # output-only: the booking decides the status
+        {"id": "6c1f0000-0000-4000-8000-000000000000"},
+    ],
+)
+def test_unknown_keys_in_a_booking_are_400_naming_each(as_staff, seed_body, clock, extra):
+    body = {k: v for k, v in seed_body.items() if k != "table_id"}
+    response = as_staff.post(URL, {**body, **extra}, format="json")
+    assert response.status_code == 400, response.json()
+    assert response.json() == {
+        "code": "validation_error",
+        "message": "Invalid input.",
+        "details": {name: ["Unknown field."] for name in extra},
+    }
+    assert not Reservation.objects.exists()
+
+
+def test_a_guest_cannot_slip_a_status_into_a_booking(as_guest, seed_body, clock):
+    body = {k: v for k, v in seed_body.items() if k != "customer_id"}
+    response = as_guest.post(URL, {**body, "status": "confirmed"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["details"] == {"status": ["Unknown field."]}
+    assert not Reservation.objects.exists()
+
+
+def test_unknown_keys_inside_the_customer_object_are_400(as_staff, seed_body, clock):
+    body = {k: v for k, v in seed_body.items() if k != "customer_id"}
+    body["customer"] = {"first_name": "Ana", "emial": "ana@example.com", "vip": True}
+    response = as_staff.post(URL, body, format="json")
+    assert response.status_code == 400
+    assert response.json()["details"] == {
+        "customer": {"emial": ["Unknown field."], "vip": ["Unknown field."]}
+    }
+    assert not Reservation.objects.exists()
+
+
+def test_unknown_keys_and_bad_fields_are_named_in_one_answer(as_staff, seed_body, clock):
+    response = as_staff.post(URL, {**seed_body, "party_size": 0, "tableid": 7}, format="json")
+    assert response.status_code == 400
+    assert set(response.json()["details"]) == {"party_size", "tableid"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"reservation_tme": "20:30"},
+        {"status": "confirmed"},
+        {"customer_id": 1, "notes": "Window seat"},
+        {"start_at": "2025-08-30T18:30:00Z"},
+    ],
+)
+def test_unknown_keys_in_a_change_are_400_and_change_nothing(as_guest, book, body):
+    reservation = book()
+    response = as_guest.patch(url(reservation), body, format="json")
+    assert response.status_code == 400
+    known = {"notes"}
+    assert response.json()["details"] == {
+        name: ["Unknown field."] for name in body if name not in known
+    }
+    stored = Reservation.objects.get(pk=reservation.pk)
+    assert (stored.status, stored.start_at, stored.notes, stored.updated_at) == (
+        reservation.status,
+        reservation.start_at,
+        reservation.notes,
+        reservation.updated_at,
+    )
+
+
+def test_unknown_keys_in_a_cancel_are_400_and_cancel_nothing(as_guest, book):
+    reservation = book()
+    response = as_guest.post(url(reservation, "cancel"), {"reson": "Ill"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["details"] == {"reson": ["Unknown field."]}
+    assert Reservation.objects.get(pk=reservation.pk).status == Status.PENDING
+
+
 # --- read ------------------------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ from core import locking
 from core.errors import Conflict, Locked, PermissionDenied, ValidationFailed
 from customers.models import Customer
 from customers.tests.factories import CustomerFactory, UserFactory
+from reservations import rules
 from reservations.models import Reservation
 from reservations.services import booking, reservation_create, slots
 from reservations.tests.factories import (
@@ -356,30 +357,39 @@ def test_a_booking_makes_a_bounded_number_of_queries(
 
 
 def test_new_york_fall_back_night_books_the_first_occurrence(staff_user, guest, clock):
-    restaurant = RestaurantFactory(timezone="America/New_York", min_notice_minutes=0)
+    restaurant = RestaurantFactory(
+        timezone="America/New_York", min_notice_minutes=0, default_duration_minutes=60
+    )
     OpeningHoursFactory(restaurant=restaurant, weekday=5, opens_at=time(20), closes_at=time(3))
     table = TableFactory(restaurant=restaurant)
     StaffMembershipFactory(restaurant=restaurant, user=staff_user)
     clock.move_to(datetime(2025, 10, 30, 12, 0, tzinfo=UTC))
+    fall_back = date(2025, 11, 2)
+    first = datetime(2025, 11, 2, 5, 30, tzinfo=UTC)  # 01:30 EDT
+    second = datetime(2025, 11, 2, 6, 30, tzinfo=UTC)  # 01:30 EST, an hour later
+    assert {i.astimezone(restaurant.tz).replace(tzinfo=None) for i in (first, second)} == {
+        datetime(2025, 11, 2, 1, 30)
+    }
+    # The wall time 01:30 is the first occurrence, even when asked for the second (fold=1).
+    assert rules.aware_or_none(restaurant.tz, fall_back, time(1, 30)) == first
+    assert rules.aware_or_none(restaurant.tz, fall_back, time(1, 30, fold=1)) == first
 
-    def book(at):
-        return reservation_create(
-            user=staff_user,
-            restaurant_id=restaurant.pk,
-            customer_id=guest.pk,
-            table_id=table.pk,
-            reservation_date=date(2025, 11, 2),
-            reservation_time=at,
-            party_size=2,
-        )
-
-    reservation = book(time(1, 30))
-    assert reservation.start_at == datetime(2025, 11, 2, 5, 30, tzinfo=UTC)  # 01:30 EDT
-    assert reservation.end_at == datetime(2025, 11, 2, 7, 0, tzinfo=UTC)  # 02:00 EST
-    assert reservation.reservation_time == time(1, 30)
-    # The second 01:30 (EST) is inside that stay: the same wall time is taken.
-    with pytest.raises(Conflict):
-        book(time(1, 30))
+    reservation = reservation_create(
+        user=staff_user,
+        restaurant_id=restaurant.pk,
+        customer_id=guest.pk,
+        table_id=table.pk,
+        reservation_date=fall_back,
+        reservation_time=time(1, 30),
+        party_size=2,
+    )
+    assert (reservation.reservation_date, reservation.reservation_time) == (fall_back, time(1, 30))
+    # Sixty real minutes: the stay ends as the wall clock shows 01:30 again, not at 02:30.
+    assert (reservation.start_at, reservation.end_at) == (first, second)
+    # So the table is free from the second 01:30 on: the database's no-overlap constraint
+    # takes a stay starting there (it would refuse one if the booking held the second hour).
+    later = insert_reservation(table=table, customer=guest, start_at=second, minutes=60)
+    assert (later.reservation_date, later.reservation_time) == (fall_back, time(1, 30))
 
 
 def test_madrid_spring_forward_gap_is_refused_by_the_service(book, clock, restaurant):

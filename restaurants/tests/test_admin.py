@@ -298,3 +298,15 @@ def test_a_service_refusal_after_the_forms_passed_is_a_message_not_a_500(
     restaurant.refresh_from_db()
     assert restaurant.name == "Casa Uno"
     assert not Table.objects.exists()
+
+
+def test_a_timezone_change_with_reservations_ahead_is_a_message(
+    admin_client, restaurant, book_table
+):
+    book_table(TableFactory(restaurant=restaurant, number="1"))
+    data = {**restaurant_form(restaurant), "timezone": "America/New_York", "name": "Not Saved"}
+    response = admin_client.post(change_url(restaurant), data, follow=True)
+    assert response.status_code == 200
+    assert "The time zone cannot change while reservations are ahead" in response.content.decode()
+    restaurant.refresh_from_db()
+    assert (restaurant.timezone, restaurant.name) == ("Europe/Madrid", "Casa Uno")

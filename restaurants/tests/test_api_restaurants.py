@@ -13,6 +13,7 @@ from restaurants.tests.factories import (
     DurationRuleFactory,
     OpeningHoursFactory,
     RestaurantFactory,
+    TableFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -155,6 +156,21 @@ def test_patch_changes_only_the_fields_sent(api_client, manager, restaurant):
         "casa-uno",
         1,
     )
+
+
+def test_patch_timezone_with_reservations_ahead_is_409(api_client, manager, restaurant, book_table):
+    book_table(TableFactory(restaurant=restaurant))
+    api_client.force_authenticate(manager)
+    response = api_client.patch(
+        f"/api/restaurants/{restaurant.pk}/", {"timezone": "America/New_York"}, format="json"
+    )
+    assert response.status_code == 409
+    body = response.json()
+    assert body["code"] == "timezone_has_reservations"
+    assert "local dates and times would no longer match" in body["message"]
+    assert list(body["details"]) == ["timezone"]
+    restaurant.refresh_from_db()
+    assert restaurant.timezone == "Europe/Madrid"
 
 
 @pytest.mark.parametrize("restaurant_id", [987654, 2**63 + 5])

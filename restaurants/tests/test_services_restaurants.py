@@ -62,6 +62,80 @@ def test_restaurant_deactivate_keeps_the_restaurant():
     assert Restaurant.objects.get(pk=restaurant.pk).is_active is False
 
 
+# --- changing the time zone -------------------------------------------------------------------
+
+NEW_YORK = "America/New_York"
+
+
+@pytest.mark.parametrize(
+    ("status", "starts_in"),
+    [
+        ("pending", timedelta(days=1)),
+        ("confirmed", timedelta(days=30)),
+        ("seated", timedelta(minutes=-30)),  # in progress: it has not ended
+    ],
+)
+def test_timezone_change_is_refused_while_reservations_are_ahead(book_table, status, starts_in):
+    table = TableFactory()
+    restaurant = table.restaurant
+    name = restaurant.name
+    book_table(table, start_at=now() + starts_in, status=status)
+    with pytest.raises(Conflict) as caught:
+        services.restaurant_update(
+            restaurant=restaurant, data={"timezone": NEW_YORK, "name": "Renamed"}
+        )
+    assert caught.value.code == "timezone_has_reservations"
+    assert caught.value.details == {
+        "timezone": ["1 pending, confirmed or seated reservation(s) ahead."]
+    }
+    stored = Restaurant.objects.get(pk=restaurant.pk)
+    # Nothing of the refused change is kept.
+    assert (stored.timezone, stored.name) == ("Europe/Madrid", name)
+
+
+@pytest.mark.parametrize(
+    ("status", "starts_in"),
+    [
+        ("cancelled", timedelta(days=1)),
+        ("expired", timedelta(days=1)),
+        ("completed", timedelta(days=-2)),
+        ("confirmed", timedelta(hours=-2)),  # 90 minutes long: over half an hour ago
+        ("no_show", timedelta(days=-1)),
+    ],
+)
+def test_timezone_change_is_allowed_with_only_past_or_inactive_reservations(
+    book_table, status, starts_in
+):
+    table = TableFactory()
+    book_table(table, start_at=now() + starts_in, status=status)
+    services.restaurant_update(restaurant=table.restaurant, data={"timezone": NEW_YORK})
+    assert Restaurant.objects.get(pk=table.restaurant_id).timezone == NEW_YORK
+
+
+def test_timezone_change_is_allowed_without_reservations():
+    restaurant = RestaurantFactory()
+    services.restaurant_update(restaurant=restaurant, data={"timezone": NEW_YORK})
+    assert Restaurant.objects.get(pk=restaurant.pk).timezone == NEW_YORK
+
+
+def test_reservations_ahead_block_only_a_change_of_zone(book_table):
+    table = TableFactory()
+    restaurant = table.restaurant
+    book_table(table)
+    services.restaurant_update(
+        restaurant=restaurant, data={"timezone": restaurant.timezone, "name": "Renamed"}
+    )
+    assert Restaurant.objects.get(pk=restaurant.pk).name == "Renamed"
+
+
+def test_an_unknown_zone_is_a_400_even_with_reservations_ahead(book_table):
+    table = TableFactory()
+    book_table(table)
+    with pytest.raises(ValidationFailed) as caught:
+        services.restaurant_update(restaurant=table.restaurant, data={"timezone": "Mars/Base"})
+    assert list(caught.value.details) == ["timezone"]
+
+
 # --- opening hours --------------------------------------------------------------------------
 
 
