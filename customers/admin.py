@@ -1,9 +1,10 @@
 """Admin for accounts (e-mail login) and guest profiles.
 
 Django's UserAdmin assumes a ``username``; ours logs in by e-mail, so its forms, fieldsets,
-list and search are re-pointed at ``email``. Guest profiles are written through the same
-services as the API (customers.services), so the admin cannot store an un-normalized phone or
-a second profile with the same e-mail in another case.
+list and search are re-pointed at ``email``. Account changes and guest profiles are written
+through the same services as the API (customers.services), so the admin cannot store an
+un-normalized phone, a second profile with the same e-mail in another case, or a login that
+its guest profile does not follow.
 """
 
 from django import forms
@@ -20,9 +21,12 @@ from customers.services import (
     CONTACT_REQUIRED,
     CUSTOMER_FIELDS,
     EMAIL_TAKEN,
+    PROFILE_EMAIL_TAKEN,
+    USER_FIELDS,
     customer_create,
     customer_update,
     normalize_email,
+    user_update,
 )
 
 
@@ -52,7 +56,14 @@ class UserChangeAdminForm(UserChangeForm):
         fields = "__all__"
 
     def clean_email(self):
-        return _clean_account_email(self)
+        email = _clean_account_email(self)
+        # The rule of user_update, checked here too so the form shows it next to the field.
+        other_profiles = Customer.objects.filter(email__iexact=email).exclude(
+            user_id=self.instance.pk
+        )
+        if email and other_profiles.exists():
+            raise forms.ValidationError(PROFILE_EMAIL_TAKEN, code="unique")
+        return email
 
 
 @admin.register(User)
@@ -96,6 +107,18 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ("is_staff", "is_superuser", "is_active", "groups")
     search_fields = ("email", "first_name", "last_name")
     ordering = ("email",)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            # A new account has no guest profile to keep in step: Django's creation form
+            # (password hashing included) saves it.
+            super().save_model(request, obj, form, change)
+            return
+        # The form has checked user_update's rules already; a concurrent change that breaks
+        # one still fails here, in the service, rather than being written. Groups and
+        # permissions are saved after this by the admin (save_related).
+        data = {f: form.cleaned_data[f] for f in form.changed_data if f in USER_FIELDS}
+        user_update(user=obj, data=data)
 
 
 class CustomerAdminForm(forms.ModelForm):

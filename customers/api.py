@@ -3,8 +3,9 @@ staff's guest list. Views validate the input's shape, call one service or select
 serialize out; the scoping lives in customers.selectors.
 
 Two representations of a profile: the guest's (never with staff ``notes`` or the visit
-figures) and the staff's (notes, visit and no-show counts). The caller's own profile is
-always shown as the guest's, wherever it is read.
+figures) and the staff's (visit and no-show counts, and the notes when they are the caller's
+to keep: see ``customers.selectors.may_keep_notes``). The caller's own profile is always shown
+as the guest's, wherever it is read.
 """
 
 from collections.abc import Mapping
@@ -84,8 +85,17 @@ class CustomerGuestSerializer(serializers.ModelSerializer):
 
 
 class CustomerStaffSerializer(CustomerGuestSerializer):
-    """A profile as staff read it; the counts come from ``with_visit_counts``."""
+    """A profile as staff read it; the counts come from ``with_visit_counts`` and whether the
+    notes are shown from ``with_notes_access`` (absent unless the row says so)."""
 
+    # Not read-only, only so the schema marks it optional: this serializer is output only.
+    notes = serializers.CharField(
+        required=False,
+        help_text=(
+            "Staff notes. Present only for superusers and the staff of the restaurant that "
+            "created the profile (`created_by_restaurant_id`); absent for everyone else."
+        ),
+    )
     visit_count = serializers.IntegerField(help_text="Completed reservations.")
     no_show_count = serializers.IntegerField(help_text="Reservations marked no-show.")
     created_by_restaurant_id = serializers.IntegerField(allow_null=True)
@@ -100,6 +110,12 @@ class CustomerStaffSerializer(CustomerGuestSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not getattr(instance, "may_keep_notes", False):
+            del data["notes"]
+        return data
 
 
 # --- input ----------------------------------------------------------------------------------
@@ -125,6 +141,25 @@ class CustomerGuestUpdateSerializer(StrictInputSerializer):
 class CustomerStaffUpdateSerializer(CustomerGuestUpdateSerializer):
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     notes = StrictCharField(required=False, allow_blank=True, max_length=5000)
+
+
+class CustomerListQuerySerializer(serializers.Serializer):
+    """The list's filters. Through a serializer so that what reaches the database is a clean
+    string (DRF's CharField refuses NUL bytes, which PostgreSQL cannot take: a 500 before)."""
+
+    q = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="Words to find in first/last name, e-mail or phone.",
+    )
+    ordering = serializers.ChoiceField(
+        choices=[o for name in CUSTOMER_ORDERINGS for o in (name, f"-{name}")],
+        required=False,
+        allow_blank=True,
+        help_text="`-` for descending; by last name, then first name when not given.",
+        error_messages={"invalid_choice": f"Order by one of: {', '.join(CUSTOMER_ORDERINGS)}."},
+    )
 
 
 class CustomerStaffCreateSerializer(CustomerStaffUpdateSerializer):
@@ -154,9 +189,10 @@ class RegisterApi(APIView):
         responses={201: CustomerGuestSerializer, 400: ERROR_RESPONSES[400]},
         description=(
             "Create an account (e-mail login) and its guest profile; then log in with "
-            "`POST /api/auth/token/`. Django's password validators apply. A profile staff "
-            "created earlier with the same e-mail is taken over by the new account. "
-            "No e-mail verification yet."
+            "`POST /api/auth/token/`. Django's password validators apply. An e-mail that "
+            "an account or a guest profile already has (a restaurant booked the guest with "
+            "it) is a 400 naming `email`: without e-mail verification, registering cannot "
+            "claim an existing profile."
         ),
     )
     def post(self, request):
@@ -208,14 +244,7 @@ class CustomerListApi(APIView):
         operation_id="customers_list",
         tags=["customers"],
         parameters=[
-            OpenApiParameter(
-                "q", str, description="Words to find in first/last name, e-mail or phone."
-            ),
-            OpenApiParameter(
-                "ordering",
-                str,
-                enum=[o for name in CUSTOMER_ORDERINGS for o in (name, f"-{name}")],
-            ),
+            CustomerListQuerySerializer,
             OpenApiParameter("page", int),
             OpenApiParameter("page_size", int, description="At most 100."),
         ],
@@ -231,11 +260,9 @@ class CustomerListApi(APIView):
     )
     def get(self, request):
         self._require_staff(request)
-        customers = customer_staff_list(
-            request.user,
-            q=request.query_params.get("q", ""),
-            ordering=request.query_params.get("ordering", ""),
-        )
+        query = CustomerListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        customers = customer_staff_list(request.user, **query.validated_data)
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(customers, request, view=self)
         return paginator.get_paginated_response(CustomerStaffSerializer(page, many=True).data)
@@ -291,8 +318,10 @@ class CustomerDetailApi(APIView):
             404: OpenApiResponse(description="not_found: outside the caller's scope."),
         },
         description=(
-            "Staff read a guest in their scope (with notes and visit counts); a guest reads "
-            "only their own profile, in the guest representation (no notes, no counts)."
+            "Staff read a guest in their scope (with visit counts, and `notes` when the caller "
+            "is a superuser or on the staff of the restaurant that created the profile); a "
+            "guest reads only their own profile, in the guest representation (no notes, no "
+            "counts)."
         ),
     )
     def get(self, request, pk: int):
@@ -311,9 +340,10 @@ class CustomerDetailApi(APIView):
             404: OpenApiResponse(description="not_found: outside the caller's scope."),
         },
         description=(
-            "Staff change any field of a guest in their scope, notes included (a profile "
-            "linked to an account keeps the account's e-mail). On their own profile a guest "
-            "may change names, phone and allergies only."
+            "Staff change any field of a guest in their scope (a profile linked to an "
+            "account keeps the account's e-mail); `notes` only as a superuser or on the staff "
+            "of the restaurant that created the profile, else 400 naming `notes`. On their "
+            "own profile a guest may change names, phone and allergies only."
         ),
     )
     def patch(self, request, pk: int):
@@ -325,5 +355,5 @@ class CustomerDetailApi(APIView):
             return Response(CustomerGuestSerializer(customer).data)
         serializer = CustomerStaffUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        customer_update(customer=customer, data=serializer.validated_data)
+        customer_update(customer=customer, data=serializer.validated_data, staff_user=request.user)
         return Response(CustomerStaffSerializer(_staff_view_of(request.user, pk)).data)

@@ -8,9 +8,12 @@ Scope rules (issue 4):
 - anonymous callers see none.
 Views look profiles up only through these querysets, so a profile outside the caller's scope
 is a 404 and its id reveals nothing.
+
+Staff notes belong to the restaurant that created the profile: in scope is not enough to read
+or write them (see ``may_keep_notes``).
 """
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet, Value
 
 from core.errors import ValidationFailed
 from customers.models import Customer
@@ -30,11 +33,9 @@ def _scope_restaurant_ids(user) -> set[int] | None:
     return staff_restaurant_ids(user)
 
 
-def _staff_scope(user, restaurant_ids: set[int] | None) -> QuerySet[Customer]:
-    if not user or not user.is_authenticated:
-        return Customer.objects.none()
-    if restaurant_ids is None:
-        return Customer.objects.exclude(user=user)
+def customers_known_to(restaurant_ids: set[int]) -> QuerySet[Customer]:
+    """The guests of ``restaurant_ids``: a reservation (of any status) at one of them, or a
+    profile one of them created."""
     if not restaurant_ids:
         return Customer.objects.none()
     # A subquery rather than a join, so a guest with many reservations is one row and the
@@ -44,7 +45,15 @@ def _staff_scope(user, restaurant_ids: set[int] | None) -> QuerySet[Customer]:
     )
     return Customer.objects.filter(
         Q(pk__in=with_reservation) | Q(created_by_restaurant_id__in=restaurant_ids)
-    ).exclude(user=user)
+    )
+
+
+def _staff_scope(user, restaurant_ids: set[int] | None) -> QuerySet[Customer]:
+    if not user or not user.is_authenticated:
+        return Customer.objects.none()
+    if restaurant_ids is None:
+        return Customer.objects.exclude(user=user)
+    return customers_known_to(restaurant_ids).exclude(user=user)
 
 
 def customers_in_staff_scope(user) -> QuerySet[Customer]:
@@ -102,6 +111,32 @@ def with_visit_counts(
     )
 
 
+def may_keep_notes(user, customer: Customer) -> bool:
+    """Whether ``user`` may read and write ``customer``'s staff notes: a superuser always; a
+    manager or host only when one of their restaurants created the profile. The notes are
+    that restaurant's record (another restaurant with the guest in scope has its own history
+    with them); a profile no restaurant created (a self-registered guest) has notes only a
+    superuser keeps."""
+    restaurant_ids = _scope_restaurant_ids(user)
+    return restaurant_ids is None or customer.created_by_restaurant_id in restaurant_ids
+
+
+def with_notes_access(
+    queryset: QuerySet[Customer], *, restaurant_ids: set[int] | None
+) -> QuerySet[Customer]:
+    """Annotate ``may_keep_notes`` per row, the rule of ``may_keep_notes`` for a caller on the
+    staff of ``restaurant_ids`` (None: a superuser), so a list decides it in its one query."""
+    if restaurant_ids is None:
+        keeps = Value(True)
+    elif restaurant_ids:
+        keeps = ExpressionWrapper(
+            Q(created_by_restaurant_id__in=restaurant_ids), output_field=BooleanField()
+        )
+    else:
+        keeps = Value(False)
+    return queryset.annotate(may_keep_notes=keeps)
+
+
 def customer_search(queryset: QuerySet[Customer], *, q: str) -> QuerySet[Customer]:
     """Narrow ``queryset`` to profiles matching every word of ``q`` in the first or last name,
     the e-mail or the phone (case-insensitive, substring). "ana lopez" finds Ana López's
@@ -131,8 +166,9 @@ CUSTOMER_ORDERINGS = (
 
 def customer_staff_list(user, *, q: str = "", ordering: str = "") -> QuerySet[Customer]:
     """The staff list: the caller's staff scope, searched by ``q``, with the visit counts of
-    the caller's restaurants (every one for a superuser), ordered by ``ordering`` (one of
-    CUSTOMER_ORDERINGS, ``-`` for descending; by name otherwise)."""
+    the caller's restaurants (every one for a superuser) and ``may_keep_notes`` per row,
+    ordered by ``ordering`` (one of CUSTOMER_ORDERINGS, ``-`` for descending; by name
+    otherwise)."""
     order_by = ["last_name", "first_name", "pk"]
     if ordering:
         if ordering.removeprefix("-") not in CUSTOMER_ORDERINGS:
@@ -141,11 +177,14 @@ def customer_staff_list(user, *, q: str = "", ordering: str = "") -> QuerySet[Cu
         order_by = [ordering, "pk"]
     restaurant_ids = _scope_restaurant_ids(user)
     queryset = customer_search(_staff_scope(user, restaurant_ids), q=q)
-    return with_visit_counts(queryset, restaurant_ids=restaurant_ids).order_by(*order_by)
+    queryset = with_visit_counts(queryset, restaurant_ids=restaurant_ids)
+    return with_notes_access(queryset, restaurant_ids=restaurant_ids).order_by(*order_by)
 
 
 def customer_staff_detail(user, pk: int) -> Customer | None:
-    """One profile of the caller's staff scope with its visit counts, or None."""
+    """One profile of the caller's staff scope with its visit counts and ``may_keep_notes``,
+    or None."""
     restaurant_ids = _scope_restaurant_ids(user)
     queryset = with_visit_counts(_staff_scope(user, restaurant_ids), restaurant_ids=restaurant_ids)
+    queryset = with_notes_access(queryset, restaurant_ids=restaurant_ids)
     return queryset.filter(pk=pk).first()

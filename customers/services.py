@@ -7,10 +7,14 @@ Rules every function here enforces:
 - phone numbers are stored in E.164 (``customers.phones.normalize_phone``);
 - a profile without an account must keep a way to reach the guest: an e-mail or a phone;
 - a profile linked to an account takes its e-mail from the account (the login), so the
-  profile's e-mail cannot be changed on its own.
+  profile's e-mail cannot be changed on its own, and changing the login changes it
+  (``user_update``);
+- staff notes belong to the restaurant that created the profile
+  (``customers.selectors.may_keep_notes``).
 
 There is no e-mail verification yet: registering with an address proves nothing about owning
-it. See ``user_register`` for what that means for staff-created profiles.
+it. So registration never links an existing profile (``user_register``), and a restaurant's
+booking never reaches or changes another restaurant's guest (``customer_find_or_create``).
 """
 
 from typing import Any
@@ -23,11 +27,32 @@ from core.errors import ValidationFailed
 from core.validation import apply_changes, validate_instance
 from customers.models import Customer, User
 from customers.phones import normalize_phone
+from customers.selectors import customers_known_to, may_keep_notes
 
 CUSTOMER_FIELDS = ["first_name", "last_name", "email", "phone", "notes", "allergies"]
+USER_FIELDS = [
+    "email",
+    "first_name",
+    "last_name",
+    "is_active",
+    "is_staff",
+    "is_superuser",
+    "last_login",
+    "date_joined",
+]
 
 EMAIL_TAKEN = "A customer with this e-mail address already exists."
 ACCOUNT_EMAIL_TAKEN = "An account with this e-mail address already exists."
+PROFILE_EMAIL_TAKEN = "A guest profile with this e-mail address already exists."
+REGISTER_PROFILE_EXISTS = (
+    "A guest profile with this e-mail address already exists (a restaurant booked you with "
+    "it); that restaurant can link it to an account."
+)
+OTHER_RESTAURANTS_EMAIL = (
+    "This e-mail address belongs to a guest profile of another restaurant; book the guest "
+    "with their phone only or another address."
+)
+NOTES_NOT_YOURS = "Notes belong to the restaurant that created the profile."
 CONTACT_REQUIRED = "Give an e-mail address or a phone number so the guest can be reached."
 
 
@@ -101,14 +126,19 @@ def customer_create(
     return _save_customer(customer)
 
 
-def _complete_contact(customer: Customer, *, email: str, phone: str) -> Customer:
-    """Fill the profile's blank e-mail or phone with the one just given; never overwrite."""
-    data = {}
-    if email and not customer.email:
-        data["email"] = email
-    if phone and not customer.phone:
-        data["phone"] = phone
-    return customer_update(customer=customer, data=data) if data else customer
+def _in_booking_scope(customer: Customer, restaurant) -> bool:
+    """Whether ``restaurant``'s booking may use ``customer`` found by e-mail: its own guest
+    (it created the profile or the guest has a reservation there) or a registered guest."""
+    if customer.user_id is not None:
+        return True
+    return customers_known_to({restaurant.pk}).filter(pk=customer.pk).exists()
+
+
+def _guest_by_email(*, restaurant, email: str) -> Customer | None:
+    found = Customer.objects.filter(email__iexact=email).first()
+    if found is not None and not _in_booking_scope(found, restaurant):
+        raise ValidationFailed.field("customer", OTHER_RESTAURANTS_EMAIL)
+    return found
 
 
 @transaction.atomic
@@ -120,26 +150,38 @@ def customer_find_or_create(
     email: str = "",
     phone: str = "",
 ) -> Customer:
-    """The guest of a staff booking: the profile with this e-mail (any case); else, the
-    profile with this E.164 phone (the oldest one; when an e-mail was given, only one without
-    an e-mail of its own, so two people sharing a phone are not merged); else a new profile
-    created by ``restaurant``. A profile found keeps what it records (names, notes, its
-    e-mail and phone); only a blank e-mail or phone is filled with the one given, so the guest
-    can be reached. At least one of e-mail and phone is required (400 naming ``customer``)."""
+    """The guest of ``restaurant``'s staff booking. Never changes a profile it finds, and
+    finds only profiles ``restaurant`` may book for, so a typed e-mail or phone can neither
+    reveal nor alter another restaurant's guest:
+
+    - with an e-mail (any case): the profile with that address, when it is ``restaurant``'s
+      guest (it created the profile, or the guest has a reservation there) or a registered
+      guest (an account holder's address is theirs). E-mails are unique, so a standalone
+      profile of another restaurant with that address is a 400 naming ``customer``, not a
+      match and not a second profile. No profile with it: a new one (the phone is not used
+      to match, since the profile found could not record the e-mail given; to add an
+      e-mail to a known guest, change their profile);
+    - with a phone only: the oldest profile with that E.164 phone among ``restaurant``'s
+      guests; a phone elsewhere is no match (phones are shared and not unique), so a new
+      profile is made and the other restaurant's is left as it is;
+    - a new profile is created by ``restaurant`` with the names, e-mail and phone given.
+
+    At least one of e-mail and phone is required (400 naming ``customer``)."""
     email = normalize_email(email)
     phone = normalize_phone(phone)
     if not email and not phone:
         raise ValidationFailed.field("customer", "Give the guest's e-mail address or phone number.")
-    found = None
     if email:
-        found = Customer.objects.filter(email__iexact=email).first()
-    if found is None and phone:
-        by_phone = Customer.objects.filter(phone=phone)
-        if email:
-            by_phone = by_phone.filter(email="")
-        found = by_phone.order_by("created_at", "pk").first()
+        found = _guest_by_email(restaurant=restaurant, email=email)
+    else:
+        found = (
+            customers_known_to({restaurant.pk})
+            .filter(phone=phone)
+            .order_by("created_at", "pk")
+            .first()
+        )
     if found is not None:
-        return _complete_contact(found, email=email, phone=phone)
+        return found
     try:
         with transaction.atomic():
             return customer_create(
@@ -150,22 +192,31 @@ def customer_find_or_create(
                 created_by_restaurant=restaurant,
             )
     except ValidationFailed as exc:
-        # A concurrent booking created the same guest between our look-up and insert.
+        # A concurrent booking created a profile with this e-mail between our look-up and
+        # insert: the same rules decide whether it is ours to use.
         if email and "email" in exc.details:
-            found = Customer.objects.filter(email__iexact=email).first()
+            found = _guest_by_email(restaurant=restaurant, email=email)
             if found is not None:
                 return found
         raise
 
 
 @transaction.atomic
-def customer_update(*, customer: Customer, data: dict[str, Any]) -> Customer:
+def customer_update(
+    *, customer: Customer, data: dict[str, Any], staff_user: User | None = None
+) -> Customer:
     """Change a profile's fields (only the keys present in ``data``). The e-mail stays unique
     without regard to case; a profile linked to an account keeps the account's e-mail; a
-    profile without an account keeps an e-mail or a phone. Returns the saved profile."""
+    profile without an account keeps an e-mail or a phone. ``staff_user`` is the staff member
+    making the change through the API: ``notes`` are then theirs to set only if
+    ``may_keep_notes`` (a superuser, or the staff of the restaurant that created the
+    profile), else a 400 naming ``notes``. The admin (the operator's tool) and a guest's own
+    edit (which cannot send notes) pass none. Returns the saved profile."""
     unknown = set(data) - set(CUSTOMER_FIELDS)
     if unknown:
         raise ValidationFailed(details={f: ["Unknown field."] for f in sorted(unknown)})
+    if "notes" in data and staff_user is not None and not may_keep_notes(staff_user, customer):
+        raise ValidationFailed.field("notes", NOTES_NOT_YOURS)
     # Rules are checked against the stored row, locked, not against ``customer`` (which a
     # caller such as an admin form may already have changed in memory).
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
@@ -201,13 +252,12 @@ def user_register(
 ) -> Customer:
     """Create an account (e-mail login) and its guest profile in one transaction.
 
-    Django's password validators apply (400 naming ``password``); an e-mail that already
-    has an account is a 400 naming ``email``. When staff already created a standalone
-    profile with this e-mail (a phone booking), the new account takes that profile over
-    instead of failing: the guest keeps their booking history, and the names (and the phone,
-    when given) become the ones the guest typed. There is no e-mail verification yet, so
-    whoever registers an address first gets that profile; staff notes are never shown to
-    guests, so what they can read is their name, phone, allergies and reservations.
+    Django's password validators apply (400 naming ``password``). An e-mail that already has
+    an account is a 400 naming ``email``, and so is one that a guest profile already has,
+    linked or not: without e-mail verification, registering an address proves nothing, and
+    linking a restaurant's profile to whoever registers it first would hand them that
+    guest's phone, allergies and reservations (with their manage links). Linking such a
+    profile to an account waits for e-mail verification.
     """
     email = normalize_email(email)
     first_name = (first_name or "").strip()
@@ -216,6 +266,8 @@ def user_register(
 
     if email and User.objects.filter(email__iexact=email).exists():
         raise ValidationFailed.field("email", ACCOUNT_EMAIL_TAKEN)
+    if _email_taken(email):
+        raise ValidationFailed.field("email", REGISTER_PROFILE_EXISTS)
     user = User(email=email, first_name=first_name, last_name=last_name)
     validate_instance(user, exclude=["password"])
     try:
@@ -223,24 +275,54 @@ def user_register(
     except DjangoValidationError as exc:
         raise ValidationFailed(details={"password": list(exc.messages)}) from exc
 
-    existing = Customer.objects.select_for_update().filter(email__iexact=email).first()
-    if existing is not None and existing.user_id is not None:
-        raise ValidationFailed.field("email", ACCOUNT_EMAIL_TAKEN)
-
     user.set_password(password)
     try:
         with transaction.atomic():
             user.save()
     except IntegrityError as exc:  # a concurrent registration of the same address
         raise ValidationFailed.field("email", ACCOUNT_EMAIL_TAKEN) from exc
+    # A profile with this e-mail made since the check above (a concurrent staff booking)
+    # makes customer_create fail with 400 naming ``email``, and the account rolls back.
+    return customer_create(
+        first_name=first_name, last_name=last_name, email=email, phone=phone, user=user
+    )
 
-    if existing is None:
-        return customer_create(
-            first_name=first_name, last_name=last_name, email=email, phone=phone, user=user
-        )
-    existing.user = user
-    existing.first_name = first_name
-    existing.last_name = last_name
-    if phone:
-        existing.phone = phone
-    return _save_customer(existing)
+
+@transaction.atomic
+def user_update(*, user: User, data: dict[str, Any]) -> User:
+    """Change an account's fields (only the keys present in ``data``, among USER_FIELDS).
+
+    The e-mail is the login: stored lower-case, unique among accounts without regard to
+    case, and not the e-mail of a guest profile other than the account's own (400 naming
+    ``email``). The account's guest profile takes the new e-mail in the same transaction,
+    since messages to the guest go to the profile's address. Returns the saved account."""
+    unknown = set(data) - set(USER_FIELDS)
+    if unknown:
+        raise ValidationFailed(details={f: ["Unknown field."] for f in sorted(unknown)})
+    # Checked against the stored rows, locked (an admin form has changed ``user`` in memory).
+    user = User.objects.select_for_update().get(pk=user.pk)
+    profile = Customer.objects.select_for_update().filter(user=user).first()
+    data = dict(data)
+    for name in ("first_name", "last_name"):
+        if name in data:
+            data[name] = (data[name] or "").strip()
+    if "email" in data:
+        data["email"] = normalize_email(data["email"])
+        if User.objects.filter(email__iexact=data["email"]).exclude(pk=user.pk).exists():
+            raise ValidationFailed.field("email", ACCOUNT_EMAIL_TAKEN)
+        if _email_taken(data["email"], exclude_pk=profile.pk if profile else None):
+            raise ValidationFailed.field("email", PROFILE_EMAIL_TAKEN)
+
+    changed = apply_changes(user, data, USER_FIELDS)
+    if not changed:
+        return user
+    validate_instance(user, exclude=["password"])
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:  # a concurrent change or registration took the address
+        raise ValidationFailed.field("email", ACCOUNT_EMAIL_TAKEN) from exc
+    if profile is not None and profile.email != user.email:
+        profile.email = user.email
+        _save_customer(profile)
+    return user

@@ -138,3 +138,64 @@ def test_customer_change_saves_through_the_service(admin_client):
     assert response.status_code == 302
     customer.refresh_from_db()
     assert (customer.phone, customer.notes) == ("+34699000111", "Regular")
+
+
+def user_change_body(user: User, **overrides) -> dict:
+    """The admin's change form for ``user`` as a browser posts it, with ``overrides``."""
+    body = {
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "is_active": "on",
+        "date_joined_0": user.date_joined.strftime("%Y-%m-%d"),
+        "date_joined_1": user.date_joined.strftime("%H:%M:%S"),
+        "last_login_0": "",
+        "last_login_1": "",
+    }
+    body.update(overrides)
+    return body
+
+
+def test_user_email_change_moves_the_guest_profiles_email_with_it(admin_client):
+    user = UserFactory(email="ana@example.com")
+    profile = CustomerFactory(user=user, email="ana@example.com")
+    url = f"/admin/customers/user/{user.pk}/change/"
+    assert admin_client.get(url).status_code == 200
+    response = admin_client.post(url, user_change_body(user, email="Ana.New@Example.com"))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    user.refresh_from_db()
+    profile.refresh_from_db()
+    assert user.email == profile.email == "ana.new@example.com"
+
+
+@pytest.mark.parametrize("taken_by", ["account", "profile"])
+def test_user_email_change_to_an_address_another_account_or_profile_has(admin_client, taken_by):
+    if taken_by == "account":
+        UserFactory(email="taken@example.com")
+    else:
+        CustomerFactory(email="taken@example.com")
+    user = UserFactory(email="ana@example.com")
+    profile = CustomerFactory(user=user, email="ana@example.com")
+    response = admin_client.post(
+        f"/admin/customers/user/{user.pk}/change/",
+        user_change_body(user, email="TAKEN@example.com"),
+    )
+    assert response.status_code == 200
+    assert "email" in response.context["adminform"].form.errors
+    user.refresh_from_db()
+    profile.refresh_from_db()
+    assert user.email == profile.email == "ana@example.com"
+
+
+def test_user_change_of_other_fields_keeps_the_profile_and_saves_them(admin_client):
+    user = UserFactory(email="host@example.com")
+    profile = CustomerFactory(user=user, email="host@example.com")
+    response = admin_client.post(
+        f"/admin/customers/user/{user.pk}/change/",
+        user_change_body(user, first_name="Hostess", is_staff="on"),
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    user.refresh_from_db()
+    profile.refresh_from_db()
+    assert (user.first_name, user.is_staff) == ("Hostess", True)
+    assert profile.email == "host@example.com"

@@ -115,6 +115,38 @@ def test_register_with_malformed_json(api_client):
     assert response.json()["code"] == "parse_error"
 
 
+def test_register_with_an_email_a_guest_profile_has(api_client):
+    CustomerFactory(email="ana@example.com")
+    response = api_client.post(REGISTER, register_body(email="Ana@Example.com"))
+    assert_400_naming(response, "email")
+    assert not User.objects.exists()
+    assert Customer.objects.get().user is None
+
+
+# --- the staff list's query -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [
+        ("q", "\x00"),
+        ("q", "ana\x00"),
+        ("ordering", "\x00"),
+        ("ordering", "notes"),
+        ("q", "x" * 201),
+    ],
+)
+def test_list_with_a_bad_query_parameter(api_client, host, param, value):
+    api_client.force_authenticate(host)
+    response = api_client.get(LIST, {param: value})
+    assert_400_naming(response, param)
+
+
+def test_list_with_a_nul_byte_in_the_raw_query_string(api_client, host):
+    api_client.force_authenticate(host)
+    assert_400_naming(api_client.get(f"{LIST}?q=%00"), "q")
+
+
 # --- staff creating and editing guests ------------------------------------------------------
 
 
@@ -182,12 +214,12 @@ def test_staff_update_with_an_email_taken_in_another_case(api_client, world, hos
 
 def test_staff_update_with_an_invalid_phone_or_wrong_type(api_client, world, host):
     api_client.force_authenticate(host)
-    url = f"/api/customers/{world.booked_at_r.pk}/"
+    url = f"/api/customers/{world.created_by_r.pk}/"
     assert_400_naming(api_client.patch(url, {"phone": "+34 1", "notes": "x"}), "phone")
     assert_400_naming(api_client.patch(url, {"first_name": ["A"]}, format="json"), "first_name")
     assert_400_naming(api_client.patch(url, {"first_name": ""}), "first_name")
-    world.booked_at_r.refresh_from_db()
-    assert world.booked_at_r.notes == "Prefers the window."
+    world.created_by_r.refresh_from_db()
+    assert world.created_by_r.notes == "Called twice."
 
 
 def test_staff_cannot_change_the_email_of_a_profile_with_an_account(api_client, world, host):

@@ -154,14 +154,75 @@ def test_staff_list_their_restaurants_guests_only(api_client, world, role):
 
 
 @pytest.mark.parametrize("role", ["host", "manager"])
-def test_staff_read_a_guest_of_their_restaurant_with_notes_and_counts(api_client, world, role):
+def test_staff_read_a_guest_of_their_restaurant_with_counts(api_client, world, role):
     make_reservation(customer=world.booked_at_r, restaurant=world.r, status="no_show", days_ago=4)
     make_reservation(customer=world.booked_at_r, restaurant=world.other, days_ago=5)
     api_client.force_authenticate(getattr(world, role))
     body = api_client.get(detail(world.booked_at_r)).json()
-    assert body["notes"] == "Prefers the window."
     assert (body["visit_count"], body["no_show_count"]) == (1, 1)
+
+
+# --- staff notes belong to the restaurant that created the profile ---------------------------
+
+
+@pytest.mark.parametrize("role", ["host", "manager"])
+def test_staff_read_and_write_the_notes_of_profiles_their_restaurant_created(
+    api_client, world, role
+):
+    api_client.force_authenticate(getattr(world, role))
     assert api_client.get(detail(world.created_by_r)).json()["notes"] == "Called twice."
+    response = api_client.patch(detail(world.created_by_r), {"notes": "Birthday in May"})
+    assert response.status_code == 200, response.json()
+    assert response.json()["notes"] == "Birthday in May"
+    world.created_by_r.refresh_from_db()
+    assert world.created_by_r.notes == "Birthday in May"
+
+
+def test_staff_do_not_get_the_notes_of_a_guest_another_restaurant_created(api_client, world):
+    # R's guest, also booked at the other restaurant: its host has them in scope.
+    make_reservation(customer=world.created_by_r, restaurant=world.other)
+    api_client.force_authenticate(world.other_host)
+    body = api_client.get(detail(world.created_by_r)).json()
+    assert body["id"] == world.created_by_r.pk
+    assert "notes" not in body
+    assert "Called twice." not in str(body)
+    rows = {row["id"]: row for row in api_client.get(LIST).json()["results"]}
+    assert "notes" not in rows[world.created_by_r.pk]
+    # ... while its own guests' notes are there.
+    assert "notes" in rows[world.created_by_other.pk]
+
+    response = api_client.patch(detail(world.created_by_r), {"notes": "Rude", "allergies": "x"})
+    assert response.status_code == 400
+    assert set(response.json()["details"]) == {"notes"}
+    world.created_by_r.refresh_from_db()
+    assert (world.created_by_r.notes, world.created_by_r.allergies) == ("Called twice.", "")
+    # Other fields of a guest in scope stay editable, and the answer still has no notes.
+    response = api_client.patch(detail(world.created_by_r), {"allergies": "nuts"})
+    assert response.status_code == 200, response.json()
+    assert "notes" not in response.json()
+
+
+@pytest.mark.parametrize("role", ["host", "manager"])
+def test_notes_of_a_profile_no_restaurant_created_are_for_superusers_only(api_client, world, role):
+    # A self-registered guest who booked at R, and a profile made without a restaurant.
+    make_reservation(customer=world.guest, restaurant=world.r)
+    api_client.force_authenticate(getattr(world, role))
+    for customer in (world.guest, world.booked_at_r):
+        assert "notes" not in api_client.get(detail(customer)).json()
+        response = api_client.patch(detail(customer), {"notes": "mine"})
+        assert response.status_code == 400
+        assert set(response.json()["details"]) == {"notes"}
+        customer.refresh_from_db()
+        assert customer.notes != "mine"
+    rows = api_client.get(LIST).json()["results"]
+    assert {row["id"] for row in rows if "notes" in row} == {world.created_by_r.pk}
+
+    api_client.force_authenticate(world.superuser)
+    assert api_client.get(detail(world.guest)).json()["notes"] == "Tips badly."
+    response = api_client.patch(detail(world.guest), {"notes": "Checked"})
+    assert response.status_code == 200, response.json()
+    world.guest.refresh_from_db()
+    assert world.guest.notes == "Checked"
 
 
 @pytest.mark.parametrize("role", ["host", "manager"])
@@ -176,15 +237,15 @@ def test_staff_get_404_for_guests_of_other_restaurants(api_client, world, role):
 
 
 @pytest.mark.parametrize("role", ["host", "manager"])
-def test_staff_edit_a_guest_of_their_restaurant_including_notes(api_client, world, role):
+def test_staff_edit_a_guest_of_their_restaurant(api_client, world, role):
     api_client.force_authenticate(getattr(world, role))
     response = api_client.patch(
-        detail(world.booked_at_r), {"notes": "Birthday in May", "email": "New@Example.com"}
+        detail(world.booked_at_r), {"allergies": "Shellfish", "email": "New@Example.com"}
     )
     assert response.status_code == 200, response.json()
-    assert response.json()["notes"] == "Birthday in May"
+    assert response.json()["email"] == "new@example.com"
     world.booked_at_r.refresh_from_db()
-    assert world.booked_at_r.notes == "Birthday in May"
+    assert world.booked_at_r.allergies == "Shellfish"
     assert world.booked_at_r.email == "new@example.com"
 
 
@@ -207,6 +268,7 @@ def test_staff_create_a_guest_profile_for_their_restaurant(api_client, world, ro
     assert created.created_by_restaurant == world.r
     assert created.phone == "+34611000999"
     assert created.notes == "Phone booking"
+    assert body["notes"] == "Phone booking"
     # ... and it is in their scope from now on.
     assert body["id"] in listed_ids(api_client.get(LIST))
 
@@ -316,7 +378,7 @@ def test_notes_never_appear_in_anything_a_guest_can_read(api_client, world):
         assert "Prefers the window." not in str(body)
 
 
-def test_registering_over_a_staff_profile_does_not_reveal_its_notes(api_client, world):
+def test_registering_the_email_of_a_staff_made_profile_is_refused(api_client, world):
     response = api_client.post(
         REGISTER,
         {
@@ -326,9 +388,12 @@ def test_registering_over_a_staff_profile_does_not_reveal_its_notes(api_client, 
             "last_name": "B",
         },
     )
-    assert response.status_code == 201, response.json()
-    assert response.json()["id"] == world.created_by_r.pk
-    assert "notes" not in response.json()
-    user = User.objects.get(email=world.created_by_r.email)
-    api_client.force_authenticate(user)
-    assert "Called twice." not in str(api_client.get(ME).json())
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "validation_error"
+    assert set(body["details"]) == {"email"}
+    assert "guest profile" in body["details"]["email"][0]
+    assert "Called twice." not in str(body)
+    assert not User.objects.filter(email__iexact=world.created_by_r.email).exists()
+    world.created_by_r.refresh_from_db()
+    assert world.created_by_r.user is None

@@ -23,6 +23,8 @@ def test_schema_has_the_customers_endpoints_and_their_methods(api_client):
     assert {"notes", "visit_count", "no_show_count"} <= set(
         components["CustomerStaff"]["properties"]
     )
+    # Shown only to the restaurant that created the profile (and superusers): optional.
+    assert "notes" not in components["CustomerStaff"]["required"]
     # Registration is open to anonymous callers (an empty security requirement); the rest
     # needs a login.
     assert {} in paths["/api/auth/register/"]["post"]["security"]

@@ -9,7 +9,9 @@ from customers.services import (
     customer_find_or_create,
     customer_update,
     user_register,
+    user_update,
 )
+from customers.tests.conftest import make_reservation
 from customers.tests.factories import DEFAULT_PASSWORD, CustomerFactory, UserFactory
 from restaurants.tests.factories import RestaurantFactory
 
@@ -77,64 +79,128 @@ def test_two_profiles_may_have_no_email():
 # --- customer_find_or_create ----------------------------------------------------------------
 
 
-def test_find_or_create_finds_by_email_in_any_case_and_keeps_what_it_records():
-    existing = CustomerFactory(email="ana@example.com", first_name="Ana", phone="+34611000001")
+def assert_untouched(customer: Customer) -> None:
+    before = {f: getattr(customer, f) for f in ("first_name", "email", "phone", "updated_at")}
+    customer.refresh_from_db()
+    assert {f: getattr(customer, f) for f in before} == before
+
+
+def test_find_or_create_finds_its_restaurants_guest_by_email_in_any_case_unchanged():
+    restaurant = RestaurantFactory()
+    existing = CustomerFactory(
+        email="ana@example.com", first_name="Ana", phone="", created_by_restaurant=restaurant
+    )
     found = customer_find_or_create(
-        restaurant=RestaurantFactory(),
+        restaurant=restaurant,
         first_name="Someone Else",
         email="ANA@example.com",
         phone="+34611999999",
     )
     assert found.pk == existing.pk
-    existing.refresh_from_db()
-    assert existing.first_name == "Ana"
-    assert existing.phone == "+34611000001"
+    # Nothing is filled in or overwritten, not even the blank phone.
+    assert_untouched(existing)
+    assert existing.phone == ""
     assert Customer.objects.count() == 1
 
 
-def test_find_or_create_fills_a_blank_phone_of_the_profile_found():
-    existing = CustomerFactory(email="ana@example.com", phone="")
-    customer_find_or_create(
-        restaurant=RestaurantFactory(),
-        first_name="Ana",
-        email="ana@example.com",
-        phone="+34 611 999 999",
-    )
-    existing.refresh_from_db()
-    assert existing.phone == "+34611999999"
-
-
-def test_find_or_create_finds_by_phone_in_any_format():
-    existing = CustomerFactory(email="", phone="+34611223344")
+def test_find_or_create_finds_a_guest_with_a_reservation_at_the_restaurant_by_email():
+    restaurant = RestaurantFactory()
+    booked_here = CustomerFactory(created_by_restaurant=RestaurantFactory())
+    make_reservation(customer=booked_here, restaurant=restaurant)
     found = customer_find_or_create(
-        restaurant=RestaurantFactory(), first_name="Ana", phone="+34 611-22-33-44"
+        restaurant=restaurant, first_name="X", email=booked_here.email.upper()
+    )
+    assert found.pk == booked_here.pk
+    assert_untouched(booked_here)
+
+
+def test_find_or_create_finds_its_restaurants_guest_by_phone_in_any_format():
+    restaurant = RestaurantFactory()
+    existing = CustomerFactory(email="", phone="+34611223344", created_by_restaurant=restaurant)
+    found = customer_find_or_create(
+        restaurant=restaurant, first_name="Ana", phone="+34 611-22-33-44"
     )
     assert found.pk == existing.pk
+    assert_untouched(existing)
 
 
-def test_find_or_create_does_not_merge_a_different_email_sharing_the_phone():
-    sharer = CustomerFactory(email="ana@example.com", phone="+34611223344")
-    restaurant = RestaurantFactory()
-    found = customer_find_or_create(
-        restaurant=restaurant, first_name="Luis", email="luis@example.com", phone="+34611223344"
-    )
-    assert found.pk != sharer.pk
-    assert found.email == "luis@example.com"
-    assert found.created_by_restaurant == restaurant
-
-
-def test_find_or_create_finds_a_phone_only_profile_and_records_the_email_given():
-    phone_only = CustomerFactory(email="", phone="+34611223344")
+def test_find_or_create_finds_a_registered_guest_by_email_from_any_restaurant():
+    user = UserFactory(email="ana@example.com")
+    registered = CustomerFactory(user=user, email="ana@example.com", phone="")
     found = customer_find_or_create(
         restaurant=RestaurantFactory(),
         first_name="Ana",
         email="Ana@Example.com",
-        phone="+34611223344",
+        phone="+34611999999",
     )
-    assert found.pk == phone_only.pk
-    phone_only.refresh_from_db()
-    assert phone_only.email == "ana@example.com"
+    assert found.pk == registered.pk
+    assert_untouched(registered)
     assert Customer.objects.count() == 1
+
+
+def test_find_or_create_does_not_match_a_registered_guest_by_phone_alone():
+    user = UserFactory()
+    registered = CustomerFactory(user=user, email=user.email, phone="+34611223344")
+    restaurant = RestaurantFactory()
+    created = customer_find_or_create(restaurant=restaurant, first_name="Ana", phone="+34611223344")
+    assert created.pk != registered.pk
+    assert created.created_by_restaurant == restaurant
+    assert_untouched(registered)
+
+
+def test_find_or_create_makes_a_new_profile_for_another_restaurants_phone_only_guest():
+    theirs = RestaurantFactory()
+    phone_only = CustomerFactory(email="", phone="+34611223344", created_by_restaurant=theirs)
+    make_reservation(customer=phone_only, restaurant=theirs)
+    ours = RestaurantFactory()
+    created = customer_find_or_create(
+        restaurant=ours,
+        first_name="Mallory",
+        email="Attacker@Evil.example",
+        phone="+34 611 22 33 44",
+    )
+    assert created.pk != phone_only.pk
+    assert (created.email, created.phone) == ("attacker@evil.example", "+34611223344")
+    assert created.created_by_restaurant == ours
+    assert_untouched(phone_only)
+    assert phone_only.email == ""
+    # Without an e-mail, too: a phone elsewhere is no match.
+    again = customer_find_or_create(
+        restaurant=RestaurantFactory(), first_name="M", phone="+34611223344"
+    )
+    assert again.pk not in (phone_only.pk, created.pk)
+
+
+def test_find_or_create_refuses_the_email_of_another_restaurants_guest():
+    theirs = RestaurantFactory()
+    standalone = CustomerFactory(email="ana@example.com", created_by_restaurant=theirs)
+    make_reservation(customer=standalone, restaurant=theirs)
+    with pytest.raises(ValidationFailed) as exc_info:
+        customer_find_or_create(
+            restaurant=RestaurantFactory(),
+            first_name="Ana",
+            email="ANA@example.com",
+            phone="+34611999999",
+        )
+    assert fields_of(exc_info) == {"customer"}
+    assert_untouched(standalone)
+    assert Customer.objects.count() == 1
+
+
+def test_find_or_create_with_an_email_does_not_take_a_phone_match_it_could_not_record():
+    restaurant = RestaurantFactory()
+    phone_only = CustomerFactory(email="", phone="+34611223344", created_by_restaurant=restaurant)
+    sharer = CustomerFactory(
+        email="ana@example.com", phone="+34611223344", created_by_restaurant=restaurant
+    )
+    created = customer_find_or_create(
+        restaurant=restaurant, first_name="Luis", email="luis@example.com", phone="+34611223344"
+    )
+    assert created.pk not in (phone_only.pk, sharer.pk)
+    assert created.email == "luis@example.com"
+    assert created.created_by_restaurant == restaurant
+    assert_untouched(phone_only)
+    assert_untouched(sharer)
 
 
 def test_find_or_create_creates_a_profile_of_the_restaurant():
@@ -215,6 +281,22 @@ def test_update_rejects_unknown_fields():
     assert customer.first_name != "X"
 
 
+def test_update_of_notes_by_staff_of_the_creating_restaurant_only(world):
+    for staff_user in (world.host, world.manager, world.superuser):
+        customer_update(customer=world.created_by_r, data={"notes": "ok"}, staff_user=staff_user)
+    customer_update(customer=world.booked_at_r, data={"notes": "HQ"}, staff_user=world.superuser)
+    for staff_user, customer in (
+        (world.host, world.booked_at_r),  # in scope, not created by r
+        (world.other_host, world.created_by_r),
+    ):
+        with pytest.raises(ValidationFailed) as exc_info:
+            customer_update(customer=customer, data={"notes": "mine"}, staff_user=staff_user)
+        assert fields_of(exc_info) == {"notes"}
+    world.created_by_r.refresh_from_db()
+    world.booked_at_r.refresh_from_db()
+    assert (world.created_by_r.notes, world.booked_at_r.notes) == ("ok", "HQ")
+
+
 # --- user_register --------------------------------------------------------------------------
 
 
@@ -266,38 +348,25 @@ def test_register_rejects_an_account_email_in_another_case():
     assert not Customer.objects.exists()
 
 
-def test_register_takes_over_a_staff_created_profile_with_that_email():
+@pytest.mark.parametrize("linked", [False, True])
+def test_register_refuses_an_email_a_guest_profile_has(linked):
     restaurant = RestaurantFactory()
-    standalone = CustomerFactory(
-        email="ana@example.com",
-        first_name="A.",
-        last_name="",
-        phone="+34611000001",
-        notes="staff note",
-        created_by_restaurant=restaurant,
+    # Linked: a profile whose account logs in with another address (made before the admin
+    # kept the two in step).
+    account = UserFactory(email="old-login@example.com") if linked else None
+    profile = CustomerFactory(
+        email="ana@example.com", user=account, created_by_restaurant=restaurant
     )
-    customer = user_register(
-        email="ANA@example.com", password=DEFAULT_PASSWORD, first_name="Ana", last_name="López"
-    )
-    assert customer.pk == standalone.pk
-    standalone.refresh_from_db()
-    assert standalone.user == User.objects.get(email="ana@example.com")
-    assert (standalone.first_name, standalone.last_name) == ("Ana", "López")
-    assert standalone.phone == "+34611000001"  # kept: none was given
-    assert standalone.notes == "staff note"
-    assert standalone.created_by_restaurant == restaurant
-    assert Customer.objects.count() == 1
-
-
-def test_register_fails_when_the_profile_with_that_email_has_another_account():
-    other_account = UserFactory(email="old-login@example.com")
-    CustomerFactory(email="ana@example.com", user=other_account)
     with pytest.raises(ValidationFailed) as exc_info:
         user_register(
-            email="ana@example.com", password=DEFAULT_PASSWORD, first_name="A", last_name="B"
+            email="ANA@example.com", password=DEFAULT_PASSWORD, first_name="Ana", last_name="B"
         )
     assert fields_of(exc_info) == {"email"}
-    assert User.objects.count() == 1
+    assert "guest profile" in exc_info.value.details["email"][0]
+    assert not User.objects.filter(email="ana@example.com").exists()
+    profile.refresh_from_db()
+    assert profile.user == account
+    assert Customer.objects.count() == 1
 
 
 def test_register_with_an_invalid_phone_writes_nothing():
@@ -318,3 +387,52 @@ def test_register_with_a_malformed_email_names_it():
         user_register(email="nope", password=DEFAULT_PASSWORD, first_name="A", last_name="B")
     assert fields_of(exc_info) == {"email"}
     assert not User.objects.exists()
+
+
+# --- user_update ----------------------------------------------------------------------------
+
+
+def test_user_update_moves_the_profile_email_with_the_login():
+    user = UserFactory(email="ana@example.com")
+    profile = CustomerFactory(user=user, email="ana@example.com")
+    user_update(user=user, data={"email": " Ana.New@Example.com ", "first_name": "Ana"})
+    user.refresh_from_db()
+    profile.refresh_from_db()
+    assert user.email == profile.email == "ana.new@example.com"
+    assert user.first_name == "Ana"
+
+
+@pytest.mark.parametrize("taken_by", ["account", "profile"])
+def test_user_update_refuses_an_email_another_account_or_profile_has(taken_by):
+    if taken_by == "account":
+        UserFactory(email="taken@example.com")
+    else:
+        CustomerFactory(email="taken@example.com")
+    user = UserFactory(email="ana@example.com")
+    profile = CustomerFactory(user=user, email="ana@example.com")
+    with pytest.raises(ValidationFailed) as exc_info:
+        user_update(user=user, data={"email": "TAKEN@example.com"})
+    assert fields_of(exc_info) == {"email"}
+    user.refresh_from_db()
+    profile.refresh_from_db()
+    assert user.email == profile.email == "ana@example.com"
+
+
+def test_user_update_of_an_account_without_a_profile():
+    user = UserFactory(email="host@example.com")
+    user_update(user=user, data={"email": "HOST2@example.com", "is_staff": True})
+    user.refresh_from_db()
+    assert (user.email, user.is_staff) == ("host2@example.com", True)
+    assert not Customer.objects.exists()
+
+
+def test_user_update_rejects_unknown_fields_and_a_malformed_email():
+    user = UserFactory(email="ana@example.com")
+    with pytest.raises(ValidationFailed) as exc_info:
+        user_update(user=user, data={"password": "x"})
+    assert fields_of(exc_info) == {"password"}
+    with pytest.raises(ValidationFailed) as exc_info:
+        user_update(user=user, data={"email": "not-an-email"})
+    assert fields_of(exc_info) == {"email"}
+    user.refresh_from_db()
+    assert user.email == "ana@example.com"

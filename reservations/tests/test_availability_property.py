@@ -8,12 +8,13 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.db import transaction
+from django.test import TestCase
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.errors import ApplicationError, ValidationFailed
 from customers.tests.factories import CustomerFactory, UserFactory
-from reservations.availability import days_availability
+from reservations.availability import compute_days, days_availability
 from reservations.models import Reservation
 from reservations.services import reservation_create
 from restaurants import services as restaurant_services
@@ -225,4 +226,27 @@ def test_availability_and_booking_agree(scenario):
             for table in made:
                 ok, result = attempt(guest, restaurant, local_day, local_time, party, table.pk)
                 assert ok == (table.pk in table_ids), (hhmm, table.number, result)
+
+        if offered:
+            # A real booking of the first offered start: its after-commit version bump must
+            # make the (warm) cached answer equal a fresh computation from the database.
+            first = min(offered)
+            with TestCase.captureOnCommitCallbacks(execute=True):
+                reservation_create(
+                    user=guest,
+                    restaurant_id=restaurant.pk,
+                    reservation_date=local_day,
+                    reservation_time=time.fromisoformat(first),
+                    party_size=party,
+                )
+            _, after = days_availability(
+                restaurant_id=restaurant.pk, days=[local_day], party_size=party
+            )
+            fresh = compute_days(
+                restaurant=restaurant, days=[local_day], party_size=party, area=None, now=now
+            )
+            assert after[local_day] == fresh[local_day].slots
+            assert offered[first][0] not in [
+                t["id"] for s in after[local_day] if s["time"] == first for t in s["tables"]
+            ]
         transaction.set_rollback(True)

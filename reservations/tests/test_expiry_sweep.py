@@ -30,15 +30,23 @@ def test_lapsed_holds_expire_and_live_ones_stay(book, clock, restaurant):
     assert Notification.objects.filter(kind="expired").count() == 1
 
 
-def test_works_in_batches(book, clock):
+def test_works_in_batches_of_short_locking_transactions(book, clock):
     from datetime import time
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
 
     made = [book(reservation_time=time(12 + 2 * n, 0)) for n in range(5)]
     clock.move_to(NOW + timedelta(minutes=16))
-    assert holds_expire_lapsed(batch_size=2) == 5
-    assert set(
-        Reservation.objects.filter(pk__in=[r.pk for r in made]).values_list("status", flat=True)
-    ) == {"expired"}
+    with CaptureQueriesContext(connection) as queries:
+        assert holds_expire_lapsed(batch_size=2) == 5
+    batches = [q["sql"] for q in queries.captured_queries if "SKIP LOCKED" in q["sql"]]
+    assert len(batches) == 3  # 2 + 2 + 1 rows, each batch in its own transaction
+    assert all("LIMIT 2" in sql for sql in batches)
+    statuses = Reservation.objects.filter(pk__in=[r.pk for r in made]).values_list(
+        "status", flat=True
+    )
+    assert set(statuses) == {"expired"}
 
 
 def test_confirmed_and_cancelled_are_left_alone(book, clock):
