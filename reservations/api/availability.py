@@ -106,6 +106,9 @@ class CalendarAvailabilitySerializer(serializers.Serializer):
 class AvailabilityDayApi(APIView):
     """Free starts of one local date for a party, each with the tables free for the stay."""
 
+    # Public and the same for everyone: no authentication, so a cached answer costs no query
+    # even when the client sends its token.
+    authentication_classes: list = []
     permission_classes = [AllowAny]
 
     @extend_schema(parameters=[DayQuerySerializer], responses=DayAvailabilitySerializer)
@@ -140,6 +143,7 @@ class AvailabilityDayApi(APIView):
 class AvailabilityCalendarApi(APIView):
     """For each day of a range (at most 62): can the party book, and how many starts."""
 
+    authentication_classes: list = []
     permission_classes = [AllowAny]
 
     @extend_schema(
