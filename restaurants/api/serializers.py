@@ -2,11 +2,10 @@
 sees. Which output a caller gets (public or staff) is decided by the views from the caller's
 access, never by the serializers themselves."""
 
-from collections.abc import Mapping
-
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.serializers import StrictInputSerializer
 from restaurants import selectors, services
 from restaurants.models import (
     Closure,
@@ -24,19 +23,6 @@ class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
     details = serializers.DictField()
-
-
-class StrictInputSerializer(serializers.Serializer):
-    """Rejects fields it does not know: a misspelt or read-only field would otherwise be
-    dropped without a word, and the caller would believe it was saved."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, Mapping):
-            writable = {name for name, field in self.fields.items() if not field.read_only}
-            unknown = sorted(set(data) - writable)
-            if unknown:
-                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return super().to_internal_value(data)
 
 
 # --- restaurants ----------------------------------------------------------------------------
