@@ -47,8 +47,17 @@ def up(argv: list[str]) -> int:
         print(f"reservaflow: {exc}", file=sys.stderr)
         return 2
 
-    mode = "embedded (SQLite, no servers)" if settings.EMBEDDED else "service"
-    print(f"ReservaFlow: {mode} mode, data in {settings.DATA_DIR}", flush=True)
+    database = (
+        "PostgreSQL" if settings.DATABASES["default"]["ENGINE"].endswith("postgresql") else "SQLite"
+    )
+    cache = "Redis" if settings.REDIS_CACHE_URL else "in-memory"
+    broker = "file system" if settings.CELERY_BROKER_URL.startswith("filesystem") else "Redis"
+    mode = "embedded" if settings.EMBEDDED else "service"
+    print(
+        f"ReservaFlow ({mode} mode): database {database}, cache {cache}, broker {broker}; "
+        f"files in {settings.DATA_DIR}",
+        flush=True,
+    )
     call_command("migrate", interactive=False, verbosity=1)
 
     if not args.no_demo:
@@ -75,10 +84,13 @@ def up(argv: list[str]) -> int:
         flush=True,
     )
 
+    from honcho import manager as honcho_manager
     from honcho.manager import Manager
 
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    # The guests' manage links point at this server unless a public address is configured.
+    env.setdefault("PUBLIC_BASE_URL", base)
     env["PYTHONUNBUFFERED"] = "1"
     py = sys.executable
     manager = Manager()
@@ -107,6 +119,8 @@ def up(argv: list[str]) -> int:
         f"--schedule {settings.CELERY_BEAT_SCHEDULE_FILENAME}",
         env=env,
     )
+    # A worker finishing its tasks may need more than honcho's default 5 s to stop cleanly.
+    honcho_manager.KILL_WAIT = 20
     manager.loop()
     # 130/143: stopped on request (Ctrl-C, SIGTERM) after every process ended; that is success.
     return 0 if manager.returncode in (None, 130, 143) else manager.returncode

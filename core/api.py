@@ -42,6 +42,11 @@ def api_root(request):
             "schema": reverse("schema", request=request),
             "docs": reverse("swagger-ui", request=request),
             "token": reverse("token_obtain_pair", request=request),
+            "register": request.build_absolute_uri("/api/auth/register/"),
+            "restaurants": request.build_absolute_uri("/api/restaurants/"),
+            "reservations": request.build_absolute_uri("/api/reservations/"),
+            "me": request.build_absolute_uri("/api/customers/me/"),
+            "notifications": request.build_absolute_uri("/api/notifications/"),
         }
     )
 

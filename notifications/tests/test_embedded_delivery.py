@@ -85,3 +85,5 @@ def test_up_in_embedded_mode_sends_the_emails_through_its_worker(tmp_path):
     assert "Subject: Your table at Casa Demo is confirmed" in output
     assert "To: ana@example.com" in output
     assert output.count("Subject: Your table at Casa Demo is confirmed") == 1
+    # The manage link points at the port this server was started on.
+    assert f"http://127.0.0.1:{port}/r/{reservation['manage_token']}/" in output
