@@ -317,3 +317,15 @@ def _within_horizon(restaurant: Restaurant, day: date, now: datetime) -> bool:
     would let anyone fill the cache with far dates."""
     today = now.astimezone(restaurant.tz).date()
     return today - ONE_DAY <= day <= today + timedelta(days=restaurant.max_days_ahead + 1)
+
+
+def _minutes_apart(slot_time: str, wanted: time) -> int:
+    hour, minute = map(int, slot_time.split(":"))
+    return abs(hour * 60 + minute - (wanted.hour * 60 + wanted.minute))
+
+
+def slots_near(slots: list[dict], wanted: time, window: int) -> list[dict]:
+    """The slots within ``window`` minutes of the wanted local time, nearest first (for
+    offering alternatives when the wanted time is taken)."""
+    near = [s for s in slots if _minutes_apart(s["time"], wanted) <= window]
+    return sorted(near, key=lambda s: (_minutes_apart(s["time"], wanted), s["start_at"]))

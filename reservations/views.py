@@ -11,7 +11,7 @@ from core.errors import ApplicationError, NotFound
 from reservations import selectors, services
 from reservations.actors import Actor
 from reservations.models import Reservation
-from reservations.services.transitions import effective_status
+from reservations.services.transitions import effective_status, guest_actions
 
 
 def _reservation(token: str) -> Reservation:
@@ -26,6 +26,7 @@ def manage_page(request, token: str):
     reservation = _reservation(token)
     now = clock_now()
     status = effective_status(reservation, now)
+    actions = guest_actions(reservation, now)
     tz = reservation.restaurant.tz
     start = reservation.start_at.astimezone(tz)
     # Formatted here: template filters would show aware datetimes in UTC, not the restaurant's.
@@ -40,9 +41,8 @@ def manage_page(request, token: str):
             if reservation.expires_at
             else ""
         ),
-        "can_confirm": status == Reservation.Status.PENDING,
-        "can_cancel": status in (Reservation.Status.PENDING, Reservation.Status.CONFIRMED)
-        and now < reservation.start_at,
+        "can_confirm": "confirm" in actions,
+        "can_cancel": "cancel" in actions,
     }
     return render(request, "reservations/manage.html", context)
 

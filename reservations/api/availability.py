@@ -1,6 +1,6 @@
 """Public availability: a day's free slots with their tables, and a calendar of days."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import ValidationFailed
-from reservations.availability import days_availability
+from reservations.availability import days_availability, slots_near
 
 MAX_CALENDAR_DAYS = 62
 
@@ -61,11 +61,6 @@ def _validated(serializer_class, params):
     if not serializer.is_valid():
         raise ValidationFailed(details=serializer.errors)
     return serializer.validated_data
-
-
-def _minutes_apart(slot_time: str, wanted: datetime) -> int:
-    hour, minute = map(int, slot_time.split(":"))
-    return abs(hour * 60 + minute - (wanted.hour * 60 + wanted.minute))
 
 
 class AvailableTableSerializer(serializers.Serializer):
@@ -122,13 +117,8 @@ class AvailabilityDayApi(APIView):
             area=query.get("area"),
         )
         slots = answers[day]
-        wanted = query.get("time")
-        if wanted is not None:
-            window = query["window"]
-            slots = sorted(
-                (s for s in slots if _minutes_apart(s["time"], wanted) <= window),
-                key=lambda s: (_minutes_apart(s["time"], wanted), s["start_at"]),
-            )
+        if query.get("time") is not None:
+            slots = slots_near(slots, query["time"], query["window"])
         return Response(
             {
                 "restaurant_id": meta["restaurant_id"],

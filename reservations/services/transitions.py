@@ -90,6 +90,21 @@ def effective_status(reservation: Reservation, now: datetime) -> str:
     return Status.EXPIRED if hold_lapsed(reservation, now) else reservation.status
 
 
+def guest_actions(reservation: Reservation, now: datetime) -> set[str]:
+    """The transitions the guest may ask for now (what the manage page offers): the table's
+    own sources and actors, the lapsed hold read as expired, and the guest's limit of
+    cancelling only before the start. The services decide again under the row lock."""
+    status = effective_status(reservation, now)
+    allowed = {
+        name
+        for name in ("confirm", "cancel")
+        if status in TRANSITIONS[name].sources and Actor.GUEST in TRANSITIONS[name].actors
+    }
+    if now >= reservation.start_at:
+        allowed.discard("cancel")
+    return allowed
+
+
 def invalid_transition(reservation_status: str, name: str) -> Conflict:
     return Conflict(
         f"A {reservation_status} reservation cannot be {_PAST[name]}.",

@@ -129,3 +129,17 @@ def test_page_with_a_wrong_token_is_404(client, held):
     wrong = "y" * len(held.manage_token)
     assert client.get(f"/r/{wrong}/").status_code == 404
     assert client.post(f"/r/{wrong}/confirm/").status_code == 404
+
+
+def test_page_offers_no_cancel_after_the_start_and_no_confirm_once_lapsed(client, held, clock):
+    clock.move_to(NOW + timedelta(minutes=16))  # the hold lapsed: nothing to confirm
+    html = client.get(f"/r/{held.manage_token}/").content.decode()
+    assert "Confirm</button>" not in html
+    assert "expired" in html
+
+
+def test_page_offers_no_cancel_once_started(api_client, client, held, clock):
+    api_client.post(f"/api/reservations/manage/{held.manage_token}/confirm/")
+    clock.move_to(held.start_at + timedelta(minutes=1))
+    html = client.get(f"/r/{held.manage_token}/").content.decode()
+    assert "Cancel reservation</button>" not in html and "Confirm</button>" not in html
