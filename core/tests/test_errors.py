@@ -85,3 +85,23 @@ def test_drf_errors_map_to_codes(exc, code, status):
     response = handle(exc)
     assert response.status_code == status
     assert response.data["code"] == code
+
+
+def test_a_deadlock_is_a_409_concurrent_change_not_a_500():
+    import psycopg
+    from django.db import OperationalError
+
+    try:
+        raise OperationalError("deadlock detected") from psycopg.errors.DeadlockDetected()
+    except OperationalError as exc:
+        response = handle(exc)
+    assert response.status_code == 409
+    assert response.data["code"] == "concurrent_change"
+
+
+def test_other_database_errors_stay_500():
+    from django.db import OperationalError
+
+    response = handle(OperationalError("server closed the connection"))
+    assert response.status_code == 500
+    assert response.data["code"] == "server_error"

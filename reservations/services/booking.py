@@ -296,8 +296,11 @@ def reservation_change(
         table_lock(table.pk, slot.local_date),
         transaction.atomic(),
     ):
-        locked = _locked_unchanged(current)
+        # Lapsed holds first, as a booking takes them: every path then locks rows in the same
+        # order (the table's lapsed holds by id, then its own row), so a change and a booking
+        # on one table cannot deadlock. The row being changed is no lapsed hold (checked above).
         expire_lapsed_holds(table_id=table.pk, now=now)
+        locked = _locked_unchanged(current)
         refuse_overlap(table, slot, now, context.tz, exclude_id=locked.pk)
         locked.table = table
         locked.party_size = wanted["party_size"]
