@@ -8,8 +8,6 @@ to keep: see ``customers.selectors.may_keep_notes``). The caller's own profile i
 as the guest's, wherever it is read.
 """
 
-from collections.abc import Mapping
-
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -18,6 +16,7 @@ from rest_framework.views import APIView
 
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.pagination import PageNumberPagination
+from core.serializers import StrictInputSerializer
 from customers.models import Customer
 from customers.selectors import (
     CUSTOMER_ORDERINGS,
@@ -43,18 +42,6 @@ class StrictCharField(serializers.CharField):
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictInputSerializer(serializers.Serializer):
-    """Input that names every key it does not know (400), instead of silently dropping it:
-    a guest sending ``notes`` learns it is not theirs to set."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, Mapping):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise ValidationFailed(details={name: ["Unknown field."] for name in unknown})
         return super().to_internal_value(data)
 
 

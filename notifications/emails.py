@@ -6,9 +6,9 @@ from email.utils import parseaddr
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from django.utils import timezone as dj_timezone
 from icalendar import Calendar, Event
 
+from core.clock import now as clock_now
 from notifications.models import Notification
 
 SUBJECTS = {
@@ -47,7 +47,7 @@ def calendar_for(reservation) -> bytes:
     cal.add("method", "PUBLISH")
     event = Event()
     event.add("uid", f"{reservation.id}@{sender_domain()}")
-    event.add("dtstamp", dj_timezone.now())
+    event.add("dtstamp", clock_now())
     event.add("dtstart", reservation.start_at)
     event.add("dtend", reservation.end_at)
     event.add("summary", f"Table for {reservation.party_size} at {restaurant.name}")

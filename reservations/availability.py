@@ -35,8 +35,8 @@ from core.clock import now as clock_now
 from core.errors import NotFound
 from reservations import rules
 from reservations.models import Reservation
-from reservations.selectors import overlapping
-from restaurants.models import Restaurant, Table
+from reservations.selectors import holding_reservations, tables_seating
+from restaurants.models import Restaurant
 
 logger = logging.getLogger(__name__)
 
@@ -128,19 +128,10 @@ def _iso(moment: datetime) -> str:
 
 def _fitting_tables(restaurant_id: int, party_size: int, area: str | None) -> list[dict]:
     """Active tables that seat the party, in booking's own order of preference."""
-    qs = Table.objects.filter(
-        restaurant_id=restaurant_id,
-        is_active=True,
-        capacity__gte=party_size,
-        min_capacity__lte=party_size,
-    )
+    qs = tables_seating(restaurant_id=restaurant_id, party_size=party_size)
     if area:
         qs = qs.filter(area=area)
-    return list(
-        qs.order_by("capacity", "min_capacity", "number", "pk").values(
-            "id", "number", "capacity", "area"
-        )
-    )
+    return list(qs.values("id", "number", "capacity", "area"))
 
 
 def _busy_by_table(
@@ -150,12 +141,9 @@ def _busy_by_table(
     counted pending hold lapses (after which the answer changes)."""
     busy: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
     next_lapse = None
-    active = Reservation.objects.filter(
-        table_id__in=table_ids, status__in=Reservation.ACTIVE_STATUSES
-    )
     rows = (
-        overlapping(active, start, end)
-        .exclude(status=Reservation.Status.PENDING, expires_at__lte=now)
+        holding_reservations(start_at=start, end_at=end, now=now)
+        .filter(table_id__in=table_ids)
         .order_by()
         .values_list("table_id", "start_at", "end_at", "status", "expires_at")
     )

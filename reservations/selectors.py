@@ -119,6 +119,17 @@ def holding_reservations(
     )
 
 
+def tables_seating(*, restaurant_id: int, party_size: int) -> QuerySet[Table]:
+    """Active tables of the restaurant whose ``min_capacity..capacity`` holds the party, in
+    booking's order of preference: smallest first. Booking and availability both start here."""
+    return Table.objects.filter(
+        restaurant_id=restaurant_id,
+        is_active=True,
+        capacity__gte=party_size,
+        min_capacity__lte=party_size,
+    ).order_by("capacity", "min_capacity", "number", "pk")
+
+
 def tables_free_for(
     *,
     restaurant_id: int,
@@ -128,19 +139,10 @@ def tables_free_for(
     now: datetime,
     limit: int | None = None,
 ) -> list[Table]:
-    """Active tables of the restaurant that seat the party and nobody holds during the stay,
-    smallest first (one query)."""
+    """Tables seating the party that nobody holds during the stay, smallest first (one
+    query)."""
     busy = holding_reservations(start_at=start_at, end_at=end_at, now=now).filter(
         table=OuterRef("pk")
     )
-    qs = (
-        Table.objects.filter(
-            restaurant_id=restaurant_id,
-            is_active=True,
-            capacity__gte=party_size,
-            min_capacity__lte=party_size,
-        )
-        .exclude(Exists(busy))
-        .order_by("capacity", "min_capacity", "number", "pk")
-    )
+    qs = tables_seating(restaurant_id=restaurant_id, party_size=party_size).exclude(Exists(busy))
     return list(qs[:limit] if limit else qs)

@@ -10,7 +10,6 @@ from django.utils import timezone
 from customers.tests.factories import CustomerFactory
 from notifications.models import Notification
 from notifications.tests.conftest import wait_for
-from reservations.models import Reservation
 from restaurants import services as restaurant_services
 from restaurants.tests.factories import StaffMembershipFactory
 
@@ -84,23 +83,16 @@ def test_book_then_confirm_sends_each_email_once_with_the_ics(
 
 
 def test_a_lapsed_hold_expires_by_the_sweep_and_its_email_arrives(
-    restaurant, smtp_server, celery_worker_process
+    restaurant, reservation_factory, smtp_server, celery_worker_process
 ):
     from reservations.tasks import expire_lapsed_holds
 
     celery_worker_process()
-    start = timezone.now() + timedelta(days=1)
-    local = start.astimezone(restaurant.tz)
-    hold = Reservation.objects.create(  # a hold whose time ran out (arranged)
+    hold = reservation_factory(  # a hold whose time ran out (arranged)
         restaurant=restaurant,
         table=restaurant.tables.get(),
-        customer=CustomerFactory(),
-        party_size=2,
-        reservation_date=local.date(),
-        reservation_time=local.time(),
-        start_at=start,
-        end_at=start + timedelta(minutes=90),
         status="pending",
+        confirmed_at=None,
         expires_at=timezone.now() - timedelta(seconds=1),
     )
     expire_lapsed_holds.delay()  # what beat sends every EXPIRY_SWEEP_SECONDS
@@ -110,22 +102,16 @@ def test_a_lapsed_hold_expires_by_the_sweep_and_its_email_arrives(
     assert kinds_delivered(smtp_server) == ["Your hold at Casa Lola has expired"]
 
 
-def test_a_reminder_comes_due_and_goes_out_once(restaurant, smtp_server, celery_worker_process):
+def test_a_reminder_comes_due_and_goes_out_once(
+    restaurant, reservation_factory, smtp_server, celery_worker_process
+):
     from notifications.tasks import record_reminders
 
     celery_worker_process()
-    start = timezone.now() + timedelta(hours=3)
-    local = start.astimezone(restaurant.tz)
-    reservation = Reservation.objects.create(  # confirmed days ago (arranged)
+    reservation = reservation_factory(  # confirmed days ago (arranged)
         restaurant=restaurant,
         table=restaurant.tables.get(),
-        customer=CustomerFactory(),
-        party_size=2,
-        reservation_date=local.date(),
-        reservation_time=local.time(),
-        start_at=start,
-        end_at=start + timedelta(minutes=90),
-        status="confirmed",
+        start_at=timezone.now() + timedelta(hours=3),
         confirmed_at=timezone.now() - timedelta(days=3),
     )
     record_reminders.delay()

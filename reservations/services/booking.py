@@ -27,7 +27,7 @@ from customers.models import Customer
 from reservations import rules
 from reservations.actors import Actor
 from reservations.models import Reservation
-from reservations.selectors import booking_actor, tables_free_for
+from reservations.selectors import booking_actor, tables_free_for, tables_seating
 from reservations.services.effects import CHANGED, CREATED, SlotBefore, after_change
 from reservations.services.guests import booking_source, guest_of_booking
 from reservations.services.slots import refuse_overlap, table_lock, write_guarded
@@ -50,6 +50,13 @@ def _table(table_id: int) -> Table:
 
 
 # --- create ----------------------------------------------------------------------------------
+
+
+def _refuse_notice_override(actor: Actor, override_notice: bool) -> None:
+    """Only the restaurant's staff may book or move a reservation inside the notice window."""
+    if override_notice and actor != Actor.STAFF:
+        message = "Only the restaurant's staff can override the notice."
+        raise PermissionDenied(message, details={"override_notice": [message]})
 
 
 def reservation_create(
@@ -85,11 +92,7 @@ def reservation_create(
     if not restaurant.is_active:
         raise ValidationFailed.field("restaurant_id", "This restaurant takes no reservations.")
     actor = booking_actor(user, restaurant.pk)
-    if override_notice and actor != Actor.STAFF:
-        raise PermissionDenied(
-            "Only the restaurant's staff can override the notice.",
-            details={"override_notice": ["Only the restaurant's staff can override the notice."]},
-        )
+    _refuse_notice_override(actor, override_notice)
     row_source = booking_source(actor, source)
     guest = guest_of_booking(
         user=user,
@@ -165,12 +168,7 @@ def reservation_create(
 
 
 def _refuse_without_table(restaurant: Restaurant, party_size: int) -> None:
-    seats = Table.objects.filter(
-        restaurant=restaurant,
-        is_active=True,
-        capacity__gte=party_size,
-        min_capacity__lte=party_size,
-    ).exists()
+    seats = tables_seating(restaurant_id=restaurant.pk, party_size=party_size).exists()
     if not seats:
         raise ValidationFailed.field(
             "party_size", f"No table of {restaurant.name} seats a party of {party_size}."
@@ -250,11 +248,7 @@ def reservation_change(
     now = clock_now()
     current = Reservation.objects.select_related("restaurant", "table").get(pk=reservation.pk)
     _check_changeable(current, actor, now)
-    if override_notice and actor != Actor.STAFF:
-        raise PermissionDenied(
-            "Only the restaurant's staff can override the notice.",
-            details={"override_notice": ["Only the restaurant's staff can override the notice."]},
-        )
+    _refuse_notice_override(actor, override_notice)
     wanted = {
         "reservation_date": data.get("reservation_date", current.reservation_date),
         "reservation_time": data.get("reservation_time", current.reservation_time),
