@@ -17,14 +17,10 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import (
-    DateTimeField,
-    DurationField,
     Exists,
-    ExpressionWrapper,
     F,
     OuterRef,
     Q,
-    Value,
 )
 
 from core.clock import now as clock_now
@@ -252,23 +248,31 @@ def reminders_record_due(*, now: datetime | None = None, limit: int = 1000) -> i
     ``start_at - reminder_minutes_before <= now < start_at``, at most once (dedupe key), and
     never for one confirmed inside that window (its confirmation said it all)."""
     from reservations.models import Reservation
+    from restaurants.models import Restaurant
 
     now = now or clock_now()
-    remind_at = ExpressionWrapper(
-        F("start_at")
-        - ExpressionWrapper(
-            F("restaurant__reminder_minutes_before") * Value(timedelta(minutes=1)),
-            output_field=DurationField(),
-        ),
-        output_field=DateTimeField(),
+    # One condition per distinct lead time (restaurants share a handful of them): an integer
+    # field times an interval has no portable SQL (SQLite refuses it), a constant interval
+    # subtracted from a datetime column works on every backend.
+    lead_times = (
+        Restaurant.objects.filter(reservations__status=Reservation.Status.CONFIRMED)
+        .values_list("reminder_minutes_before", flat=True)
+        .distinct()
+        .order_by()
     )
+    due = Q(pk__in=[])
+    for minutes in lead_times:
+        lead = timedelta(minutes=minutes)
+        due |= Q(
+            restaurant__reminder_minutes_before=minutes,
+            start_at__lte=now + lead,
+            confirmed_at__lt=F("start_at") - lead,
+        )
     already = Notification.objects.filter(
         reservation=OuterRef("pk"), kind=Notification.Kind.REMINDER
     )
     due_ids = list(
-        Reservation.objects.filter(status=Reservation.Status.CONFIRMED, start_at__gt=now)
-        .alias(remind_at=remind_at)
-        .filter(remind_at__lte=now, confirmed_at__lt=F("remind_at"))
+        Reservation.objects.filter(due, status=Reservation.Status.CONFIRMED, start_at__gt=now)
         .exclude(Exists(already))
         .order_by("start_at")
         .values_list("pk", flat=True)[:limit]

@@ -177,7 +177,10 @@ def test_relay_enqueues_due_pending_and_lapsed_claims_only(
     assert later.pk not in enqueued
 
 
+@pytest.mark.embedded
 class TestReminders:
+    """Marked ``embedded``: the lead-time arithmetic must hold on SQLite as on PostgreSQL."""
+
     def test_due_reminder_is_recorded_once(self, reservation_factory):
         now = timezone.now()
         reservation = reservation_factory(

@@ -1,5 +1,5 @@
-"""The embedded mode keeps the booking guarantee: the tests marked ``embedded`` (rules, overlap
-refusal, lazy expiry, a thread race) run again in a subprocess on SQLite without Redis."""
+"""The embedded mode keeps its guarantees: the tests marked ``embedded`` (rules, overlap refusal,
+lazy expiry, a thread race, the reminder scan) run again in a subprocess on SQLite without Redis."""
 
 import os
 import re
@@ -24,6 +24,7 @@ def test_the_embedded_subset_passes_on_sqlite_without_redis(tmp_path):
             "-m",
             "pytest",
             "reservations/tests",
+            "notifications/tests",
             "-m",
             "embedded",
             "-q",
