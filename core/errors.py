@@ -81,3 +81,29 @@ class ServiceUnavailable(ApplicationError):
     code = "service_unavailable"
     status = 503
     message = "A service the request needs is unavailable."
+
+
+class IdempotencyKeyInvalid(ApplicationError):
+    code = "idempotency_key_invalid"
+    status = 400
+    message = "The Idempotency-Key header must be 1 to 255 visible ASCII characters."
+
+
+class IdempotencyKeyReused(ApplicationError):
+    """The caller sent this key before with another request (method, path or body)."""
+
+    code = "idempotency_key_reused"
+    status = 422
+    message = "This Idempotency-Key was used for a different request; use a new key."
+
+
+class IdempotencyInProgress(Conflict):
+    """The first request with this key is still running; retrying after a moment replays it."""
+
+    code = "idempotency_in_progress"
+    status = 409
+    message = "A request with this Idempotency-Key is still in progress; retry shortly."
+    retry_after = 1
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}

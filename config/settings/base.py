@@ -214,6 +214,7 @@ else:
 EXPIRY_SWEEP_SECONDS = env.float("EXPIRY_SWEEP_SECONDS", default=30)
 REMINDER_SCAN_SECONDS = env.float("REMINDER_SCAN_SECONDS", default=60)
 OUTBOX_RELAY_SECONDS = env.float("OUTBOX_RELAY_SECONDS", default=60)
+IDEMPOTENCY_PURGE_SECONDS = env.float("IDEMPOTENCY_PURGE_SECONDS", default=3600)
 CELERY_BEAT_SCHEDULE = {
     "expire-lapsed-holds": {
         "task": "reservations.expire_lapsed_holds",
@@ -229,6 +230,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.relay_outbox",
         "schedule": OUTBOX_RELAY_SECONDS,
         "options": {"expires": OUTBOX_RELAY_SECONDS},
+    },
+    "purge-idempotency-records": {
+        "task": "core.purge_idempotency_records",
+        "schedule": IDEMPOTENCY_PURGE_SECONDS,
+        "options": {"expires": IDEMPOTENCY_PURGE_SECONDS},
     },
 }
 
@@ -284,6 +290,15 @@ NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=6)
 NOTIFICATION_CLAIM_SECONDS = env.int("NOTIFICATION_CLAIM_SECONDS", default=120)
 NOTIFICATION_RETRY_BASE_SECONDS = env.int("NOTIFICATION_RETRY_BASE_SECONDS", default=30)
 NOTIFICATION_RETRY_MAX_SECONDS = env.int("NOTIFICATION_RETRY_MAX_SECONDS", default=900)
+
+# --- Idempotency-Key (core.idempotency) ----------------------------------------------------
+# A key's first answer is replayed for this long.
+IDEMPOTENCY_TTL_SECONDS = env.int("IDEMPOTENCY_TTL_SECONDS", default=24 * 3600)
+# An in-progress key is freed after this long (a request that crashed); above any request's
+# run time (gunicorn's 30 s timeout).
+IDEMPOTENCY_LEASE_SECONDS = env.int("IDEMPOTENCY_LEASE_SECONDS", default=60)
+# A duplicate of a running request waits this long for its answer before a 409.
+IDEMPOTENCY_WAIT_SECONDS = env.float("IDEMPOTENCY_WAIT_SECONDS", default=2.0)
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {

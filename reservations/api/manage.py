@@ -7,6 +7,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.idempotency import idempotent, url_secret_scope
 from core.throttling import FailOpenAnonRateThrottle
 from reservations import selectors, services
 from reservations.actors import Actor
@@ -33,6 +34,7 @@ class ManageReservationApi(_ManageApi):
 
 class ManageConfirmApi(_ManageApi):
     @extend_schema(request=None, responses=ReservationSerializer)
+    @idempotent(scope=url_secret_scope("token"))
     def post(self, request, token: str):
         reservation = services.reservation_confirm(
             reservation=selectors.reservation_by_manage_token(token), actor=Actor.GUEST
@@ -42,6 +44,7 @@ class ManageConfirmApi(_ManageApi):
 
 class ManageCancelApi(_ManageApi):
     @extend_schema(request=ReservationCancelSerializer, responses=ReservationSerializer)
+    @idempotent(scope=url_secret_scope("token"))
     def post(self, request, token: str):
         data = ReservationCancelSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -7,6 +7,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.idempotency import idempotent
 from core.pagination import PageNumberPagination
 from core.serializers import StrictInputSerializer
 from reservations import selectors, services
@@ -178,6 +179,7 @@ class ReservationListCreateApi(APIView):
         description="Book a table. 400 naming the field for a broken rule, 403 booking for "
         "another guest, 409 slot_unavailable, 423 slot_locked (retry after Retry-After).",
     )
+    @idempotent()
     def post(self, request):
         data = ReservationCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -211,7 +213,8 @@ class ReservationDetailApi(APIView):
 
 
 class _TransitionApi(APIView):
-    """POST moves the reservation through one transition of the state machine."""
+    """POST moves the reservation through one transition of the state machine; a retry with
+    the same Idempotency-Key gets the first answer again (core.idempotency)."""
 
     input_serializer: type[serializers.Serializer] | None = None
 
@@ -219,6 +222,7 @@ class _TransitionApi(APIView):
         raise NotImplementedError
 
     @extend_schema(request=None, responses=ReservationSerializer)
+    @idempotent()
     def post(self, request, reservation_id):
         reservation, actor = selectors.reservation_for_user(request.user, reservation_id)
         data = {}
