@@ -242,6 +242,17 @@ def test_a_malformed_key_is_400_and_nothing_is_written(as_guest, body, clock, ta
     assert not Reservation.objects.exists() and not IdempotencyRecord.objects.exists()
 
 
+def test_an_unparsable_body_with_a_key_is_400_and_keeps_nothing(as_guest, body, clock, table):
+    broken = as_guest.post(
+        URL, "{not json", content_type="application/json", headers={"Idempotency-Key": "k"}
+    )
+    assert broken.status_code == 400 and broken.json()["code"] == "parse_error"
+    assert not IdempotencyRecord.objects.exists()
+    booked = post(as_guest, URL, body, key="k")
+    assert booked.status_code == 201 and REPLAYED not in booked.headers
+    assert post(as_guest, URL, body, key="k").headers[REPLAYED] == "true"
+
+
 def test_a_key_of_255_visible_characters_is_taken(as_guest, body, clock, table):
     key = ("!~" + "0123456789abcdef" * 16)[:255]
     assert post(as_guest, URL, body, key=key).status_code == 201
