@@ -25,8 +25,13 @@ class ApplicationError(Exception):
             self.code = code
         super().__init__(self.message)
 
+    # Seconds after which a retry may succeed, sent as Retry-After (None: no header).
+    retry_after: int | None = None
+
     def headers(self) -> dict[str, str]:
-        return {}
+        if self.retry_after is None:
+            return {}
+        return {"Retry-After": str(self.retry_after)}
 
 
 class ValidationFailed(ApplicationError):
@@ -73,14 +78,40 @@ class Locked(ApplicationError):
     message = "The resource is locked by another request; retry shortly."
     retry_after = 1
 
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(self.retry_after)}
+
+class RequestTooLarge(ApplicationError):
+    """The body is over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (the file parts of a multipart body
+    do not count)."""
+
+    code = "request_too_large"
+    status = 413
+    message = "The request body is larger than the server accepts."
+
+
+class TooManyFields(ApplicationError):
+    """A form or multipart body with more fields than ``DATA_UPLOAD_MAX_NUMBER_FIELDS``."""
+
+    code = "too_many_fields"
+    status = 400
+    message = "The request has more fields than the server accepts."
+
+
+class TooManyFiles(ApplicationError):
+    """A multipart body with more files than ``DATA_UPLOAD_MAX_NUMBER_FILES``."""
+
+    code = "too_many_files"
+    status = 400
+    message = "The request has more files than the server accepts."
 
 
 class ServiceUnavailable(ApplicationError):
+    """A service the request needs (the database) is gone for now; nothing of the request was
+    committed and the client may retry after ``retry_after`` seconds."""
+
     code = "service_unavailable"
     status = 503
-    message = "A service the request needs is unavailable."
+    message = "A service the request needs is unavailable; retry shortly."
+    retry_after = 5
 
 
 class IdempotencyKeyInvalid(ApplicationError):
@@ -104,6 +135,3 @@ class IdempotencyInProgress(Conflict):
     status = 409
     message = "A request with this Idempotency-Key is still in progress; retry shortly."
     retry_after = 1
-
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(self.retry_after)}

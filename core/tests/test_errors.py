@@ -102,6 +102,66 @@ def test_a_deadlock_is_a_409_concurrent_change_not_a_500():
 def test_other_database_errors_stay_500():
     from django.db import OperationalError
 
-    response = handle(OperationalError("server closed the connection"))
+    response = handle(OperationalError("database is locked"))  # no psycopg cause: SQLite's
     assert response.status_code == 500
     assert response.data["code"] == "server_error"
+
+
+def _wrapped(django_error, cause):
+    try:
+        raise django_error(str(cause)) from cause
+    except django_error as exc:
+        return exc
+
+
+@pytest.mark.parametrize(
+    "cause",
+    [
+        "admin_shutdown",  # pg_terminate_backend, a fast shutdown of the server
+        "wire",  # "server closed the connection unexpectedly": no SQLSTATE
+        "connection_failure",  # class 08
+    ],
+)
+def test_a_lost_database_connection_is_503_with_retry_after(cause, caplog):
+    import psycopg
+    from django.db import OperationalError
+
+    error = {
+        "admin_shutdown": psycopg.errors.AdminShutdown,
+        "wire": psycopg.OperationalError,
+        "connection_failure": psycopg.errors.ConnectionFailure,
+    }[cause]("terminating connection")
+    response = handle(_wrapped(OperationalError, error))
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert response.data["code"] == "service_unavailable"
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
+
+
+def test_a_closed_connection_is_503_too():
+    from django.db import InterfaceError
+
+    response = handle(InterfaceError("connection already closed"))
+    assert response.status_code == 503
+    assert response.data["code"] == "service_unavailable"
+
+
+def test_a_statement_error_is_not_mistaken_for_a_lost_connection():
+    import psycopg
+    from django.db import OperationalError
+
+    response = handle(_wrapped(OperationalError, psycopg.errors.QueryCanceled("timeout")))
+    assert response.status_code == 500
+
+
+def test_lone_surrogates_echoed_in_an_error_become_replacement_characters():
+    import orjson
+
+    response = handle(
+        drf.ValidationError({"\ud800key": ["Unknown field: \udfff."], "ok": ["Fine."]})
+    )
+    assert response.data["details"] == {"\ufffdkey": ["Unknown field: \ufffd."], "ok": ["Fine."]}
+    orjson.dumps(response.data)  # renderable
+    response = handle(Conflict("No such role: \ud800.", details={"role": "\ud800"}))
+    assert response.data["message"] == "No such role: \ufffd."
+    assert response.data["details"] == {"role": "\ufffd"}
