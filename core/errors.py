@@ -58,6 +58,23 @@ class PermissionDenied(ApplicationError):
     message = "You do not have permission to perform this action."
 
 
+class ProfileOwnedByGuest(PermissionDenied):
+    """Staff tried to change a guest profile that belongs to the guest's account."""
+
+    code = "profile_owned_by_guest"
+    message = (
+        "This guest profile belongs to the guest's account: only the guest can change it. "
+        "Record what your restaurant needs to know in its notes about the guest."
+    )
+
+
+class ProfileKeptElsewhere(PermissionDenied):
+    """Staff tried to change a local guest profile that another restaurant keeps."""
+
+    code = "profile_kept_elsewhere"
+    message = "This guest profile is kept by another restaurant: you can read it, not change it."
+
+
 class NotFound(ApplicationError):
     code = "not_found"
     status = 404

@@ -14,7 +14,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import Count
 
 from core.errors import ValidationFailed
-from customers.models import Customer, User
+from customers.models import Customer, GuestRecord, User
 from customers.phones import normalize_phone
 from customers.services import (
     ACCOUNT_EMAIL_TAKEN,
@@ -25,6 +25,7 @@ from customers.services import (
     USER_FIELDS,
     customer_create,
     customer_update,
+    guest_record_update,
     normalize_email,
     user_update,
 )
@@ -57,8 +58,9 @@ class UserChangeAdminForm(UserChangeForm):
 
     def clean_email(self):
         email = _clean_account_email(self)
-        # The rule of user_update, checked here too so the form shows it next to the field.
-        other_profiles = Customer.objects.filter(email__iexact=email).exclude(
+        # The rule of user_update, checked here too so the form shows it next to the field
+        # (restaurants' local profiles with the address do not matter).
+        other_profiles = Customer.objects.filter(email__iexact=email, user__isnull=False).exclude(
             user_id=self.instance.pk
         )
         if email and other_profiles.exists():
@@ -133,28 +135,13 @@ class CustomerAdminForm(forms.ModelForm):
             "email",
             "phone",
             "allergies",
-            "notes",
             "user",
             "created_by_restaurant",
         ]
 
-    def clean_email(self):
-        email = normalize_email(self.cleaned_data.get("email"))
-        others = Customer.objects.filter(email__iexact=email)
-        if self.instance.pk:
-            others = others.exclude(pk=self.instance.pk)
-        if email and others.exists():
-            raise forms.ValidationError(EMAIL_TAKEN, code="unique")
-        return email
-
-    def clean_phone(self):
-        try:
-            return normalize_phone(self.cleaned_data.get("phone"))
-        except ValidationFailed as exc:
-            raise forms.ValidationError(exc.message, code="invalid") from exc
-
     def clean(self):
         cleaned = super().clean()
+        self._check_email_unique(cleaned)
         # Once saved, ``user`` is read-only in the admin and so not among the form's fields.
         user = cleaned.get("user") if "user" in self.fields else self.instance.user
         no_contact = not cleaned.get("email") and not cleaned.get("phone")
@@ -162,6 +149,37 @@ class CustomerAdminForm(forms.ModelForm):
         if user is None and no_contact and not contact_errors:
             raise forms.ValidationError(CONTACT_REQUIRED, code="contact_required")
         return cleaned
+
+    def clean_email(self):
+        return normalize_email(self.cleaned_data.get("email"))
+
+    def _check_email_unique(self, cleaned) -> None:
+        """The rule of customers.services: one account profile per address, one local
+        profile per address and keeping restaurant."""
+        email = cleaned.get("email")
+        if not email:
+            return
+        user = cleaned.get("user") if "user" in self.fields else self.instance.user
+        keeper = (
+            cleaned.get("created_by_restaurant")
+            if "created_by_restaurant" in self.fields
+            else self.instance.created_by_restaurant
+        )
+        others = Customer.objects.filter(email__iexact=email, user__isnull=user is None)
+        if user is None:
+            if keeper is None:
+                return
+            others = others.filter(created_by_restaurant=keeper)
+        if self.instance.pk:
+            others = others.exclude(pk=self.instance.pk)
+        if others.exists():
+            self.add_error("email", forms.ValidationError(EMAIL_TAKEN, code="unique"))
+
+    def clean_phone(self):
+        try:
+            return normalize_phone(self.cleaned_data.get("phone"))
+        except ValidationFailed as exc:
+            raise forms.ValidationError(exc.message, code="invalid") from exc
 
 
 @admin.register(Customer)
@@ -213,6 +231,34 @@ class CustomerAdmin(admin.ModelAdmin):
                 created_by_restaurant=form.cleaned_data.get("created_by_restaurant"),
             )
         # The admin goes on with ``obj`` (its log entry and redirect need the saved pk).
+        obj.pk = saved.pk
+        obj.created_at = saved.created_at
+        obj.updated_at = saved.updated_at
+
+
+@admin.register(GuestRecord)
+class GuestRecordAdmin(admin.ModelAdmin):
+    """What each restaurant records about a guest, for the operator. Saved through
+    ``guest_record_update`` like the API's records."""
+
+    list_display = ("customer", "restaurant", "updated_at")
+    list_select_related = ("customer", "restaurant")
+    list_filter = ("restaurant",)
+    search_fields = ("customer__first_name", "customer__last_name", "customer__email")
+    raw_id_fields = ("restaurant", "customer")
+    fields = ("restaurant", "customer", "notes", "created_at", "updated_at")
+    readonly_fields = ("created_at", "updated_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        # Whose record about whom is fixed once saved.
+        if obj is not None:
+            return (*self.readonly_fields, "restaurant", "customer")
+        return self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        saved = guest_record_update(
+            restaurant=obj.restaurant, customer=obj.customer, notes=form.cleaned_data["notes"]
+        )
         obj.pk = saved.pk
         obj.created_at = saved.created_at
         obj.updated_at = saved.updated_at

@@ -2,10 +2,10 @@
 staff's guest list. Views validate the input's shape, call one service or selector and
 serialize out; the scoping lives in customers.selectors.
 
-Two representations of a profile: the guest's (never with staff ``notes`` or the visit
-figures) and the staff's (visit and no-show counts, and the notes when they are the caller's
-to keep: see ``customers.selectors.may_keep_notes``). The caller's own profile is always shown
-as the guest's, wherever it is read.
+Two representations of a profile: the guest's (no visit figures) and the staff's (visit and
+no-show counts). The caller's own profile is always shown as the guest's, wherever it is read.
+What a restaurant records about a guest (its notes) is a resource of its own, the guest
+record (``GuestRecordApi``), never part of a profile.
 """
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -23,10 +23,17 @@ from customers.selectors import (
     customer_staff_detail,
     customer_staff_list,
     customers_visible_to,
+    guest_record_scope,
     is_customer_staff,
     restaurant_where_staff,
+    staff_edit_refusal,
 )
-from customers.services import customer_create, customer_update, user_register
+from customers.services import (
+    customer_create,
+    customer_update,
+    guest_record_update,
+    user_register,
+)
 
 ERROR_RESPONSES = {
     400: OpenApiResponse(description="validation_error: the failing fields under `details`."),
@@ -49,7 +56,7 @@ class StrictCharField(serializers.CharField):
 
 
 class CustomerGuestSerializer(serializers.ModelSerializer):
-    """A profile as its guest reads it: no staff notes, no visit figures."""
+    """A profile as its guest reads it: no visit figures."""
 
     has_account = serializers.SerializerMethodField()
 
@@ -72,25 +79,21 @@ class CustomerGuestSerializer(serializers.ModelSerializer):
 
 
 class CustomerStaffSerializer(CustomerGuestSerializer):
-    """A profile as staff read it; the counts come from ``with_visit_counts`` and whether the
-    notes are shown from ``with_notes_access`` (absent unless the row says so)."""
+    """A profile as staff read it; the counts come from ``with_visit_counts``."""
 
-    # Not read-only, only so the schema marks it optional: this serializer is output only.
-    notes = serializers.CharField(
-        required=False,
-        help_text=(
-            "Staff notes. Present only for superusers and the staff of the restaurant that "
-            "created the profile (`created_by_restaurant_id`); absent for everyone else."
-        ),
-    )
     visit_count = serializers.IntegerField(help_text="Completed reservations.")
     no_show_count = serializers.IntegerField(help_text="Reservations marked no-show.")
-    created_by_restaurant_id = serializers.IntegerField(allow_null=True)
+    created_by_restaurant_id = serializers.IntegerField(
+        allow_null=True,
+        help_text=(
+            "The restaurant that keeps this local profile (only its staff change it); for a "
+            "profile with an account (`has_account`), which only its guest changes, history."
+        ),
+    )
 
     class Meta(CustomerGuestSerializer.Meta):
         fields = [
             *CustomerGuestSerializer.Meta.fields,
-            "notes",
             "created_by_restaurant_id",
             "visit_count",
             "no_show_count",
@@ -98,11 +101,16 @@ class CustomerStaffSerializer(CustomerGuestSerializer):
         ]
         read_only_fields = fields
 
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        if not getattr(instance, "may_keep_notes", False):
-            del data["notes"]
-        return data
+
+class GuestRecordSerializer(serializers.Serializer):
+    """What one restaurant records about one guest."""
+
+    restaurant_id = serializers.IntegerField()
+    customer_id = serializers.IntegerField()
+    notes = serializers.CharField(allow_blank=True)
+    updated_at = serializers.DateTimeField(
+        allow_null=True, help_text="Null while the restaurant has recorded nothing."
+    )
 
 
 # --- input ----------------------------------------------------------------------------------
@@ -127,7 +135,10 @@ class CustomerGuestUpdateSerializer(StrictInputSerializer):
 
 class CustomerStaffUpdateSerializer(CustomerGuestUpdateSerializer):
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
-    notes = StrictCharField(required=False, allow_blank=True, max_length=5000)
+
+
+class GuestRecordUpdateSerializer(StrictInputSerializer):
+    notes = StrictCharField(allow_blank=True, max_length=5000)
 
 
 class CustomerListQuerySerializer(serializers.Serializer):
@@ -264,9 +275,10 @@ class CustomerListApi(APIView):
             403: OpenApiResponse(description="permission_denied: the caller is not staff."),
         },
         description=(
-            "Staff only: create a guest profile (a phone booking) for `restaurant_id`, a "
-            "restaurant the caller is on the staff of (otherwise 400 naming `restaurant_id`). "
-            "An e-mail or a phone is required."
+            "Staff only: create a local guest profile (a phone booking) kept by "
+            "`restaurant_id`, a restaurant the caller is on the staff of (otherwise 400 naming "
+            "`restaurant_id`). An e-mail or a phone is required; an address another "
+            "restaurant or an account also has is no obstacle (each has its own profile)."
         ),
     )
     def post(self, request):
@@ -305,10 +317,8 @@ class CustomerDetailApi(APIView):
             404: OpenApiResponse(description="not_found: outside the caller's scope."),
         },
         description=(
-            "Staff read a guest in their scope (with visit counts, and `notes` when the caller "
-            "is a superuser or on the staff of the restaurant that created the profile); a "
-            "guest reads only their own profile, in the guest representation (no notes, no "
-            "counts)."
+            "Staff read a guest in their scope (with visit counts); a guest reads only their "
+            "own profile, in the guest representation (no counts)."
         ),
     )
     def get(self, request, pk: int):
@@ -324,13 +334,20 @@ class CustomerDetailApi(APIView):
         responses={
             200: CustomerStaffSerializer,
             **ERROR_RESPONSES,
+            403: OpenApiResponse(
+                description=(
+                    "profile_owned_by_guest: the profile belongs to an account (only its guest "
+                    "changes it); profile_kept_elsewhere: another restaurant keeps it."
+                )
+            ),
             404: OpenApiResponse(description="not_found: outside the caller's scope."),
         },
         description=(
-            "Staff change any field of a guest in their scope (a profile linked to an "
-            "account keeps the account's e-mail); `notes` only as a superuser or on the staff "
-            "of the restaurant that created the profile, else 400 naming `notes`. On their "
-            "own profile a guest may change names, phone and allergies only."
+            "Staff change a local profile their restaurant keeps (superusers: any local "
+            "profile); a profile with an account is read-only to staff (403 "
+            "`profile_owned_by_guest`), and one another restaurant keeps too (403 "
+            "`profile_kept_elsewhere`). On their own profile a guest may change names, phone "
+            "and allergies only."
         ),
     )
     def patch(self, request, pk: int):
@@ -340,7 +357,70 @@ class CustomerDetailApi(APIView):
             serializer.is_valid(raise_exception=True)
             customer = customer_update(customer=customer, data=serializer.validated_data)
             return Response(CustomerGuestSerializer(customer).data)
+        # Refused before the body is looked at: whatever is sent, the profile is not theirs.
+        refusal = staff_edit_refusal(request.user, customer)
+        if refusal is not None:
+            raise refusal
         serializer = CustomerStaffUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         customer_update(customer=customer, data=serializer.validated_data, staff_user=request.user)
         return Response(CustomerStaffSerializer(_staff_view_of(request.user, pk)).data)
+
+
+class GuestRecordApi(APIView):
+    """What a restaurant records about one of its guests: only its staff and superusers, only
+    about the restaurant's guests; anything else is a 404 (whether or not it exists)."""
+
+    def _scope(self, request, restaurant_id: int, customer_id: int):
+        scope = guest_record_scope(
+            request.user, restaurant_id=restaurant_id, customer_id=customer_id
+        )
+        if scope is None:
+            raise NotFound("No guest with this id at a restaurant where you are on the staff.")
+        return scope
+
+    def _body(self, restaurant, customer, record) -> dict:
+        return GuestRecordSerializer(
+            {
+                "restaurant_id": restaurant.pk,
+                "customer_id": customer.pk,
+                "notes": record.notes if record else "",
+                "updated_at": record.updated_at if record else None,
+            }
+        ).data
+
+    @extend_schema(
+        operation_id="guest_records_retrieve",
+        tags=["customers"],
+        responses={
+            200: GuestRecordSerializer,
+            401: ERROR_RESPONSES[401],
+            404: OpenApiResponse(description="not_found: not your restaurant or its guest."),
+        },
+        description=(
+            "The restaurant's notes about one of its guests (empty while none are kept). "
+            "Never shown to the guest or to another restaurant."
+        ),
+    )
+    def get(self, request, restaurant_id: int, customer_id: int):
+        return Response(self._body(*self._scope(request, restaurant_id, customer_id)))
+
+    @extend_schema(
+        operation_id="guest_records_partial_update",
+        tags=["customers"],
+        request=GuestRecordUpdateSerializer,
+        responses={
+            200: GuestRecordSerializer,
+            **ERROR_RESPONSES,
+            404: OpenApiResponse(description="not_found: not your restaurant or its guest."),
+        },
+        description="Set the restaurant's notes about one of its guests.",
+    )
+    def patch(self, request, restaurant_id: int, customer_id: int):
+        restaurant, customer, _ = self._scope(request, restaurant_id, customer_id)
+        serializer = GuestRecordUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        record = guest_record_update(
+            restaurant=restaurant, customer=customer, notes=serializer.validated_data["notes"]
+        )
+        return Response(self._body(restaurant, customer, record))

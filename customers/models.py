@@ -61,9 +61,17 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class Customer(models.Model):
-    """A guest profile: linked to a User when the guest has an account, or standalone when
-    staff created it (a phone booking). Visit and no-show counts are derived from
-    reservations, never stored."""
+    """A guest profile, of one of two kinds:
+
+    - an **account profile** (``user`` set): the guest's own, made when they registered; its
+      e-mail is the account's login, and only its owner changes it;
+    - a **local profile** (no ``user``): made by a restaurant's staff for a phone or walk-in
+      booking, kept by that restaurant (``created_by_restaurant``) and invisible to every
+      other. An e-mail that an account also has makes a separate local profile: a staff
+      booking never reaches an account's profile.
+
+    What a restaurant records about a guest (notes) is not here but in that restaurant's
+    ``GuestRecord``. Visit and no-show counts are derived from reservations, never stored."""
 
     user = models.OneToOneField(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="customer"
@@ -72,7 +80,6 @@ class Customer(models.Model):
     last_name = models.CharField(max_length=150, blank=True)
     email = models.EmailField(max_length=254, blank=True)
     phone = models.CharField(max_length=20, blank=True, help_text="E.164, e.g. +34911222333")
-    notes = models.TextField(blank=True, help_text="Staff only: never shown to the guest.")
     allergies = models.TextField(blank=True)
     created_by_restaurant = models.ForeignKey(
         "restaurants.Restaurant",
@@ -80,7 +87,7 @@ class Customer(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="created_customers",
-        help_text="Set when a restaurant's staff created this profile.",
+        help_text="The restaurant whose staff made this profile; it keeps a local profile.",
     )
     created_at = models.DateTimeField(auto_now_add=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True, editable=False)
@@ -88,8 +95,18 @@ class Customer(models.Model):
     class Meta:
         ordering = ["last_name", "first_name", "id"]
         constraints = [
+            # One account profile per address, and one local profile per address and
+            # restaurant: two restaurants (and the account) may each know the same address.
             models.UniqueConstraint(
-                Lower("email"), condition=~models.Q(email=""), name="customer_email_ci_unique"
+                Lower("email"),
+                condition=~models.Q(email="") & models.Q(user__isnull=False),
+                name="customer_account_email_ci_unique",
+            ),
+            models.UniqueConstraint(
+                "created_by_restaurant",
+                Lower("email"),
+                condition=~models.Q(email="") & models.Q(user__isnull=True),
+                name="customer_local_email_ci_unique",
             ),
         ]
         indexes = [models.Index(fields=["phone"], name="customer_phone_idx")]
@@ -100,3 +117,33 @@ class Customer(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def has_account(self) -> bool:
+        return self.user_id is not None
+
+
+class GuestRecord(models.Model):
+    """What one restaurant records about one guest: its staff's notes. Read and written only
+    by that restaurant's staff and superusers; never shown to the guest or to another
+    restaurant. At most one per (restaurant, guest)."""
+
+    restaurant = models.ForeignKey(
+        "restaurants.Restaurant", on_delete=models.CASCADE, related_name="guest_records"
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="restaurant_records"
+    )
+    notes = models.TextField(blank=True, help_text="Staff only: never shown to the guest.")
+    created_at = models.DateTimeField(auto_now_add=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["restaurant", "customer"], name="guest_record_one_per_restaurant"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.restaurant} about {self.customer}"

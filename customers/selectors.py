@@ -1,22 +1,31 @@
 """Who may see which guest profiles, and the figures staff read about a guest.
 
-Scope rules (issue 4):
+Scope rules (issue 4, narrowed by issue 11):
 - a superuser sees every profile;
-- a staff member (manager or host) of restaurant R sees the guests with a reservation at R
-  and the profiles R's staff created;
+- a staff member (manager or host) of restaurant R sees R's guests (``customers_known_to``):
+  the local profiles R keeps, local profiles with a reservation at R, and account profiles
+  of guests who booked at R themselves (a reservation at R the account made) or that R's
+  staff made before registration linked nothing (``created_by_restaurant``). A reservation
+  staff made for an account's profile never widens the scope;
 - everyone sees their own profile (and a plain customer only that one);
 - anonymous callers see none.
 Views look profiles up only through these querysets, so a profile outside the caller's scope
 is a 404 and its id reveals nothing.
 
-Staff notes belong to the restaurant that created the profile: in scope is not enough to read
-or write them (see ``may_keep_notes``).
+Who may change a profile (``staff_edit_refusal``): its owner. An account profile is its
+guest's; a local profile is its restaurant's. What a restaurant records about a guest is in
+its own ``GuestRecord`` (``guest_record_scope``), never on the profile.
 """
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet, Value
+from django.db.models import Count, F, Q, QuerySet
 
-from core.errors import ValidationFailed
-from customers.models import Customer
+from core.errors import (
+    ApplicationError,
+    ProfileKeptElsewhere,
+    ProfileOwnedByGuest,
+    ValidationFailed,
+)
+from customers.models import Customer, GuestRecord
 from reservations.models import Reservation
 from restaurants.models import Restaurant
 from restaurants.selectors import staff_restaurant_ids
@@ -34,17 +43,25 @@ def _scope_restaurant_ids(user) -> set[int] | None:
 
 
 def customers_known_to(restaurant_ids: set[int]) -> QuerySet[Customer]:
-    """The guests of ``restaurant_ids``: a reservation (of any status) at one of them, or a
-    profile one of them created."""
+    """The guests of ``restaurant_ids``: the profiles one of them made (local profiles, and
+    the few account profiles made in the admin for them), local profiles with a reservation
+    (of any status) at one of them, and account profiles whose owner booked there
+    themselves. A reservation staff made for an account profile does not count, so a
+    booking (or one made before issue 11, when staff bookings by e-mail reached accounts)
+    never brings an account's profile into a restaurant's view."""
     if not restaurant_ids:
         return Customer.objects.none()
-    # A subquery rather than a join, so a guest with many reservations is one row and the
+    # Subqueries rather than joins, so a guest with many reservations is one row and the
     # queryset can still be annotated and counted.
-    with_reservation = Reservation.objects.filter(restaurant_id__in=restaurant_ids).values(
-        "customer_id"
-    )
+    here = Reservation.objects.filter(restaurant_id__in=restaurant_ids)
+    local_with_reservation = here.filter(customer__user__isnull=True).values("customer_id")
+    booked_themselves = here.filter(
+        customer__user__isnull=False, created_by_id=F("customer__user_id")
+    ).values("customer_id")
     return Customer.objects.filter(
-        Q(pk__in=with_reservation) | Q(created_by_restaurant_id__in=restaurant_ids)
+        Q(created_by_restaurant_id__in=restaurant_ids)
+        | Q(pk__in=local_with_reservation)
+        | Q(pk__in=booked_themselves)
     )
 
 
@@ -57,10 +74,9 @@ def _staff_scope(user, restaurant_ids: set[int] | None) -> QuerySet[Customer]:
 
 
 def customers_in_staff_scope(user) -> QuerySet[Customer]:
-    """The profiles ``user`` may read as staff (notes included): all for a superuser; for a
+    """The profiles ``user`` may read as staff: all for a superuser; for a
     manager or host, those with a reservation at or created by one of their restaurants.
-    Never the caller's own profile: staff notes are not shown to the guest they describe,
-    even when that guest works here (they read it as a guest, through ``customers/me/``)."""
+    Never the caller's own profile: they read it as a guest, through ``customers/me/``."""
     return _staff_scope(user, _scope_restaurant_ids(user))
 
 
@@ -111,30 +127,36 @@ def with_visit_counts(
     )
 
 
-def may_keep_notes(user, customer: Customer) -> bool:
-    """Whether ``user`` may read and write ``customer``'s staff notes: a superuser always; a
-    manager or host only when one of their restaurants created the profile. The notes are
-    that restaurant's record (another restaurant with the guest in scope has its own history
-    with them); a profile no restaurant created (a self-registered guest) has notes only a
-    superuser keeps."""
+def staff_edit_refusal(user, customer: Customer) -> ApplicationError | None:
+    """Why ``user``, as staff, may not change ``customer``'s profile, or None when they may.
+    Only a profile's owner changes it: an account profile is its guest's (403
+    ``profile_owned_by_guest``, superusers included: the operator's tool is the admin); a
+    local profile is the restaurant's that keeps it, so only that restaurant's staff (and
+    superusers) change it (403 ``profile_kept_elsewhere``; also for a local profile no
+    restaurant keeps, which only superusers change). ``user`` must already see the profile
+    (a selector of this module said so)."""
+    if customer.user_id is not None:
+        return ProfileOwnedByGuest()
     restaurant_ids = _scope_restaurant_ids(user)
-    return restaurant_ids is None or customer.created_by_restaurant_id in restaurant_ids
+    if restaurant_ids is None or customer.created_by_restaurant_id in restaurant_ids:
+        return None
+    return ProfileKeptElsewhere()
 
 
-def with_notes_access(
-    queryset: QuerySet[Customer], *, restaurant_ids: set[int] | None
-) -> QuerySet[Customer]:
-    """Annotate ``may_keep_notes`` per row, the rule of ``may_keep_notes`` for a caller on the
-    staff of ``restaurant_ids`` (None: a superuser), so a list decides it in its one query."""
-    if restaurant_ids is None:
-        keeps = Value(True)
-    elif restaurant_ids:
-        keeps = ExpressionWrapper(
-            Q(created_by_restaurant_id__in=restaurant_ids), output_field=BooleanField()
-        )
-    else:
-        keeps = Value(False)
-    return queryset.annotate(may_keep_notes=keeps)
+def guest_record_scope(user, *, restaurant_id: int, customer_id: int):
+    """The restaurant and guest of a staff record ``user`` may read and write, as
+    ``(restaurant, customer, record or None)``; None when it is not theirs, whether or not
+    it exists. The caller must be on ``restaurant_id``'s staff (or a superuser) and the guest
+    must be that restaurant's (``customers_known_to``); never the caller's own profile (staff
+    never read what their restaurant records about them)."""
+    restaurant = restaurant_where_staff(user, restaurant_id)
+    if restaurant is None:
+        return None
+    customer = customers_known_to({restaurant.pk}).exclude(user=user).filter(pk=customer_id).first()
+    if customer is None:
+        return None
+    record = GuestRecord.objects.filter(restaurant=restaurant, customer=customer).first()
+    return restaurant, customer, record
 
 
 def customer_search(queryset: QuerySet[Customer], *, q: str) -> QuerySet[Customer]:
@@ -166,9 +188,8 @@ CUSTOMER_ORDERINGS = (
 
 def customer_staff_list(user, *, q: str = "", ordering: str = "") -> QuerySet[Customer]:
     """The staff list: the caller's staff scope, searched by ``q``, with the visit counts of
-    the caller's restaurants (every one for a superuser) and ``may_keep_notes`` per row,
-    ordered by ``ordering`` (one of CUSTOMER_ORDERINGS, ``-`` for descending; by name
-    otherwise)."""
+    the caller's restaurants (every one for a superuser), ordered by ``ordering`` (one of
+    CUSTOMER_ORDERINGS, ``-`` for descending; by name otherwise)."""
     order_by = ["last_name", "first_name", "pk"]
     if ordering:
         if ordering.removeprefix("-") not in CUSTOMER_ORDERINGS:
@@ -177,14 +198,11 @@ def customer_staff_list(user, *, q: str = "", ordering: str = "") -> QuerySet[Cu
         order_by = [ordering, "pk"]
     restaurant_ids = _scope_restaurant_ids(user)
     queryset = customer_search(_staff_scope(user, restaurant_ids), q=q)
-    queryset = with_visit_counts(queryset, restaurant_ids=restaurant_ids)
-    return with_notes_access(queryset, restaurant_ids=restaurant_ids).order_by(*order_by)
+    return with_visit_counts(queryset, restaurant_ids=restaurant_ids).order_by(*order_by)
 
 
 def customer_staff_detail(user, pk: int) -> Customer | None:
-    """One profile of the caller's staff scope with its visit counts and ``may_keep_notes``,
-    or None."""
+    """One profile of the caller's staff scope with its visit counts, or None."""
     restaurant_ids = _scope_restaurant_ids(user)
     queryset = with_visit_counts(_staff_scope(user, restaurant_ids), restaurant_ids=restaurant_ids)
-    queryset = with_notes_access(queryset, restaurant_ids=restaurant_ids)
     return queryset.filter(pk=pk).first()

@@ -1,20 +1,23 @@
 """Writes for accounts and guest profiles.
 
 Rules every function here enforces:
-- e-mail addresses are stored stripped and lower-case, and a guest profile's e-mail is unique
-  without regard to case (the database's ``customer_email_ci_unique`` is the final guard; a
-  clash is a 400 naming ``email``, also when a concurrent insert wins the race);
+- e-mail addresses are stored stripped and lower-case; an address has at most one account
+  profile and at most one local profile per restaurant, without regard to case (the
+  database's ``customer_account_email_ci_unique`` and ``customer_local_email_ci_unique`` are
+  the final guards; a clash is a 400 naming ``email``, also when a concurrent insert wins the
+  race). An account and any number of restaurants may each have a profile with one address;
 - phone numbers are stored in E.164 (``customers.phones.normalize_phone``);
 - a profile without an account must keep a way to reach the guest: an e-mail or a phone;
 - a profile linked to an account takes its e-mail from the account (the login), so the
   profile's e-mail cannot be changed on its own, and changing the login changes it
   (``user_update``);
-- staff notes belong to the restaurant that created the profile
-  (``customers.selectors.may_keep_notes``).
+- only a profile's owner changes it: the guest their account profile, the keeping
+  restaurant's staff its local profile (``customers.selectors.staff_edit_refusal``);
+- what a restaurant records about a guest is its own ``GuestRecord`` (``guest_record_update``).
 
 There is no e-mail verification yet: registering with an address proves nothing about owning
-it. So registration never links an existing profile (``user_register``), and a restaurant's
-booking never reaches or changes another restaurant's guest (``customer_find_or_create``).
+it. So registration never links an existing profile (``user_register``), and a staff booking
+never reaches an account's profile or another restaurant's guest (``customer_find_or_create``).
 """
 
 from typing import Any
@@ -22,14 +25,15 @@ from typing import Any
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 
 from core.errors import ValidationFailed
 from core.validation import apply_changes, validate_instance
-from customers.models import Customer, User
+from customers.models import Customer, GuestRecord, User
 from customers.phones import normalize_phone
-from customers.selectors import customers_known_to, may_keep_notes
+from customers.selectors import customers_known_to, staff_edit_refusal
 
-CUSTOMER_FIELDS = ["first_name", "last_name", "email", "phone", "notes", "allergies"]
+CUSTOMER_FIELDS = ["first_name", "last_name", "email", "phone", "allergies"]
 USER_FIELDS = [
     "email",
     "first_name",
@@ -44,15 +48,6 @@ USER_FIELDS = [
 EMAIL_TAKEN = "A customer with this e-mail address already exists."
 ACCOUNT_EMAIL_TAKEN = "An account with this e-mail address already exists."
 PROFILE_EMAIL_TAKEN = "A guest profile with this e-mail address already exists."
-REGISTER_PROFILE_EXISTS = (
-    "A guest profile with this e-mail address already exists (a restaurant booked you with "
-    "it); that restaurant can link it to an account."
-)
-OTHER_RESTAURANTS_EMAIL = (
-    "This e-mail address belongs to a guest profile of another restaurant; book the guest "
-    "with their phone only or another address."
-)
-NOTES_NOT_YOURS = "Notes belong to the restaurant that created the profile."
 CONTACT_REQUIRED = "Give an e-mail address or a phone number so the guest can be reached."
 
 
@@ -60,10 +55,19 @@ def normalize_email(value: str | None) -> str:
     return (value or "").strip().lower()
 
 
-def _email_taken(email: str, *, exclude_pk: int | None = None) -> bool:
+def _email_taken(
+    email: str, *, has_account: bool, keeper_id: int | None, exclude_pk: int | None = None
+) -> bool:
+    """Whether ``email`` is another profile's of the same kind: another account profile's
+    (``has_account``), or another local profile's of the restaurant ``keeper_id`` (local
+    profiles no restaurant keeps are not compared, as in the database's constraint)."""
     if not email:
         return False
-    qs = Customer.objects.filter(email__iexact=email)
+    qs = Customer.objects.filter(email__iexact=email, user__isnull=not has_account)
+    if not has_account:
+        if keeper_id is None:
+            return False
+        qs = qs.filter(created_by_restaurant_id=keeper_id)
     if exclude_pk is not None:
         qs = qs.exclude(pk=exclude_pk)
     return qs.exists()
@@ -99,19 +103,20 @@ def customer_create(
     last_name: str = "",
     email: str = "",
     phone: str = "",
-    notes: str = "",
     allergies: str = "",
     user: User | None = None,
     created_by_restaurant=None,
 ) -> Customer:
-    """Create a guest profile. The e-mail is lower-cased and must not belong to another
-    profile; the phone is stored in E.164. A profile without an account (staff-created)
-    needs an e-mail or a phone."""
+    """Create a guest profile: an account profile (``user``) or a local profile kept by
+    ``created_by_restaurant``. The e-mail is lower-cased and must not be another profile's
+    of the same kind (another account profile's, or another of the restaurant's local
+    profiles'); the phone is stored in E.164. A local profile needs an e-mail or a phone."""
     email = normalize_email(email)
     phone = normalize_phone(phone)
     if user is None and not email and not phone:
         raise _contact_required_error()
-    if _email_taken(email):
+    keeper_id = created_by_restaurant.pk if created_by_restaurant is not None else None
+    if _email_taken(email, has_account=user is not None, keeper_id=keeper_id):
         raise ValidationFailed.field("email", EMAIL_TAKEN)
     customer = Customer(
         user=user,
@@ -119,26 +124,21 @@ def customer_create(
         last_name=(last_name or "").strip(),
         email=email,
         phone=phone,
-        notes=notes or "",
         allergies=allergies or "",
         created_by_restaurant=created_by_restaurant,
     )
     return _save_customer(customer)
 
 
-def _in_booking_scope(customer: Customer, restaurant) -> bool:
-    """Whether ``restaurant``'s booking may use ``customer`` found by e-mail: its own guest
-    (it created the profile or the guest has a reservation there) or a registered guest."""
-    if customer.user_id is not None:
-        return True
-    return customers_known_to({restaurant.pk}).filter(pk=customer.pk).exists()
-
-
 def _guest_by_email(*, restaurant, email: str) -> Customer | None:
-    found = Customer.objects.filter(email__iexact=email).first()
-    if found is not None and not _in_booking_scope(found, restaurant):
-        raise ValidationFailed.field("customer", OTHER_RESTAURANTS_EMAIL)
-    return found
+    """``restaurant``'s guest (``customers_known_to``) with ``email``: the account profile of
+    a guest who booked there themselves first, else its oldest local profile with it."""
+    return (
+        customers_known_to({restaurant.pk})
+        .filter(email__iexact=email)
+        .order_by(F("user_id").asc(nulls_last=True), "created_at", "pk")
+        .first()
+    )
 
 
 @transaction.atomic
@@ -151,20 +151,21 @@ def customer_find_or_create(
     phone: str = "",
 ) -> Customer:
     """The guest of ``restaurant``'s staff booking. Never changes a profile it finds, and
-    finds only profiles ``restaurant`` may book for, so a typed e-mail or phone can neither
-    reveal nor alter another restaurant's guest:
+    finds only ``restaurant``'s own guests, so a typed e-mail or phone can neither reveal
+    nor alter an account's profile or another restaurant's guest, and the answer is the same
+    whether or not anyone else knows the address:
 
-    - with an e-mail (any case): the profile with that address, when it is ``restaurant``'s
-      guest (it created the profile, or the guest has a reservation there) or a registered
-      guest (an account holder's address is theirs). E-mails are unique, so a standalone
-      profile of another restaurant with that address is a 400 naming ``customer``, not a
-      match and not a second profile. No profile with it: a new one (the phone is not used
-      to match, since the profile found could not record the e-mail given; to add an
-      e-mail to a known guest, change their profile);
+    - with an e-mail (any case): the account profile with it if that guest is already
+      ``restaurant``'s (they booked there themselves), else the local profile with it among
+      ``restaurant``'s guests, else a new local profile. An account elsewhere with the
+      address, or another restaurant's profile, is not looked at: the booking gets a local
+      profile, and the account's profile is neither shown nor changed. The phone is not used
+      to match when an e-mail is given (the profile found could not record the e-mail);
     - with a phone only: the oldest profile with that E.164 phone among ``restaurant``'s
       guests; a phone elsewhere is no match (phones are shared and not unique), so a new
-      profile is made and the other restaurant's is left as it is;
-    - a new profile is created by ``restaurant`` with the names, e-mail and phone given.
+      local profile is made and the other restaurant's is left as it is;
+    - a new profile is a local profile of ``restaurant`` with the names, e-mail and phone
+      given.
 
     At least one of e-mail and phone is required (400 naming ``customer``)."""
     email = normalize_email(email)
@@ -192,8 +193,8 @@ def customer_find_or_create(
                 created_by_restaurant=restaurant,
             )
     except ValidationFailed as exc:
-        # A concurrent booking created a profile with this e-mail between our look-up and
-        # insert: the same rules decide whether it is ours to use.
+        # A concurrent booking created this restaurant's local profile with this e-mail
+        # between our look-up and insert: it is the guest.
         if email and "email" in exc.details:
             found = _guest_by_email(restaurant=restaurant, email=email)
             if found is not None:
@@ -206,34 +207,42 @@ def customer_update(
     *, customer: Customer, data: dict[str, Any], staff_user: User | None = None
 ) -> Customer:
     """Change a profile's fields (only the keys present in ``data``). The e-mail stays unique
-    without regard to case; a profile linked to an account keeps the account's e-mail; a
-    profile without an account keeps an e-mail or a phone. ``staff_user`` is the staff member
-    making the change through the API: ``notes`` are then theirs to set only if
-    ``may_keep_notes`` (a superuser, or the staff of the restaurant that created the
-    profile), else a 400 naming ``notes``. The admin (the operator's tool) and a guest's own
-    edit (which cannot send notes) pass none. Returns the saved profile."""
+    among profiles of its kind without regard to case; a profile linked to an account keeps
+    the account's e-mail; a local profile keeps an e-mail or a phone. ``staff_user`` is the
+    staff member making the change through the API: only a profile's owner changes it, so an
+    account profile is a 403 ``profile_owned_by_guest`` and another restaurant's local
+    profile a 403 ``profile_kept_elsewhere`` (``staff_edit_refusal``), nothing written. The
+    admin (the operator's tool) and a guest's own edit pass none. Returns the saved
+    profile."""
     unknown = set(data) - set(CUSTOMER_FIELDS)
     if unknown:
         raise ValidationFailed(details={f: ["Unknown field."] for f in sorted(unknown)})
-    if "notes" in data and staff_user is not None and not may_keep_notes(staff_user, customer):
-        raise ValidationFailed.field("notes", NOTES_NOT_YOURS)
     # Rules are checked against the stored row, locked, not against ``customer`` (which a
     # caller such as an admin form may already have changed in memory).
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if staff_user is not None:
+        refusal = staff_edit_refusal(staff_user, customer)
+        if refusal is not None:
+            raise refusal
     data = dict(data)
     for name in ("first_name", "last_name"):
         if name in data:
             data[name] = (data[name] or "").strip()
-    for name in ("notes", "allergies"):
-        if name in data:
-            data[name] = data[name] or ""
+    if "allergies" in data:
+        data["allergies"] = data["allergies"] or ""
     if "email" in data:
         data["email"] = normalize_email(data["email"])
         if customer.user_id is not None and data["email"] != customer.email:
             raise ValidationFailed.field(
                 "email", "This profile's e-mail is its account's login and cannot change here."
             )
-        if _email_taken(data["email"], exclude_pk=customer.pk):
+        taken = _email_taken(
+            data["email"],
+            has_account=customer.user_id is not None,
+            keeper_id=customer.created_by_restaurant_id,
+            exclude_pk=customer.pk,
+        )
+        if taken:
             raise ValidationFailed.field("email", EMAIL_TAKEN)
     if "phone" in data:
         data["phone"] = normalize_phone(data["phone"])
@@ -253,11 +262,11 @@ def user_register(
     """Create an account (e-mail login) and its guest profile in one transaction.
 
     Django's password validators apply (400 naming ``password``). An e-mail that already has
-    an account is a 400 naming ``email``, and so is one that a guest profile already has,
-    linked or not: without e-mail verification, registering an address proves nothing, and
-    linking a restaurant's profile to whoever registers it first would hand them that
-    guest's phone, allergies and reservations (with their manage links). Linking such a
-    profile to an account waits for e-mail verification.
+    an account is a 400 naming ``email``. Restaurants' local profiles with the address are
+    neither linked nor looked at (nor revealed by the answer): without e-mail verification,
+    registering an address proves nothing, and linking a restaurant's profile to whoever
+    registers it first would hand them that guest's phone, allergies and reservations (with
+    their manage links). The new account gets a profile of its own.
     """
     email = normalize_email(email)
     first_name = (first_name or "").strip()
@@ -266,8 +275,9 @@ def user_register(
 
     if email and User.objects.filter(email__iexact=email).exists():
         raise ValidationFailed.field("email", ACCOUNT_EMAIL_TAKEN)
-    if _email_taken(email):
-        raise ValidationFailed.field("email", REGISTER_PROFILE_EXISTS)
+    if _email_taken(email, has_account=True, keeper_id=None):
+        # An account profile carries its account's address: a concurrent change of a login.
+        raise ValidationFailed.field("email", ACCOUNT_EMAIL_TAKEN)
     user = User(email=email, first_name=first_name, last_name=last_name)
     validate_instance(user, exclude=["password"])
     try:
@@ -281,8 +291,8 @@ def user_register(
             user.save()
     except IntegrityError as exc:  # a concurrent registration of the same address
         raise ValidationFailed.field("email", ACCOUNT_EMAIL_TAKEN) from exc
-    # A profile with this e-mail made since the check above (a concurrent staff booking)
-    # makes customer_create fail with 400 naming ``email``, and the account rolls back.
+    # An account profile with this e-mail made since the check above (a concurrent
+    # registration) makes customer_create fail with 400 naming ``email``; all rolls back.
     return customer_create(
         first_name=first_name, last_name=last_name, email=email, phone=phone, user=user
     )
@@ -293,9 +303,10 @@ def user_update(*, user: User, data: dict[str, Any]) -> User:
     """Change an account's fields (only the keys present in ``data``, among USER_FIELDS).
 
     The e-mail is the login: stored lower-case, unique among accounts without regard to
-    case, and not the e-mail of a guest profile other than the account's own (400 naming
-    ``email``). The account's guest profile takes the new e-mail in the same transaction,
-    since messages to the guest go to the profile's address. Returns the saved account."""
+    case, and not the e-mail of another account profile (400 naming ``email``; restaurants'
+    local profiles with it do not matter). The account's guest profile takes the new e-mail
+    in the same transaction, since messages to the guest go to the profile's address.
+    Returns the saved account."""
     unknown = set(data) - set(USER_FIELDS)
     if unknown:
         raise ValidationFailed(details={f: ["Unknown field."] for f in sorted(unknown)})
@@ -310,7 +321,13 @@ def user_update(*, user: User, data: dict[str, Any]) -> User:
         data["email"] = normalize_email(data["email"])
         if User.objects.filter(email__iexact=data["email"]).exclude(pk=user.pk).exists():
             raise ValidationFailed.field("email", ACCOUNT_EMAIL_TAKEN)
-        if _email_taken(data["email"], exclude_pk=profile.pk if profile else None):
+        taken = _email_taken(
+            data["email"],
+            has_account=True,
+            keeper_id=None,
+            exclude_pk=profile.pk if profile else None,
+        )
+        if taken:
             raise ValidationFailed.field("email", PROFILE_EMAIL_TAKEN)
 
     changed = apply_changes(user, data, USER_FIELDS)
@@ -326,3 +343,21 @@ def user_update(*, user: User, data: dict[str, Any]) -> User:
         profile.email = user.email
         _save_customer(profile)
     return user
+
+
+@transaction.atomic
+def guest_record_update(*, restaurant, customer: Customer, notes: str) -> GuestRecord:
+    """Set what ``restaurant`` records about ``customer`` (its notes), creating the record
+    the first time. Callers decide who may (``customers.selectors.guest_record_scope``: the
+    restaurant's staff and superusers, about the restaurant's guests); the guest and other
+    restaurants never see it. One record per (restaurant, guest): the database's
+    ``guest_record_one_per_restaurant`` settles two first writes at once."""
+    record, _ = GuestRecord.objects.select_for_update().get_or_create(
+        restaurant=restaurant, customer=customer
+    )
+    notes = notes or ""
+    if record.notes != notes:
+        record.notes = notes
+        validate_instance(record)
+        record.save(update_fields=["notes", "updated_at"])
+    return record

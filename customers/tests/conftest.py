@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from customers.models import Customer, User
+from customers.models import Customer, GuestRecord, User
 from customers.tests.factories import CustomerFactory, UserFactory
 from reservations.models import Reservation
 from restaurants.models import Restaurant, StaffMembership
@@ -14,10 +14,16 @@ from restaurants.tests.factories import RestaurantFactory, StaffMembershipFactor
 
 
 def make_reservation(
-    *, customer: Customer, restaurant: Restaurant, status: str = "completed", days_ago: int = 1
+    *,
+    customer: Customer,
+    restaurant: Restaurant,
+    status: str = "completed",
+    days_ago: int = 1,
+    created_by: User | None = None,
 ) -> Reservation:
     """A past reservation of ``customer`` at ``restaurant`` (each on its own table, so the
-    overlap constraint never interferes)."""
+    overlap constraint never interferes), made by ``created_by`` (the guest's own account
+    for a booking they made themselves)."""
     start = datetime(2024, 6, 1, 19, 0, tzinfo=UTC) - timedelta(days=days_ago)
     return Reservation.objects.create(
         restaurant=restaurant,
@@ -29,6 +35,7 @@ def make_reservation(
         start_at=start,
         end_at=start + timedelta(minutes=90),
         status=status,
+        created_by=created_by,
     )
 
 
@@ -41,10 +48,10 @@ class World:
     other_host: User  # host of other
     superuser: User
     guest_user: User  # a plain customer with an account
-    guest: Customer  # guest_user's profile; no reservation anywhere
-    booked_at_r: Customer  # reservation at r
-    created_by_r: Customer  # staff of r created it, no reservation
-    booked_at_other: Customer  # reservation at other only
+    guest: Customer  # guest_user's account profile; no reservation anywhere
+    booked_at_r: Customer  # local, kept by no restaurant, reservation at r; r's notes
+    created_by_r: Customer  # local profile r keeps, no reservation; r's notes
+    booked_at_other: Customer  # local, kept by none, reservation at other only; its notes
     created_by_other: Customer
 
 
@@ -56,12 +63,18 @@ def world(db) -> World:
     other_host = StaffMembershipFactory(restaurant=other, role=StaffMembership.Role.HOST).user
     superuser = UserFactory(is_superuser=True, is_staff=True)
     guest_user = UserFactory()
-    guest = CustomerFactory(user=guest_user, email=guest_user.email, notes="Tips badly.")
-    booked_at_r = CustomerFactory(notes="Prefers the window.")
+    guest = CustomerFactory(user=guest_user, email=guest_user.email)
+    # A local profile no restaurant keeps (made in the admin), booked at r.
+    booked_at_r = CustomerFactory()
     make_reservation(customer=booked_at_r, restaurant=r)
-    created_by_r = CustomerFactory(created_by_restaurant=r, notes="Called twice.")
-    booked_at_other = CustomerFactory(notes="VIP at the other place.")
+    GuestRecord.objects.create(restaurant=r, customer=booked_at_r, notes="Prefers the window.")
+    created_by_r = CustomerFactory(created_by_restaurant=r)
+    GuestRecord.objects.create(restaurant=r, customer=created_by_r, notes="Called twice.")
+    booked_at_other = CustomerFactory()
     make_reservation(customer=booked_at_other, restaurant=other)
+    GuestRecord.objects.create(
+        restaurant=other, customer=booked_at_other, notes="VIP at the other place."
+    )
     created_by_other = CustomerFactory(created_by_restaurant=other)
     return World(
         r=r,

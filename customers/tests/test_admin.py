@@ -131,13 +131,12 @@ def test_customer_change_saves_through_the_service(admin_client):
             "last_name": customer.last_name,
             "email": customer.email,
             "phone": "+34 699 000 111",
-            "allergies": "",
-            "notes": "Regular",
+            "allergies": "Gluten",
         },
     )
     assert response.status_code == 302
     customer.refresh_from_db()
-    assert (customer.phone, customer.notes) == ("+34699000111", "Regular")
+    assert (customer.phone, customer.allergies) == ("+34699000111", "Gluten")
 
 
 def user_change_body(user: User, **overrides) -> dict:
@@ -173,7 +172,7 @@ def test_user_email_change_to_an_address_another_account_or_profile_has(admin_cl
     if taken_by == "account":
         UserFactory(email="taken@example.com")
     else:
-        CustomerFactory(email="taken@example.com")
+        CustomerFactory(email="taken@example.com", user=UserFactory(email="old@example.com"))
     user = UserFactory(email="ana@example.com")
     profile = CustomerFactory(user=user, email="ana@example.com")
     response = admin_client.post(

@@ -1,9 +1,10 @@
 """The customers API: one test per cell of issue 4's permission table (customers column),
-registration and login, the guest's own profile, and staff notes never reaching a guest."""
+registration and login, the guest's own profile. Who sees and changes which guest data
+(issue 11's table) is in test_api_guest_data.py."""
 
 import pytest
 
-from customers.models import Customer, User
+from customers.models import Customer, GuestRecord, User
 from customers.tests.conftest import make_reservation
 from customers.tests.factories import DEFAULT_PASSWORD, CustomerFactory
 
@@ -113,7 +114,6 @@ def test_customer_cannot_set_notes_or_email_of_their_own_profile(api_client, wor
     assert response.status_code == 400
     assert field in response.json()["details"]
     world.guest.refresh_from_db()
-    assert world.guest.notes == "Tips badly."
     assert world.guest.allergies == ""
 
 
@@ -162,67 +162,7 @@ def test_staff_read_a_guest_of_their_restaurant_with_counts(api_client, world, r
     assert (body["visit_count"], body["no_show_count"]) == (1, 1)
 
 
-# --- staff notes belong to the restaurant that created the profile ---------------------------
-
-
-@pytest.mark.parametrize("role", ["host", "manager"])
-def test_staff_read_and_write_the_notes_of_profiles_their_restaurant_created(
-    api_client, world, role
-):
-    api_client.force_authenticate(getattr(world, role))
-    assert api_client.get(detail(world.created_by_r)).json()["notes"] == "Called twice."
-    response = api_client.patch(detail(world.created_by_r), {"notes": "Birthday in May"})
-    assert response.status_code == 200, response.json()
-    assert response.json()["notes"] == "Birthday in May"
-    world.created_by_r.refresh_from_db()
-    assert world.created_by_r.notes == "Birthday in May"
-
-
-def test_staff_do_not_get_the_notes_of_a_guest_another_restaurant_created(api_client, world):
-    # R's guest, also booked at the other restaurant: its host has them in scope.
-    make_reservation(customer=world.created_by_r, restaurant=world.other)
-    api_client.force_authenticate(world.other_host)
-    body = api_client.get(detail(world.created_by_r)).json()
-    assert body["id"] == world.created_by_r.pk
-    assert "notes" not in body
-    assert "Called twice." not in str(body)
-    rows = {row["id"]: row for row in api_client.get(LIST).json()["results"]}
-    assert "notes" not in rows[world.created_by_r.pk]
-    # ... while its own guests' notes are there.
-    assert "notes" in rows[world.created_by_other.pk]
-
-    response = api_client.patch(detail(world.created_by_r), {"notes": "Rude", "allergies": "x"})
-    assert response.status_code == 400
-    assert set(response.json()["details"]) == {"notes"}
-    world.created_by_r.refresh_from_db()
-    assert (world.created_by_r.notes, world.created_by_r.allergies) == ("Called twice.", "")
-    # Other fields of a guest in scope stay editable, and the answer still has no notes.
-    response = api_client.patch(detail(world.created_by_r), {"allergies": "nuts"})
-    assert response.status_code == 200, response.json()
-    assert "notes" not in response.json()
-
-
-@pytest.mark.parametrize("role", ["host", "manager"])
-def test_notes_of_a_profile_no_restaurant_created_are_for_superusers_only(api_client, world, role):
-    # A self-registered guest who booked at R, and a profile made without a restaurant.
-    make_reservation(customer=world.guest, restaurant=world.r)
-    api_client.force_authenticate(getattr(world, role))
-    for customer in (world.guest, world.booked_at_r):
-        assert "notes" not in api_client.get(detail(customer)).json()
-        response = api_client.patch(detail(customer), {"notes": "mine"})
-        assert response.status_code == 400
-        assert set(response.json()["details"]) == {"notes"}
-        customer.refresh_from_db()
-        assert customer.notes != "mine"
-    rows = api_client.get(LIST).json()["results"]
-    assert {row["id"] for row in rows if "notes" in row} == {world.created_by_r.pk}
-
-    api_client.force_authenticate(world.superuser)
-    assert api_client.get(detail(world.guest)).json()["notes"] == "Tips badly."
-    response = api_client.patch(detail(world.guest), {"notes": "Checked"})
-    assert response.status_code == 200, response.json()
-    world.guest.refresh_from_db()
-    assert world.guest.notes == "Checked"
+# --- what a restaurant records about a guest: see test_api_guest_data.py ---------------------
 
 
 @pytest.mark.parametrize("role", ["host", "manager"])
@@ -230,23 +170,23 @@ def test_staff_get_404_for_guests_of_other_restaurants(api_client, world, role):
     api_client.force_authenticate(getattr(world, role))
     for outside in (world.booked_at_other, world.created_by_other, world.guest):
         assert api_client.get(detail(outside)).status_code == 404
-        response = api_client.patch(detail(outside), {"notes": "mine now"})
+        response = api_client.patch(detail(outside), {"first_name": "Mine now"})
         assert response.status_code == 404
         outside.refresh_from_db()
-        assert outside.notes != "mine now"
+        assert outside.first_name != "Mine now"
 
 
 @pytest.mark.parametrize("role", ["host", "manager"])
-def test_staff_edit_a_guest_of_their_restaurant(api_client, world, role):
+def test_staff_edit_a_local_profile_their_restaurant_keeps(api_client, world, role):
     api_client.force_authenticate(getattr(world, role))
     response = api_client.patch(
-        detail(world.booked_at_r), {"allergies": "Shellfish", "email": "New@Example.com"}
+        detail(world.created_by_r), {"allergies": "Shellfish", "email": "New@Example.com"}
     )
     assert response.status_code == 200, response.json()
     assert response.json()["email"] == "new@example.com"
-    world.booked_at_r.refresh_from_db()
-    assert world.booked_at_r.allergies == "Shellfish"
-    assert world.booked_at_r.email == "new@example.com"
+    world.created_by_r.refresh_from_db()
+    assert world.created_by_r.allergies == "Shellfish"
+    assert world.created_by_r.email == "new@example.com"
 
 
 @pytest.mark.parametrize("role", ["host", "manager"])
@@ -258,7 +198,6 @@ def test_staff_create_a_guest_profile_for_their_restaurant(api_client, world, ro
             "restaurant_id": world.r.pk,
             "first_name": "Ana",
             "phone": "+34 611 00 09 99",
-            "notes": "Phone booking",
         },
     )
     assert response.status_code == 201, response.json()
@@ -267,8 +206,6 @@ def test_staff_create_a_guest_profile_for_their_restaurant(api_client, world, ro
     created = Customer.objects.get(pk=body["id"])
     assert created.created_by_restaurant == world.r
     assert created.phone == "+34611000999"
-    assert created.notes == "Phone booking"
-    assert body["notes"] == "Phone booking"
     # ... and it is in their scope from now on.
     assert body["id"] in listed_ids(api_client.get(LIST))
 
@@ -323,14 +260,17 @@ def test_staff_list_paginates_and_orders(api_client, world):
 
 
 def test_staff_who_booked_as_guests_never_read_notes_about_themselves(api_client, world):
-    own = CustomerFactory(user=world.host, email=world.host.email, notes="Difficult guest")
-    make_reservation(customer=own, restaurant=world.r)
+    own = CustomerFactory(user=world.host, email=world.host.email)
+    make_reservation(customer=own, restaurant=world.r, created_by=world.host)
+    GuestRecord.objects.create(restaurant=world.r, customer=own, notes="Difficult guest")
     api_client.force_authenticate(world.host)
     assert own.pk not in listed_ids(api_client.get(LIST))
     for url in (ME, detail(own)):
         body = api_client.get(url).json()
         assert body["id"] == own.pk
-        assert "notes" not in body
+        assert "Difficult guest" not in str(body)
+    response = api_client.get(f"/api/restaurants/{world.r.pk}/guests/{own.pk}/record/")
+    assert response.status_code == 404
 
 
 # --- superuser: all -------------------------------------------------------------------------
@@ -341,14 +281,14 @@ def test_superuser_lists_every_profile(api_client, world):
     assert listed_ids(api_client.get(LIST)) == set(Customer.objects.values_list("pk", flat=True))
 
 
-def test_superuser_reads_and_edits_any_profile(api_client, world):
+def test_superuser_reads_any_profile_and_edits_any_local_one(api_client, world):
     api_client.force_authenticate(world.superuser)
     for customer in (world.booked_at_other, world.guest, world.created_by_r):
-        assert api_client.get(detail(customer)).json()["notes"] == customer.notes
-    response = api_client.patch(detail(world.booked_at_other), {"notes": "Checked by HQ"})
+        assert api_client.get(detail(customer)).json()["email"] == customer.email
+    response = api_client.patch(detail(world.booked_at_other), {"last_name": "Checked"})
     assert response.status_code == 200
     world.booked_at_other.refresh_from_db()
-    assert world.booked_at_other.notes == "Checked by HQ"
+    assert world.booked_at_other.last_name == "Checked"
 
 
 def test_superuser_creates_a_profile_for_any_restaurant(api_client, world):
@@ -378,7 +318,10 @@ def test_notes_never_appear_in_anything_a_guest_can_read(api_client, world):
         assert "Prefers the window." not in str(body)
 
 
-def test_registering_the_email_of_a_staff_made_profile_is_refused(api_client, world):
+def test_registering_the_email_of_a_staff_made_profile_makes_an_account_of_its_own(
+    api_client, world
+):
+    """Issue 11: a restaurant's local profile neither blocks the address nor is linked."""
     response = api_client.post(
         REGISTER,
         {
@@ -388,12 +331,11 @@ def test_registering_the_email_of_a_staff_made_profile_is_refused(api_client, wo
             "last_name": "B",
         },
     )
-    assert response.status_code == 400
+    assert response.status_code == 201, response.json()
     body = response.json()
-    assert body["code"] == "validation_error"
-    assert set(body["details"]) == {"email"}
-    assert "guest profile" in body["details"]["email"][0]
+    assert body["id"] != world.created_by_r.pk
+    assert body["phone"] == ""
     assert "Called twice." not in str(body)
-    assert not User.objects.filter(email__iexact=world.created_by_r.email).exists()
+    assert User.objects.filter(email__iexact=world.created_by_r.email).exists()
     world.created_by_r.refresh_from_db()
     assert world.created_by_r.user is None

@@ -14,17 +14,17 @@ def test_schema_has_the_customers_endpoints_and_their_methods(api_client):
         "/api/customers/": {"get", "post"},
         "/api/customers/me/": {"get", "patch"},
         "/api/customers/{id}/": {"get", "patch"},
+        "/api/restaurants/{restaurant_id}/guests/{customer_id}/record/": {"get", "patch"},
     }
     for path, methods in expected.items():
         assert path in paths, path
         assert methods <= set(paths[path]), (path, set(paths[path]))
     components = response.json()["components"]["schemas"]
+    # Issue 11: notes are the restaurant's guest record, never part of a profile.
     assert "notes" not in components["CustomerGuest"]["properties"]
-    assert {"notes", "visit_count", "no_show_count"} <= set(
-        components["CustomerStaff"]["properties"]
-    )
-    # Shown only to the restaurant that created the profile (and superusers): optional.
-    assert "notes" not in components["CustomerStaff"]["required"]
+    assert "notes" not in components["CustomerStaff"]["properties"]
+    assert {"visit_count", "no_show_count"} <= set(components["CustomerStaff"]["properties"])
+    assert "notes" in components["GuestRecord"]["required"]
     # Registration is open to anonymous callers (an empty security requirement); the rest
     # needs a login.
     assert {} in paths["/api/auth/register/"]["post"]["security"]

@@ -1,13 +1,15 @@
 """customers.services: the rules of guest profiles and registration."""
 
 import pytest
+from django.db import IntegrityError, transaction
 
-from core.errors import ValidationFailed
-from customers.models import Customer, User
+from core.errors import ProfileKeptElsewhere, ProfileOwnedByGuest, ValidationFailed
+from customers.models import Customer, GuestRecord, User
 from customers.services import (
     customer_create,
     customer_find_or_create,
     customer_update,
+    guest_record_update,
     user_register,
     user_update,
 )
@@ -35,12 +37,40 @@ def test_create_stores_email_lower_case_and_phone_in_e164():
     assert customer.first_name == "Ana"
 
 
-def test_create_rejects_an_email_taken_in_another_case():
-    CustomerFactory(email="ana@example.com")
+def test_create_rejects_an_email_the_restaurant_has_in_another_case():
+    restaurant = RestaurantFactory()
+    CustomerFactory(email="ana@example.com", created_by_restaurant=restaurant)
     with pytest.raises(ValidationFailed) as exc_info:
-        customer_create(first_name="Ana", email="ANA@Example.com")
+        customer_create(first_name="Ana", email="ANA@Example.com", created_by_restaurant=restaurant)
     assert fields_of(exc_info) == {"email"}
     assert Customer.objects.filter(email__iexact="ana@example.com").count() == 1
+
+
+def test_create_rejects_a_second_account_profile_with_an_email():
+    CustomerFactory(user=UserFactory(email="ana@example.com"), email="ana@example.com")
+    with pytest.raises(ValidationFailed) as exc_info:
+        customer_create(first_name="Ana", email="ANA@Example.com", user=UserFactory())
+    assert fields_of(exc_info) == {"email"}
+
+
+def test_an_account_and_each_restaurant_may_each_have_a_profile_with_one_email():
+    account = CustomerFactory(user=UserFactory(email="ana@example.com"), email="ana@example.com")
+    first, second = RestaurantFactory(), RestaurantFactory()
+    ours = customer_create(first_name="Ana", email="Ana@example.com", created_by_restaurant=first)
+    theirs = customer_create(
+        first_name="Ana", email="ana@example.com", created_by_restaurant=second
+    )
+    assert len({account.pk, ours.pk, theirs.pk}) == 3
+
+
+def test_the_database_allows_one_local_profile_per_restaurant_and_email():
+    restaurant = RestaurantFactory()
+    CustomerFactory(email="ana@example.com", created_by_restaurant=restaurant)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CustomerFactory(email="ANA@example.com", created_by_restaurant=restaurant)
+    CustomerFactory(user=UserFactory(), email="ana@example.com")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CustomerFactory(user=UserFactory(), email="Ana@example.com")
 
 
 def test_create_without_email_or_phone_names_both_and_writes_nothing():
@@ -124,18 +154,34 @@ def test_find_or_create_finds_its_restaurants_guest_by_phone_in_any_format():
     assert_untouched(existing)
 
 
-def test_find_or_create_finds_a_registered_guest_by_email_from_any_restaurant():
+def test_find_or_create_makes_a_local_profile_for_an_accounts_email_elsewhere():
+    """Issue 11: a staff booking with an account's address never reaches the account."""
     user = UserFactory(email="ana@example.com")
-    registered = CustomerFactory(user=user, email="ana@example.com", phone="")
+    registered = CustomerFactory(user=user, email="ana@example.com", phone="", allergies="nuts")
+    restaurant = RestaurantFactory()
     found = customer_find_or_create(
-        restaurant=RestaurantFactory(),
-        first_name="Ana",
+        restaurant=restaurant,
+        first_name="Someone",
         email="Ana@Example.com",
         phone="+34611999999",
     )
+    assert found.pk != registered.pk
+    assert (found.user, found.created_by_restaurant, found.allergies) == (None, restaurant, "")
+    assert (found.first_name, found.email) == ("Someone", "ana@example.com")
+    assert_untouched(registered)
+    # The next booking with the address finds the restaurant's local profile, not the account.
+    again = customer_find_or_create(restaurant=restaurant, first_name="X", email="ana@example.com")
+    assert again.pk == found.pk
+
+
+def test_find_or_create_finds_an_account_that_booked_at_the_restaurant_itself():
+    user = UserFactory(email="ana@example.com")
+    registered = CustomerFactory(user=user, email="ana@example.com")
+    restaurant = RestaurantFactory()
+    make_reservation(customer=registered, restaurant=restaurant, created_by=user)
+    found = customer_find_or_create(restaurant=restaurant, first_name="X", email="ANA@example.com")
     assert found.pk == registered.pk
     assert_untouched(registered)
-    assert Customer.objects.count() == 1
 
 
 def test_find_or_create_does_not_match_a_registered_guest_by_phone_alone():
@@ -171,20 +217,17 @@ def test_find_or_create_makes_a_new_profile_for_another_restaurants_phone_only_g
     assert again.pk not in (phone_only.pk, created.pk)
 
 
-def test_find_or_create_refuses_the_email_of_another_restaurants_guest():
+def test_find_or_create_makes_its_own_profile_for_the_email_of_another_restaurants_guest():
     theirs = RestaurantFactory()
     standalone = CustomerFactory(email="ana@example.com", created_by_restaurant=theirs)
     make_reservation(customer=standalone, restaurant=theirs)
-    with pytest.raises(ValidationFailed) as exc_info:
-        customer_find_or_create(
-            restaurant=RestaurantFactory(),
-            first_name="Ana",
-            email="ANA@example.com",
-            phone="+34611999999",
-        )
-    assert fields_of(exc_info) == {"customer"}
+    ours = RestaurantFactory()
+    created = customer_find_or_create(
+        restaurant=ours, first_name="Ana", email="ANA@example.com", phone="+34611999999"
+    )
+    assert created.pk != standalone.pk
+    assert created.created_by_restaurant == ours
     assert_untouched(standalone)
-    assert Customer.objects.count() == 1
 
 
 def test_find_or_create_with_an_email_does_not_take_a_phone_match_it_could_not_record():
@@ -231,24 +274,28 @@ def test_find_or_create_rejects_an_invalid_phone():
 
 
 def test_update_normalizes_and_saves_the_given_fields_only():
-    customer = CustomerFactory(notes="keep", allergies="")
+    customer = CustomerFactory(last_name="Keep", allergies="")
     updated = customer_update(
         customer=customer, data={"phone": "+34 699 000 111", "allergies": "nuts"}
     )
     customer.refresh_from_db()
     assert updated.phone == customer.phone == "+34699000111"
     assert customer.allergies == "nuts"
-    assert customer.notes == "keep"
+    assert customer.last_name == "Keep"
 
 
-def test_update_rejects_an_email_of_another_profile_in_another_case():
-    CustomerFactory(email="taken@example.com")
-    customer = CustomerFactory(email="mine@example.com")
+def test_update_rejects_an_email_of_another_profile_of_the_restaurant_in_another_case():
+    restaurant = RestaurantFactory()
+    CustomerFactory(email="taken@example.com", created_by_restaurant=restaurant)
+    CustomerFactory(email="elsewhere@example.com", created_by_restaurant=RestaurantFactory())
+    customer = CustomerFactory(email="mine@example.com", created_by_restaurant=restaurant)
+    # Another restaurant's address is no clash.
+    customer_update(customer=customer, data={"email": "Elsewhere@example.com"})
     with pytest.raises(ValidationFailed) as exc_info:
         customer_update(customer=customer, data={"email": "TAKEN@example.com"})
     assert fields_of(exc_info) == {"email"}
     customer.refresh_from_db()
-    assert customer.email == "mine@example.com"
+    assert customer.email == "elsewhere@example.com"
 
 
 def test_update_keeps_the_email_of_a_profile_with_an_account():
@@ -281,20 +328,36 @@ def test_update_rejects_unknown_fields():
     assert customer.first_name != "X"
 
 
-def test_update_of_notes_by_staff_of_the_creating_restaurant_only(world):
+def test_update_by_staff_only_of_local_profiles_their_restaurant_keeps(world):
     for staff_user in (world.host, world.manager, world.superuser):
-        customer_update(customer=world.created_by_r, data={"notes": "ok"}, staff_user=staff_user)
-    customer_update(customer=world.booked_at_r, data={"notes": "HQ"}, staff_user=world.superuser)
-    for staff_user, customer in (
-        (world.host, world.booked_at_r),  # in scope, not created by r
-        (world.other_host, world.created_by_r),
+        customer_update(
+            customer=world.created_by_r, data={"allergies": "ok"}, staff_user=staff_user
+        )
+    customer_update(
+        customer=world.booked_at_r, data={"allergies": "HQ"}, staff_user=world.superuser
+    )
+    for staff_user, customer, error in (
+        (world.host, world.booked_at_r, ProfileKeptElsewhere),  # in scope, kept by none
+        (world.other_host, world.created_by_r, ProfileKeptElsewhere),
+        (world.host, world.guest, ProfileOwnedByGuest),
+        (world.superuser, world.guest, ProfileOwnedByGuest),
     ):
-        with pytest.raises(ValidationFailed) as exc_info:
-            customer_update(customer=customer, data={"notes": "mine"}, staff_user=staff_user)
-        assert fields_of(exc_info) == {"notes"}
-    world.created_by_r.refresh_from_db()
-    world.booked_at_r.refresh_from_db()
-    assert (world.created_by_r.notes, world.booked_at_r.notes) == ("ok", "HQ")
+        with pytest.raises(error):
+            customer_update(customer=customer, data={"allergies": "mine"}, staff_user=staff_user)
+    for customer in (world.created_by_r, world.booked_at_r, world.guest):
+        customer.refresh_from_db()
+    assert (world.created_by_r.allergies, world.booked_at_r.allergies) == ("ok", "HQ")
+    assert world.guest.allergies == ""
+
+
+def test_guest_record_update_creates_one_record_per_restaurant_and_guest(world):
+    first = guest_record_update(restaurant=world.r, customer=world.guest, notes="Quiet table")
+    again = guest_record_update(restaurant=world.r, customer=world.guest, notes="Corner table")
+    theirs = guest_record_update(restaurant=world.other, customer=world.guest, notes="Theirs")
+    assert first.pk == again.pk != theirs.pk
+    assert GuestRecord.objects.get(pk=first.pk).notes == "Corner table"
+    with pytest.raises(IntegrityError), transaction.atomic():
+        GuestRecord.objects.create(restaurant=world.r, customer=world.guest)
 
 
 # --- user_register --------------------------------------------------------------------------
@@ -348,25 +411,36 @@ def test_register_rejects_an_account_email_in_another_case():
     assert not Customer.objects.exists()
 
 
-@pytest.mark.parametrize("linked", [False, True])
-def test_register_refuses_an_email_a_guest_profile_has(linked):
-    restaurant = RestaurantFactory()
-    # Linked: a profile whose account logs in with another address (made before the admin
-    # kept the two in step).
-    account = UserFactory(email="old-login@example.com") if linked else None
-    profile = CustomerFactory(
-        email="ana@example.com", user=account, created_by_restaurant=restaurant
-    )
+def test_register_refuses_an_email_another_account_profile_has():
+    # A profile whose account logs in with another address (made before the admin kept the
+    # two in step).
+    account = UserFactory(email="old-login@example.com")
+    profile = CustomerFactory(email="ana@example.com", user=account)
     with pytest.raises(ValidationFailed) as exc_info:
         user_register(
             email="ANA@example.com", password=DEFAULT_PASSWORD, first_name="Ana", last_name="B"
         )
     assert fields_of(exc_info) == {"email"}
-    assert "guest profile" in exc_info.value.details["email"][0]
     assert not User.objects.filter(email="ana@example.com").exists()
     profile.refresh_from_db()
     assert profile.user == account
     assert Customer.objects.count() == 1
+
+
+def test_register_with_the_email_of_restaurants_local_profiles_links_none_of_them():
+    restaurant = RestaurantFactory()
+    local = CustomerFactory(
+        email="ana@example.com", created_by_restaurant=restaurant, allergies="shellfish"
+    )
+    make_reservation(customer=local, restaurant=restaurant)
+    own = user_register(
+        email="ANA@example.com", password=DEFAULT_PASSWORD, first_name="Ana", last_name="B"
+    )
+    assert own.pk != local.pk
+    assert (own.email, own.allergies, own.user.email) == ("ana@example.com", "", "ana@example.com")
+    local.refresh_from_db()
+    assert (local.user, local.created_by_restaurant) == (None, restaurant)
+    assert not own.reservations.exists()
 
 
 def test_register_with_an_invalid_phone_writes_nothing():
@@ -407,7 +481,7 @@ def test_user_update_refuses_an_email_another_account_or_profile_has(taken_by):
     if taken_by == "account":
         UserFactory(email="taken@example.com")
     else:
-        CustomerFactory(email="taken@example.com")
+        CustomerFactory(email="taken@example.com", user=UserFactory(email="old@example.com"))
     user = UserFactory(email="ana@example.com")
     profile = CustomerFactory(user=user, email="ana@example.com")
     with pytest.raises(ValidationFailed) as exc_info:
@@ -416,6 +490,17 @@ def test_user_update_refuses_an_email_another_account_or_profile_has(taken_by):
     user.refresh_from_db()
     profile.refresh_from_db()
     assert user.email == profile.email == "ana@example.com"
+
+
+def test_user_update_to_the_email_of_a_restaurants_local_profile():
+    local = CustomerFactory(email="taken@example.com", created_by_restaurant=RestaurantFactory())
+    user = UserFactory(email="ana@example.com")
+    profile = CustomerFactory(user=user, email="ana@example.com")
+    user_update(user=user, data={"email": "taken@example.com"})
+    profile.refresh_from_db()
+    local.refresh_from_db()
+    assert profile.email == local.email == "taken@example.com"
+    assert local.user is None
 
 
 def test_user_update_of_an_account_without_a_profile():

@@ -24,8 +24,8 @@ def _own_profile_or_new(user) -> Callable[[], Customer]:
                 email=user.email,
             )
         except ValidationFailed as exc:
-            # The address belongs to a profile staff created; without e-mail verification an
-            # account may not take it over here (registration is where that is decided).
+            # Another account profile has the address (a login changed under it); restaurants'
+            # local profiles with it never block this and are never taken over.
             raise ValidationFailed.field(
                 "customer_id",
                 "Your account has no guest profile and one cannot be made for its e-mail "
