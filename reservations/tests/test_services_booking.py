@@ -124,14 +124,18 @@ def test_staff_book_by_id_only_guests_in_their_scope(book, restaurant, guest):
     with pytest.raises(ValidationFailed) as info:
         book(customer_id=stranger.pk)
     assert field_of(info) == ["customer_id"]  # as if it did not exist: nothing revealed
-    # A guest with an earlier reservation here is in scope. (A registered guest: only they
-    # can be booked by e-mail from outside the restaurant's scope.)
+    # A guest with an earlier reservation here is in scope.
+    assert book(customer_id=guest.pk, reservation_time=time(21)).customer_id == guest.pk
+    # A registered guest's e-mail from outside the restaurant's scope books a local profile
+    # of the restaurant (issue 11), which brings the account into view no more than before.
     account = UserFactory()
     elsewhere_made = CustomerFactory(user=account, email=account.email)
-    book(customer_id=None, customer={"first_name": "X", "email": elsewhere_made.email})
-    assert book(customer_id=elsewhere_made.pk, reservation_time=time(21)).customer_id == (
-        elsewhere_made.pk
-    )
+    by_email = book(customer_id=None, customer={"first_name": "X", "email": account.email})
+    assert by_email.customer_id != elsewhere_made.pk
+    assert (by_email.customer.user, by_email.customer.created_by_restaurant) == (None, restaurant)
+    with pytest.raises(ValidationFailed) as info:
+        book(customer_id=elsewhere_made.pk, reservation_time=time(22))
+    assert field_of(info) == ["customer_id"]
 
 
 def test_staff_must_name_the_guest(book):
