@@ -42,6 +42,9 @@ class Notification(TimeStampedModel):
     claimed_until = models.DateTimeField(
         null=True, blank=True, help_text="While sending: when the claim lapses (crash recovery)."
     )
+    # A new value per claim, kept after the outcome: a worker writes its outcome only while
+    # the row still carries its token, so a stale worker never lands on a newer claim.
+    claim_token = models.UUIDField(null=True, blank=True, editable=False)
     sent_at = models.DateTimeField(null=True, blank=True)
     message_id = models.CharField(max_length=200, blank=True)
 

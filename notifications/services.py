@@ -1,21 +1,25 @@
 """The outbox: notifications are recorded with the change that causes them and delivered by a
 worker after commit, at most once per dedupe key, with retries for transient SMTP failures.
 
-Delivery claims a row (status ``sending`` with a lease) in a short transaction, talks to the
-SMTP server outside any transaction, then marks the row ``sent``. A worker killed after the
-claim leaves a lapsed lease that the periodic relay hands to another worker. The one window in
-which a guest may get a message twice: the SMTP server accepted it and the worker died before
-marking it sent; the retry carries the same Message-ID, so the two are recognisably one.
+Delivery claims a row (status ``sending`` with a lease and a claim token) in a short
+transaction, talks to the SMTP server outside any transaction, then marks the row ``sent``,
+retrying that on a new database connection when the old one broke. A worker killed after the
+claim leaves a lapsed lease that the periodic relay hands to another worker. The windows in
+which a guest may get a message twice: the worker dies between the server's acceptance of the
+message and the commit of ``sent``, or the database stays unreachable for longer than the
+retry budget; the copy carries the same Message-ID, so the two are recognisably one.
 """
 
 import logging
 import random
 import smtplib
 import socket
+import time
+import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import (
     Exists,
     F,
@@ -164,26 +168,60 @@ def notification_claim(*, notification_id: int, now: datetime) -> Notification |
         notification.status = Notification.Status.SENDING
         notification.attempts += 1
         notification.claimed_until = now + timedelta(seconds=settings.NOTIFICATION_CLAIM_SECONDS)
+        notification.claim_token = uuid.uuid4()
         notification.message_id = message_id_for(notification)
         notification.save(
-            update_fields=["status", "attempts", "claimed_until", "message_id", "updated_at"]
+            update_fields=[
+                "status",
+                "attempts",
+                "claimed_until",
+                "claim_token",
+                "message_id",
+                "updated_at",
+            ]
         )
         return notification
 
 
 def _finish(notification: Notification, **fields) -> bool:
-    """Write the outcome only if our claim is still the current one."""
-    updated = Notification.objects.filter(
-        pk=notification.pk,
-        status=Notification.Status.SENDING,
-        attempts=notification.attempts,
-    ).update(claimed_until=None, updated_at=clock_now(), **fields)
-    return bool(updated)
+    """Write the outcome only if our claim is still the current one: the row is ``sending``
+    under our token (a resend restarts ``attempts``, so the count cannot tell claims apart).
+
+    A broken database connection does not give up the outcome at once: the connection is
+    closed and the update retried on a new one, ``NOTIFICATION_FINISH_RETRIES`` times with a
+    backoff doubling from ``NOTIFICATION_FINISH_BACKOFF_SECONDS``. Repeating it is harmless
+    (if an earlier try did commit, the row is no longer ``sending`` and nothing changes).
+    Inside a caller's transaction nothing is retried: a new connection would not be in it."""
+    retries = settings.NOTIFICATION_FINISH_RETRIES
+    for retry in range(retries + 1):
+        try:
+            updated = Notification.objects.filter(
+                pk=notification.pk,
+                status=Notification.Status.SENDING,
+                claim_token=notification.claim_token,
+            ).update(claimed_until=None, updated_at=clock_now(), **fields)
+            return bool(updated)
+        except (OperationalError, InterfaceError) as exc:
+            if retry == retries or connection.in_atomic_block:
+                raise
+            pause = settings.NOTIFICATION_FINISH_BACKOFF_SECONDS * 2**retry
+            logger.warning(
+                "Notification %s: recording %s failed (%s); retrying on a new connection in %.2fs",
+                notification.pk,
+                fields["status"],
+                str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__,
+                pause,
+            )
+            connection.close()
+            time.sleep(pause)
+    raise AssertionError("unreachable")  # the loop returns or raises
 
 
 def notification_deliver(*, notification_id: int) -> tuple[str, float | None]:
-    """Deliver one notification. Returns ("sent" | "skipped" | "retry" | "failed", the delay
-    before the retry)."""
+    """Deliver one notification. Returns ("sent" | "skipped" | "retry" | "failed" |
+    "unrecorded", the delay before the retry). "unrecorded": the SMTP server accepted the
+    message but the database could not be told within the retry budget; the row stays
+    ``sending`` and is sent again (same Message-ID) once its claim lapses."""
     notification = notification_claim(notification_id=notification_id, now=clock_now())
     if notification is None:
         return "skipped", None
@@ -204,7 +242,27 @@ def notification_deliver(*, notification_id: int) -> tuple[str, float | None]:
         _finish(notification, status=Notification.Status.FAILED, last_error=error)
         logger.error("Notification %s failed: %s", notification.pk, error)
         return "failed", None
-    _finish(notification, status=Notification.Status.SENT, sent_at=clock_now(), last_error="")
+    try:
+        current = _finish(
+            notification, status=Notification.Status.SENT, sent_at=clock_now(), last_error=""
+        )
+    except (OperationalError, InterfaceError) as exc:
+        logger.error(
+            "Notification %s (Message-ID %s) was accepted by the SMTP server but could not be "
+            "recorded as sent (%s); it stays sending and goes out again, with the same "
+            "Message-ID, once its claim lapses at %s",
+            notification.pk,
+            notification.message_id,
+            exc.__class__.__name__,
+            notification.claimed_until.isoformat(),
+        )
+        return "unrecorded", None
+    if not current:
+        logger.warning(
+            "Notification %s was sent under a claim that had been replaced; the newer claim "
+            "decides its status",
+            notification.pk,
+        )
     return "sent", None
 
 

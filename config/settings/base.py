@@ -291,6 +291,11 @@ AVAILABILITY_CACHE_SECONDS = env.int("AVAILABILITY_CACHE_SECONDS", default=300)
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=6)
 # A claim lapses after this long; a worker that died mid-delivery is recovered by the relay.
 NOTIFICATION_CLAIM_SECONDS = env.int("NOTIFICATION_CLAIM_SECONDS", default=120)
+# After the SMTP server accepted a message, recording it sent is retried this many times on a
+# new database connection (backoff doubling from NOTIFICATION_FINISH_BACKOFF_SECONDS) before
+# the row is left to its claim; keep the whole budget well inside NOTIFICATION_CLAIM_SECONDS.
+NOTIFICATION_FINISH_RETRIES = env.int("NOTIFICATION_FINISH_RETRIES", default=5)
+NOTIFICATION_FINISH_BACKOFF_SECONDS = env.float("NOTIFICATION_FINISH_BACKOFF_SECONDS", default=0.5)
 NOTIFICATION_RETRY_BASE_SECONDS = env.int("NOTIFICATION_RETRY_BASE_SECONDS", default=30)
 NOTIFICATION_RETRY_MAX_SECONDS = env.int("NOTIFICATION_RETRY_MAX_SECONDS", default=900)
 

@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 class RecordingHandler:
     """Keeps every accepted message. ``reply`` may be set to an SMTP error reply (e.g.
-    "451 try later") to refuse messages; ``delay`` holds each DATA before answering."""
+    "451 try later") to refuse messages; ``delay`` holds each DATA before answering;
+    ``after_accept`` (a callable) runs once a message is kept, before the 250 goes back."""
 
     def __init__(self):
         self.messages: list[Message] = []
@@ -28,6 +29,7 @@ class RecordingHandler:
         self.rcpt_delay = 0.0
         self.data_started = threading.Event()
         self.rcpt_started = threading.Event()
+        self.after_accept = None
         self.lock = threading.Lock()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -49,6 +51,8 @@ class RecordingHandler:
             return self.reply
         with self.lock:
             self.messages.append(message_from_bytes(envelope.content))
+        if self.after_accept:  # in a thread: it may use the ORM, which refuses the event loop
+            await asyncio.get_running_loop().run_in_executor(None, self.after_accept)
         return "250 OK"
 
     def message_ids(self) -> list[str]:
@@ -119,6 +123,41 @@ def reservation_factory(db):
     return make
 
 
+WORKER_DB_APPLICATION_NAME = "reservaflow-test-worker"
+
+
+def terminate_backends(*, pid: int | None = None, application_name: str | None = None) -> int:
+    """Kill PostgreSQL backends of the test database from a connection of our own, as an
+    operator's ``pg_terminate_backend`` or a failover would, and wait until they are gone."""
+    import psycopg
+    from django.db import connections
+
+    db = connections["default"].settings_dict
+    where = "datname = %s AND pid <> pg_backend_pid() AND " + (
+        "pid = %s" if pid is not None else "application_name = %s"
+    )
+    params = [db["NAME"], pid if pid is not None else application_name]
+    with psycopg.connect(
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
+    ) as admin:
+        # In the select list, not the WHERE clause: only the rows that match are terminated.
+        rows = admin.execute(
+            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE {where}", params
+        ).fetchall()
+        deadline = time.monotonic() + 10
+        remaining = f"SELECT count(*) FROM pg_stat_activity WHERE {where}"
+        while admin.execute(remaining, params).fetchone()[0]:
+            if time.monotonic() > deadline:
+                raise AssertionError("the backend did not exit")
+            time.sleep(0.01)
+    return sum(1 for (terminated,) in rows if terminated)
+
+
 def worker_env(smtp_port: int, **extra: str) -> dict[str, str]:
     from django.conf import settings
     from django.db import connection
@@ -130,6 +169,7 @@ def worker_env(smtp_port: int, **extra: str) -> dict[str, str]:
         # The worker reads and writes the test database the test process created.
         DATABASE_URL=(
             f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+            f"?application_name={WORKER_DB_APPLICATION_NAME}"
         ),
         REDIS_URL=settings.CELERY_BROKER_URL,
         REDIS_CACHE_URL=settings.REDIS_CACHE_URL,

@@ -10,7 +10,11 @@ from django.utils import timezone
 
 from notifications import services
 from notifications.models import Notification
-from notifications.tests.conftest import wait_for
+from notifications.tests.conftest import (
+    WORKER_DB_APPLICATION_NAME,
+    terminate_backends,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -64,6 +68,33 @@ def test_kill_9_during_delivery_then_a_new_worker_sends_everything_once(
     assert sorted(seen) == expected, "each Message-ID exactly once"
     interrupted = Notification.objects.filter(pk__in=ids, attempts=2)
     assert interrupted.count() == 1
+
+
+def test_worker_whose_database_connection_is_killed_after_the_250_records_sent_once(
+    reservation_factory, smtp_server, celery_worker_process
+):
+    claim_seconds = 3
+    celery_worker_process(
+        NOTIFICATION_CLAIM_SECONDS=str(claim_seconds), NOTIFICATION_FINISH_BACKOFF_SECONDS="0.1"
+    )
+    killed = []
+    smtp_server.after_accept = lambda: killed.append(
+        terminate_backends(application_name=WORKER_DB_APPLICATION_NAME)
+    )
+    with transaction.atomic():
+        notification = services.notification_record(
+            reservation=reservation_factory(), kind="confirmed"
+        )
+    wait_for(lambda: all_sent([notification.pk]))
+    assert killed and killed[0] >= 1, "the worker's connection was killed"
+
+    # Past the claim, the relay finds nothing to hand out again.
+    time.sleep(claim_seconds + 0.5)
+    assert services.notifications_relay_due() == 0
+    time.sleep(0.5)
+    notification.refresh_from_db()
+    assert notification.attempts == 1
+    assert smtp_server.message_ids() == [notification.message_id]
 
 
 def test_every_task_route_is_a_queue_the_documented_workers_consume():
