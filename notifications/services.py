@@ -258,9 +258,10 @@ def notification_deliver(*, notification_id: int) -> tuple[str, float | None]:
         )
         return "unrecorded", None
     if not current:
+        # Either an earlier try committed before its connection broke, or a newer claim took
+        # the row over (ours had lapsed); in both cases the row already says what it should.
         logger.warning(
-            "Notification %s was sent under a claim that had been replaced; the newer claim "
-            "decides its status",
+            "Notification %s was sent, but the row no longer carried this claim; left as it is",
             notification.pk,
         )
     return "sent", None
