@@ -105,6 +105,14 @@ class RequestTooLarge(ApplicationError):
     message = "The request body is larger than the server accepts."
 
 
+class MalformedBody(ApplicationError):
+    """A form or multipart body that cannot be parsed (a multipart body without a boundary)."""
+
+    code = "parse_error"
+    status = 400
+    message = "The request body could not be parsed."
+
+
 class TooManyFields(ApplicationError):
     """A form or multipart body with more fields than ``DATA_UPLOAD_MAX_NUMBER_FIELDS``."""
 

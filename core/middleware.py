@@ -4,10 +4,11 @@ beside their view's own error handling. API views are left to DRF's exception ha
 
 from django.core.exceptions import SuspiciousOperation
 from django.http import HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.html import escape
 from rest_framework.views import APIView
 
-from core.errors import ApplicationError
+from core.errors import ApplicationError, MalformedBody
 from core.exception_handler import (
     connection_lost,
     log_lost_connection,
@@ -39,7 +40,8 @@ class RequestLimitsMiddleware:
     """Reads the body of a page request before the CSRF check or the view does, so that a body
     over Django's upload limits (``DATA_UPLOAD_MAX_MEMORY_SIZE``, ``..._NUMBER_FIELDS``,
     ``..._NUMBER_FILES``) is a plain 413 / 400 page, not a SuspiciousOperation logged as an
-    error. Must come before ``CsrfViewMiddleware``."""
+    error; a broken multipart body is a 400 page, not a traceback. Must come before
+    ``CsrfViewMiddleware``."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -51,6 +53,7 @@ class RequestLimitsMiddleware:
         if _is_api_view(view_func):
             return None
         try:
+            request.GET  # noqa: B018 -- a query string counts towards the field limit too
             if request.content_type != "multipart/form-data":
                 request.body  # noqa: B018 -- the size check happens on this first read
             request.POST  # noqa: B018 -- parses forms: the field and file counts
@@ -59,6 +62,9 @@ class RequestLimitsMiddleware:
             if error is None:
                 raise
             return error_page(error)
+        except MultiPartParserError:
+            # A multipart body without a boundary or with a broken one: the client's fault.
+            return error_page(MalformedBody())
         return None
 
 

@@ -275,3 +275,25 @@ def test_a_lone_surrogate_in_a_customer_is_a_400(client_500s, no_error_logged, m
     _assert_renderable_400(
         _post(client_500s, "/api/customers/me/", f'{{"{LONE_SURROGATE}": 1}}', method="patch")
     )
+
+
+def test_too_many_query_fields_on_a_page_is_a_plain_400_page(client_500s, no_error_logged):
+    many = "&".join(f"f{i}=1" for i in range(1100))
+    _assert_plain_page(client_500s.get(f"/admin/login/?{many}"), 400)
+
+
+@pytest.mark.parametrize("path", ["/admin/login/", "/r/" + "a" * 43 + "/cancel/"])
+def test_a_multipart_body_without_boundary_is_a_plain_400_page(
+    client_500s, path, caplog, no_error_logged
+):
+    response = client_500s.post(path, b"x=1", content_type="multipart/form-data")
+    _assert_plain_page(response, 400)
+    assert not [r for r in caplog.get_records("call") if r.exc_info], "a traceback was logged"
+
+
+def test_a_host_the_server_does_not_answer_is_a_400_logged_as_a_warning(
+    client_500s, caplog, no_error_logged
+):
+    response = client_500s.get("/api/", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert any(r.name == "django.security.DisallowedHost" for r in caplog.get_records("call"))

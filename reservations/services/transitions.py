@@ -18,7 +18,7 @@ from datetime import datetime
 from django.db import transaction
 
 from core.clock import now as clock_now
-from core.errors import Conflict, PermissionDenied
+from core.errors import Conflict, PermissionDenied, ValidationFailed
 from reservations.actors import Actor
 from reservations.models import Reservation
 from reservations.services.effects import after_change
@@ -175,7 +175,10 @@ def reservation_confirm(*, reservation: Reservation, actor: Actor) -> Reservatio
 
 def reservation_cancel(*, reservation: Reservation, actor: Actor, reason: str = "") -> Reservation:
     """pending|confirmed -> cancelled: the guest before the start, staff at any time (a
-    seated party is completed, not cancelled)."""
+    seated party is completed, not cancelled). A reason with a NUL character is a 400 naming
+    ``reason`` (whatever form or API sent it: the database cannot store one)."""
+    if "\x00" in (reason or ""):
+        raise ValidationFailed.field("reason", "Null characters are not allowed.")
 
     def guest_before_start(locked: Reservation, now: datetime) -> None:
         if actor == Actor.GUEST and now >= locked.start_at:

@@ -143,3 +143,18 @@ def test_page_offers_no_cancel_once_started(api_client, client, held, clock):
     clock.move_to(held.start_at + timedelta(minutes=1))
     html = client.get(f"/r/{held.manage_token}/").content.decode()
     assert "Cancel reservation</button>" not in html and "Confirm</button>" not in html
+
+
+@pytest.mark.parametrize("reason", ["\x00", "a\x00b"])
+def test_a_nul_in_the_cancel_reason_is_refused_on_the_page_and_the_api(
+    client, api_client, held, reason
+):
+    page = client.post(f"/r/{held.manage_token}/cancel/", {"reason": reason}, follow=True)
+    assert page.status_code == 200
+    assert "Null characters are not allowed." in page.content.decode()
+    api = api_client.post(
+        f"/api/reservations/manage/{held.manage_token}/cancel/", {"reason": reason}
+    )
+    assert api.status_code == 400
+    held.refresh_from_db()
+    assert held.status == "pending"
