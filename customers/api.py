@@ -16,7 +16,12 @@ from rest_framework.views import APIView
 
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.pagination import PageNumberPagination
-from core.serializers import StrictInputSerializer
+from core.serializers import (
+    BIGINT_MAX,
+    StrictInputSerializer,
+    StrictIntegerField,
+    parse_query,
+)
 from customers.models import Customer
 from customers.selectors import (
     CUSTOMER_ORDERINGS,
@@ -161,8 +166,10 @@ class CustomerListQuerySerializer(serializers.Serializer):
 
 
 class CustomerStaffCreateSerializer(CustomerStaffUpdateSerializer):
-    restaurant_id = serializers.IntegerField(
-        help_text="The restaurant creating the profile; the caller must be on its staff."
+    restaurant_id = StrictIntegerField(
+        min_value=1,
+        max_value=BIGINT_MAX,
+        help_text="The restaurant creating the profile; the caller must be on its staff.",
     )
     first_name = StrictCharField(max_length=150)
 
@@ -258,9 +265,8 @@ class CustomerListApi(APIView):
     )
     def get(self, request):
         self._require_staff(request)
-        query = CustomerListQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        customers = customer_staff_list(request.user, **query.validated_data)
+        query = parse_query(CustomerListQuerySerializer, request.query_params)
+        customers = customer_staff_list(request.user, **query)
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(customers, request, view=self)
         return paginator.get_paginated_response(CustomerStaffSerializer(page, many=True).data)

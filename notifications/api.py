@@ -1,6 +1,6 @@
 from rest_framework import generics, serializers
 
-from core.errors import ValidationFailed
+from core.serializers import parse_query
 from notifications.models import Notification
 from notifications.selectors import notifications_visible_to
 
@@ -36,11 +36,9 @@ class NotificationListApi(generics.ListAPIView):
     filter_backends: list = []
 
     def get_queryset(self):
-        params = ReservationFilterSerializer(data=self.request.query_params)
-        if not params.is_valid():
-            raise ValidationFailed(details=params.errors)
+        params = parse_query(ReservationFilterSerializer, self.request.query_params)
         qs = notifications_visible_to(self.request.user)
-        reservation_id = params.validated_data.get("reservation_id")
+        reservation_id = params.get("reservation_id")
         if reservation_id:
             qs = qs.filter(reservation_id=reservation_id)
         return qs

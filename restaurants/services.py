@@ -15,6 +15,7 @@ from django.utils.text import slugify
 
 from core.clock import now
 from core.errors import Conflict, ValidationFailed
+from core.timezones import NON_CANONICAL_MESSAGE, is_canonical_timezone
 from core.validation import apply_changes, validate_instance
 from customers.models import User
 from customers.phones import normalize_phone
@@ -139,13 +140,22 @@ def _restaurant_rules(restaurant: Restaurant) -> dict[str, str]:
     return {}
 
 
+def _require_canonical_timezone(name: str) -> None:
+    """A zone given now must be a canonical name (core.timezones); a zone a restaurant already
+    has stays valid (the model accepts any zone ``zoneinfo`` loads), so only new values are
+    checked."""
+    if not is_canonical_timezone(name):
+        raise ValidationFailed.field("timezone", NON_CANONICAL_MESSAGE)
+
+
 @transaction.atomic
 def restaurant_create(*, name: str, timezone: str, **fields: Any) -> Restaurant:
     """Create a restaurant with its booking policy; the slug is derived from the name when
-    not given, the phone is stored in E.164."""
+    not given, the phone is stored in E.164, the time zone is a canonical IANA name."""
     unknown = set(fields) - set(RESTAURANT_FIELDS)
     if unknown:
         raise ValidationFailed(details={f: ["Unknown field."] for f in sorted(unknown)})
+    _require_canonical_timezone(timezone)
     restaurant = Restaurant(name=name, timezone=timezone, **fields)
     restaurant.phone = normalize_phone(restaurant.phone)
     if not restaurant.slug:
@@ -172,12 +182,14 @@ def _refuse_zone_change_with_reservations_ahead(restaurant: Restaurant) -> None:
 @transaction.atomic
 def restaurant_update(*, restaurant: Restaurant, data: dict[str, Any]) -> Restaurant:
     """Change the restaurant and its policy (party sizes stay a valid range). The time zone
-    changes only while no pending, confirmed or seated reservation is still to end (409
-    ``timezone_has_reservations``)."""
+    changes only to a canonical IANA name, and only while no pending, confirmed or seated
+    reservation is still to end (409 ``timezone_has_reservations``)."""
     _lock_restaurant(restaurant)
     if "phone" in data:
         data = {**data, "phone": normalize_phone(data["phone"])}
     changed = apply_changes(restaurant, data, RESTAURANT_FIELDS)
+    if "timezone" in changed:
+        _require_canonical_timezone(restaurant.timezone)
     if changed:
         _save(restaurant, rules=_restaurant_rules)
     if "timezone" in changed:

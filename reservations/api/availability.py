@@ -1,6 +1,6 @@
 """Public availability: a day's free slots with their tables, and a calendar of days."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -9,17 +9,17 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.errors import ValidationFailed
+from core.serializers import StrictDateField, StrictIntegerField, StrictTimeField, parse_query
 from reservations.availability import days_availability, slots_near
 
 MAX_CALENDAR_DAYS = 62
 
 
 class DayQuerySerializer(serializers.Serializer):
-    date = serializers.DateField()
-    party_size = serializers.IntegerField(min_value=1, max_value=1000)
-    time = serializers.TimeField(required=False, input_formats=["%H:%M", "%H:%M:%S"])
-    window = serializers.IntegerField(required=False, default=60, min_value=0, max_value=24 * 60)
+    date = StrictDateField()
+    party_size = StrictIntegerField(min_value=1, max_value=1000)
+    time = StrictTimeField(required=False)
+    window = StrictIntegerField(required=False, default=60, min_value=0, max_value=24 * 60)
     area = serializers.CharField(required=False, max_length=50)
 
     def validate(self, attrs):
@@ -29,24 +29,14 @@ class DayQuerySerializer(serializers.Serializer):
 
 
 class CalendarQuerySerializer(serializers.Serializer):
-    party_size = serializers.IntegerField(min_value=1, max_value=1000)
+    party_size = StrictIntegerField(min_value=1, max_value=1000)
     area = serializers.CharField(required=False, max_length=50)
 
-    def to_internal_value(self, data):
-        # "from" is a Python keyword, so the fields are read by hand.
-        values = super().to_internal_value(data)
-        errors = {}
-        for name in ("from", "to"):
-            raw = data.get(name)
-            if not raw:
-                errors[name] = ["This field is required."]
-                continue
-            try:
-                values[name] = date.fromisoformat(raw)
-            except ValueError:
-                errors[name] = ["Date has wrong format. Use YYYY-MM-DD."]
-        if errors:
-            raise serializers.ValidationError(errors)
+    def get_fields(self):
+        # "from" is a Python keyword, so it cannot be declared as a class attribute.
+        return {"from": StrictDateField(), "to": StrictDateField(), **super().get_fields()}
+
+    def validate(self, values):
         if values["to"] < values["from"]:
             raise serializers.ValidationError({"to": ["Must not be before from."]})
         if (values["to"] - values["from"]).days + 1 > MAX_CALENDAR_DAYS:
@@ -54,13 +44,6 @@ class CalendarQuerySerializer(serializers.Serializer):
                 {"to": [f"At most {MAX_CALENDAR_DAYS} days in one request."]}
             )
         return values
-
-
-def _validated(serializer_class, params):
-    serializer = serializer_class(data=params)
-    if not serializer.is_valid():
-        raise ValidationFailed(details=serializer.errors)
-    return serializer.validated_data
 
 
 class AvailableTableSerializer(serializers.Serializer):
@@ -108,7 +91,7 @@ class AvailabilityDayApi(APIView):
 
     @extend_schema(parameters=[DayQuerySerializer], responses=DayAvailabilitySerializer)
     def get(self, request, restaurant_id: int):
-        query = _validated(DayQuerySerializer, request.query_params)
+        query = parse_query(DayQuerySerializer, request.query_params)
         day = query["date"]
         meta, answers = days_availability(
             restaurant_id=restaurant_id,
@@ -145,7 +128,7 @@ class AvailabilityCalendarApi(APIView):
         responses=CalendarAvailabilitySerializer,
     )
     def get(self, request, restaurant_id: int):
-        query = _validated(CalendarQuerySerializer, request.query_params)
+        query = parse_query(CalendarQuerySerializer, request.query_params)
         first, last = query["from"], query["to"]
         days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
         meta, answers = days_availability(

@@ -9,17 +9,22 @@ from rest_framework.views import APIView
 
 from core.idempotency import idempotent
 from core.pagination import PageNumberPagination
-from core.serializers import StrictInputSerializer
+from core.serializers import (
+    BIGINT_MAX,
+    StrictDateField,
+    StrictInputSerializer,
+    StrictIntegerField,
+    StrictTimeField,
+    parse_query,
+)
 from reservations import selectors, services
 from reservations.models import Reservation
 
 CREATED_MESSAGE = "Reservation created successfully"
-MAX_ID = 2**63 - 1  # bigint: a larger number would be a database error, not a 400
-TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
 
 
-def _id_field(**kwargs) -> serializers.IntegerField:
-    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+def _id_field(**kwargs) -> StrictIntegerField:
+    return StrictIntegerField(min_value=1, max_value=BIGINT_MAX, **kwargs)
 
 
 # --- serializers -----------------------------------------------------------------------------
@@ -36,7 +41,7 @@ class ReservationSerializer(serializers.Serializer):
     table_id = serializers.IntegerField()
     party_size = serializers.IntegerField()
     reservation_date = serializers.DateField(help_text="Local date in the restaurant's zone.")
-    reservation_time = serializers.TimeField(help_text="Local time in the restaurant's zone.")
+    reservation_time = StrictTimeField(help_text="Local time in the restaurant's zone.")
     start_at = serializers.DateTimeField(help_text="UTC.")
     end_at = serializers.DateTimeField(help_text="UTC.")
     expires_at = serializers.DateTimeField(
@@ -85,11 +90,9 @@ class ReservationCreateSerializer(StrictInputSerializer):
         default=None,
         help_text="Left out: the smallest free table that seats the party.",
     )
-    reservation_date = serializers.DateField()
-    reservation_time = serializers.TimeField(
-        input_formats=TIME_FORMATS, help_text="HH:MM or HH:MM:SS, local time."
-    )
-    party_size = serializers.IntegerField(min_value=1, max_value=1000)
+    reservation_date = StrictDateField(help_text="YYYY-MM-DD, local date.")
+    reservation_time = StrictTimeField(help_text="HH:MM (or HH:MM:00), local time.")
+    party_size = StrictIntegerField(min_value=1, max_value=1000)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
     source = serializers.ChoiceField(
         choices=Reservation.Source.choices, required=False, allow_null=True, default=None
@@ -100,9 +103,9 @@ class ReservationCreateSerializer(StrictInputSerializer):
 
 
 class ReservationChangeSerializer(StrictInputSerializer):
-    reservation_date = serializers.DateField(required=False)
-    reservation_time = serializers.TimeField(input_formats=TIME_FORMATS, required=False)
-    party_size = serializers.IntegerField(min_value=1, max_value=1000, required=False)
+    reservation_date = StrictDateField(required=False)
+    reservation_time = StrictTimeField(required=False)
+    party_size = StrictIntegerField(min_value=1, max_value=1000, required=False)
     table_id = _id_field(required=False)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     override_notice = serializers.BooleanField(required=False, default=False)
@@ -116,9 +119,9 @@ class ReservationFilterSerializer(serializers.Serializer):
     restaurant_id = _id_field(required=False)
     customer_id = _id_field(required=False)
     table_id = _id_field(required=False)
-    date = serializers.DateField(required=False)
-    date_from = serializers.DateField(required=False)
-    date_to = serializers.DateField(required=False)
+    date = StrictDateField(required=False)
+    date_from = StrictDateField(required=False)
+    date_to = StrictDateField(required=False)
     status = serializers.CharField(
         required=False, help_text="One status or several, comma-separated."
     )
@@ -166,9 +169,8 @@ class ReservationListCreateApi(APIView):
         "superuser: all), in start order, paginated.",
     )
     def get(self, request):
-        filters = ReservationFilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        reservations = selectors.reservation_list(user=request.user, filters=filters.validated_data)
+        filters = parse_query(ReservationFilterSerializer, request.query_params)
+        reservations = selectors.reservation_list(user=request.user, filters=filters)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(reservations, request, view=self)
         return paginator.get_paginated_response(ReservationSerializer(page, many=True).data)

@@ -83,8 +83,13 @@ class RestaurantScopedView(GenericAPIView):
         # drf-spectacular inspects views without a request, hence without self.access.
         return getattr(self, "swagger_fake_view", False)
 
+    def input_context(self) -> dict:
+        return {}
+
     def validated_input(self, *, partial: bool = False) -> dict:
-        serializer = self.input_serializer_class(data=self.request.data, partial=partial)
+        serializer = self.input_serializer_class(
+            data=self.request.data, partial=partial, context=self.input_context()
+        )
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 

@@ -77,6 +77,9 @@ class RestaurantDetailView(RestaurantScopedView):
 
     input_serializer_class = RestaurantInputSerializer
 
+    def input_context(self) -> dict:
+        return {"current_timezone": self.access.restaurant.timezone}
+
     def get_serializer_class(self):
         if self.for_schema or self.access.sees_everything:
             return RestaurantDetailSerializer

@@ -5,7 +5,13 @@ access, never by the serializers themselves."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.serializers import StrictInputSerializer
+from core.serializers import (
+    BIGINT_MAX,
+    STRICT_FIELD_MAPPING,
+    StrictInputSerializer,
+    StrictIntegerField,
+    TimeZoneField,
+)
 from restaurants import selectors, services
 from restaurants.models import (
     Closure,
@@ -54,6 +60,9 @@ SCHEDULE_FIELDS = ["opening_hours", "closures_ahead", "duration_rules"]
 
 
 class OpeningHoursSerializer(serializers.ModelSerializer):
+    # Times as the input takes them back (HH:MM:SS), under the same schema pattern.
+    serializer_field_mapping = STRICT_FIELD_MAPPING
+
     class Meta:
         model = OpeningHours
         fields = ["id", "weekday", "opens_at", "closes_at", "name"]
@@ -114,6 +123,12 @@ class RestaurantDetailSerializer(ScheduleFieldsMixin, RestaurantSerializer):
 
 
 class RestaurantInputSerializer(StrictInputSerializer, serializers.ModelSerializer):
+    # The restaurant's current zone (in the context on PATCH) is taken back unchanged even
+    # when it predates the canonical-names rule.
+    timezone = TimeZoneField(
+        help_text="A canonical IANA time zone name (tzdata's zone.tab), or UTC: Europe/Madrid."
+    )
+
     class Meta:
         model = Restaurant
         fields = services.RESTAURANT_FIELDS
@@ -188,7 +203,7 @@ class MembershipSerializer(serializers.ModelSerializer):
 class MembershipCreateInputSerializer(StrictInputSerializer):
     """The user is an existing account, named by ``user_id`` or by ``email``."""
 
-    user_id = serializers.IntegerField(required=False, min_value=1)
+    user_id = StrictIntegerField(required=False, min_value=1, max_value=BIGINT_MAX)
     email = serializers.EmailField(required=False)
     role = serializers.ChoiceField(choices=StaffMembership.Role.choices)
 
