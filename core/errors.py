@@ -160,3 +160,17 @@ class IdempotencyInProgress(Conflict):
     status = 409
     message = "A request with this Idempotency-Key is still in progress; retry shortly."
     retry_after = 1
+
+
+class Throttled(ApplicationError):
+    """Too many attempts from one client (or for one account) in a window; ``retry_after`` is
+    how many seconds are left of it (the base class sends it as Retry-After)."""
+
+    code = "throttled"
+    status = 429
+    message = "Too many attempts; retry later."
+
+    def __init__(self, message: str | None = None, *, retry_after: int, **kwargs: Any):
+        self.retry_after = retry_after
+        super().__init__(message, **kwargs)
+        self.details.setdefault("retry_after", retry_after)

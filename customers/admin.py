@@ -9,11 +9,14 @@ its guest profile does not follow.
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import Count
 
-from core.errors import ValidationFailed
+from core.errors import Throttled, ValidationFailed
+from core.throttling import client_address
+from customers.login_limits import login_attempt_begin, login_attempt_succeeded
 from customers.models import Customer, GuestRecord, User
 from customers.phones import normalize_phone
 from customers.services import (
@@ -66,6 +69,41 @@ class UserChangeAdminForm(UserChangeForm):
         if email and other_profiles.exists():
             raise forms.ValidationError(PROFILE_EMAIL_TAKEN, code="unique")
         return email
+
+
+class AdminLoginForm(AdminAuthenticationForm):
+    """The admin login under the same limits as the API token endpoint
+    (customers.login_limits): over a limit the password is not checked, and the page says
+    how long to wait."""
+
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        "throttled": ("Too many failed sign-in attempts. Try again in %(minutes)s minute(s)."),
+    }
+
+    def clean(self):
+        email, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")
+        if email is None or not password:
+            return super().clean()
+        try:
+            attempts = login_attempt_begin(email=email, address=client_address(self.request))
+        except Throttled as exc:
+            raise forms.ValidationError(
+                self.error_messages["throttled"],
+                code="throttled",
+                params={"minutes": -(-exc.retry_after // 60)},
+            ) from exc
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            if self.user_cache is not None:  # the password was right (not staff, say)
+                login_attempt_succeeded(attempts)
+            raise
+        login_attempt_succeeded(attempts)
+        return cleaned
+
+
+admin.site.login_form = AdminLoginForm
 
 
 @admin.register(User)

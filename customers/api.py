@@ -13,6 +13,7 @@ from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.pagination import PageNumberPagination
@@ -22,6 +23,8 @@ from core.serializers import (
     StrictIntegerField,
     parse_query,
 )
+from core.throttling import client_address
+from customers.login_limits import login_attempt_begin, login_attempt_succeeded
 from customers.models import Customer
 from customers.selectors import (
     CUSTOMER_ORDERINGS,
@@ -430,3 +433,16 @@ class GuestRecordApi(APIView):
             restaurant=restaurant, customer=customer, notes=serializer.validated_data["notes"]
         )
         return Response(self._body(restaurant, customer, record))
+
+
+class LoginTokenSerializer(TokenObtainPairSerializer):
+    """``POST /api/auth/token/`` under the login limits (customers.login_limits): 429
+    ``throttled`` with Retry-After over a limit, before the password is checked."""
+
+    def validate(self, attrs):
+        attempts = login_attempt_begin(
+            email=attrs[self.username_field], address=client_address(self.context["request"])
+        )
+        data = super().validate(attrs)  # a wrong password raises here: the attempt stays counted
+        login_attempt_succeeded(attempts)
+        return data
