@@ -1,5 +1,8 @@
 """The guest's manage page, ``/r/<token>/``: the reservation and Confirm / Cancel buttons
-(POST, CSRF-protected), through the same selector and services as the API."""
+(POST, CSRF-protected), through the same selector and services as the API, under the same
+miss limit (reservations.manage_link)."""
+
+from functools import wraps
 
 from django.contrib import messages
 from django.http import Http404
@@ -7,23 +10,45 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.clock import now as clock_now
-from core.errors import ApplicationError, NotFound
-from reservations import selectors, services
+from core.errors import ApplicationError, NotFound, Throttled
+from core.throttling import client_address
+from reservations import services
 from reservations.actors import Actor
+from reservations.manage_link import reservation_for_manage_link
 from reservations.models import Reservation
 from reservations.services.transitions import effective_status, guest_actions
 
 
-def _reservation(token: str) -> Reservation:
+def _reservation(request, token: str) -> Reservation:
     try:
-        return selectors.reservation_by_manage_token(token)
+        return reservation_for_manage_link(token=token, address=client_address(request))
     except NotFound as exc:
         raise Http404("Reservation not found.") from exc
 
 
+def _throttled_page(view):
+    """An address over its miss limit gets a page that says so (429, Retry-After)."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except Throttled as exc:
+            minutes = -(-exc.retry_after // 60)
+            response = render(
+                request, "reservations/manage_throttled.html", {"minutes": minutes}, status=429
+            )
+            for name, value in exc.headers().items():
+                response[name] = value
+            return response
+
+    return wrapped
+
+
 @require_http_methods(["GET", "HEAD"])
+@_throttled_page
 def manage_page(request, token: str):
-    reservation = _reservation(token)
+    reservation = _reservation(request, token)
     now = clock_now()
     status = effective_status(reservation, now)
     actions = guest_actions(reservation, now)
@@ -48,7 +73,7 @@ def manage_page(request, token: str):
 
 
 def _act(request, token: str, action):
-    reservation = _reservation(token)
+    reservation = _reservation(request, token)
     try:
         action(reservation)
     except ApplicationError as exc:
@@ -57,6 +82,7 @@ def _act(request, token: str, action):
 
 
 @require_POST
+@_throttled_page
 def manage_confirm(request, token: str):
     def confirm(reservation):
         services.reservation_confirm(reservation=reservation, actor=Actor.GUEST)
@@ -66,6 +92,7 @@ def manage_confirm(request, token: str):
 
 
 @require_POST
+@_throttled_page
 def manage_cancel(request, token: str):
     def cancel(reservation):
         services.reservation_cancel(

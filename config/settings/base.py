@@ -290,6 +290,11 @@ else:
 # Where guests' manage links point (the public address of this service).
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://localhost:8000")
 
+# The guest's manage link (/r/<token>/ and /api/reservations/manage/<token>/): unknown tokens
+# per client address in one window (reservations.manage_link).
+MANAGE_LINK_MISSES_PER_ADDRESS = env.int("MANAGE_LINK_MISSES_PER_ADDRESS", default=20)
+MANAGE_LINK_MISS_WINDOW_SECONDS = env.int("MANAGE_LINK_MISS_WINDOW_SECONDS", default=600)
+
 # Availability answers are cached at most this long (a safety net: changes bump versions).
 AVAILABILITY_CACHE_SECONDS = env.int("AVAILABILITY_CACHE_SECONDS", default=300)
 

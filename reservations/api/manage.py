@@ -8,10 +8,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.idempotency import idempotent, url_secret_scope
-from core.throttling import FailOpenAnonRateThrottle
-from reservations import selectors, services
+from core.throttling import FailOpenAnonRateThrottle, client_address
+from reservations import services
 from reservations.actors import Actor
 from reservations.api.reservations import ReservationCancelSerializer, ReservationSerializer
+from reservations.manage_link import reservation_for_manage_link
 
 
 class ManageLinkThrottle(FailOpenAnonRateThrottle):
@@ -25,11 +26,16 @@ class _ManageApi(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [ManageLinkThrottle]
 
+    def reservation(self, request, token: str):
+        # Unknown tokens also count against the address's miss limit, shared with the page.
+        return reservation_for_manage_link(token=token, address=client_address(request))
+
 
 class ManageReservationApi(_ManageApi):
     @extend_schema(responses=ReservationSerializer)
     def get(self, request, token: str):
-        return Response(ReservationSerializer(selectors.reservation_by_manage_token(token)).data)
+        reservation = self.reservation(request, token)
+        return Response(ReservationSerializer(reservation).data)
 
 
 class ManageConfirmApi(_ManageApi):
@@ -37,7 +43,7 @@ class ManageConfirmApi(_ManageApi):
     @idempotent(scope=url_secret_scope("token"))
     def post(self, request, token: str):
         reservation = services.reservation_confirm(
-            reservation=selectors.reservation_by_manage_token(token), actor=Actor.GUEST
+            reservation=self.reservation(request, token), actor=Actor.GUEST
         )
         return Response(ReservationSerializer(reservation).data)
 
@@ -49,7 +55,7 @@ class ManageCancelApi(_ManageApi):
         data = ReservationCancelSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         reservation = services.reservation_cancel(
-            reservation=selectors.reservation_by_manage_token(token),
+            reservation=self.reservation(request, token),
             actor=Actor.GUEST,
             reason=data.validated_data.get("reason", ""),
         )

@@ -158,3 +158,78 @@ def test_a_nul_in_the_cancel_reason_is_refused_on_the_page_and_the_api(
     assert api.status_code == 400
     held.refresh_from_db()
     assert held.status == "pending"
+
+
+# --- the miss limit (reservations.manage_link): the page and its API twin share it -----------
+
+ATTACKER = "203.0.113.7"
+
+
+def miss_page(client, held, address=ATTACKER, times=1):
+    wrong = "z" * len(held.manage_token)
+    for _ in range(times):
+        response = client.get(f"/r/{wrong}/", REMOTE_ADDR=address)
+    return response
+
+
+def test_page_misses_from_one_address_end_in_429(client, held, settings):
+    assert settings.MANAGE_LINK_MISSES_PER_ADDRESS == 20  # the documented default
+    assert miss_page(client, held, times=20).status_code == 404
+    page = miss_page(client, held)
+    assert page.status_code == 429
+    assert 0 < int(page["Retry-After"]) <= settings.MANAGE_LINK_MISS_WINDOW_SECONDS
+    assert "Too many attempts" in page.content.decode()
+    assert page["Content-Type"].startswith("text/html")
+
+
+def test_an_address_over_its_limit_is_refused_even_a_valid_token(client, held):
+    miss_page(client, held, times=21)
+    url = f"/r/{held.manage_token}/"
+    assert client.get(url, REMOTE_ADDR=ATTACKER).status_code == 429
+    assert client.post(url + "confirm/", REMOTE_ADDR=ATTACKER).status_code == 429
+    held.refresh_from_db()
+    assert held.status == "pending"  # nothing done for the refused request
+
+
+def test_a_valid_token_is_never_blocked_by_other_addresses_misses(client, held):
+    for address in ("203.0.113.7", "203.0.113.8", "2001:db8::1"):
+        assert miss_page(client, held, address=address, times=25).status_code == 429
+    url = f"/r/{held.manage_token}/"
+    assert client.get(url).status_code == 200
+    assert client.post(url + "confirm/").status_code == 302
+    held.refresh_from_db()
+    assert held.status == "confirmed"
+
+
+def test_only_misses_count(client, held):
+    for _ in range(30):
+        assert client.get(f"/r/{held.manage_token}/", REMOTE_ADDR=ATTACKER).status_code == 200
+    assert miss_page(client, held, times=20).status_code == 404
+    assert miss_page(client, held).status_code == 429
+
+
+def test_page_and_api_share_one_miss_budget(client, api_client, held):
+    wrong = "z" * len(held.manage_token)
+    miss_page(client, held, times=10)
+    for _ in range(10):
+        api_client.get(f"/api/reservations/manage/{wrong}/", REMOTE_ADDR=ATTACKER)
+    response = api_client.get(f"/api/reservations/manage/{wrong}/", REMOTE_ADDR=ATTACKER)
+    assert response.status_code == 429
+    body = response.json()
+    assert body["code"] == "throttled" and set(body) == {"code", "message", "details"}
+    assert int(response["Retry-After"]) > 0
+    assert miss_page(client, held).status_code == 429
+    assert api_client.get(f"/api/reservations/manage/{held.manage_token}/").status_code == 200
+
+
+def test_page_works_with_the_cache_down(client, held, monkeypatch):
+    from django.core.cache.backends.redis import RedisCache
+
+    from core import throttling
+
+    down = RedisCache(
+        "redis://127.0.0.1:1/0", {"OPTIONS": {"socket_connect_timeout": 0.1, "socket_timeout": 0.1}}
+    )
+    monkeypatch.setattr(throttling.AttemptLimit, "cache", down)
+    assert client.get(f"/r/{held.manage_token}/").status_code == 200
+    assert miss_page(client, held).status_code == 404
