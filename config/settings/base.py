@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "csp",
     "core",
     "customers",
     "restaurants",
@@ -74,6 +76,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -255,6 +258,46 @@ LOGIN_FAILURES_PER_ACCOUNT_ADDRESS = env.int("LOGIN_FAILURES_PER_ACCOUNT_ADDRESS
 LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=20)
 LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=900)
 
+# --- HTTPS and browser security headers -------------------------------------------------------
+# The header a TLS-terminating proxy sets to "https" (e.g. HTTP_X_FORWARDED_PROTO); only set it
+# when that proxy always sets or strips the header, or clients could claim HTTPS themselves.
+_ssl_header = env.str("SECURE_PROXY_SSL_HEADER", default="").strip()
+if _ssl_header.lower() in ("", "false", "0", "no", "off"):
+    SECURE_PROXY_SSL_HEADER = None
+else:
+    if _ssl_header.lower() in ("true", "1", "yes", "on"):
+        _ssl_header = "X-Forwarded-Proto"
+    _ssl_header = _ssl_header.upper().replace("-", "_")
+    if not _ssl_header.startswith("HTTP_"):
+        _ssl_header = f"HTTP_{_ssl_header}"
+    SECURE_PROXY_SSL_HEADER = (_ssl_header, "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# Load balancers probe the health check over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^api/health/$"]
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+
+# Content-Security-Policy on every response (django-csp). Every page serves its scripts and
+# styles from this origin; a view that needs more widens it for itself only with
+# csp.decorators.csp_update / csp_replace (the API docs do, see config/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
 # --- i18n / time ----------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -361,6 +404,13 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Restaurant reservations: restaurants, tables, availability, bookings.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and Redoc from the pinned drf-spectacular-sidecar package, served from this
+    # origin: no CDN, works offline, fits the Content-Security-Policy.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No badge image from the public validator (another origin).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
 }
 

@@ -233,3 +233,19 @@ def test_page_works_with_the_cache_down(client, held, monkeypatch):
     monkeypatch.setattr(throttling.AttemptLimit, "cache", down)
     assert client.get(f"/r/{held.manage_token}/").status_code == 200
     assert miss_page(client, held).status_code == 404
+
+
+def test_page_has_the_strict_content_security_policy_and_nothing_inline(client, held):
+    from core.tests.test_security_headers import assert_assets_served, assert_strict_scripts, policy
+
+    response = client.get(f"/r/{held.manage_token}/")
+    assert response.status_code == 200
+    assert_strict_scripts(response)
+    csp = policy(response)
+    assert csp["style-src"] == ["'self'"] and csp["form-action"] == ["'self'"]
+    html = response.content.decode()
+    assert "<style" not in html and "style=" not in html  # the policy would block them
+    assert_assets_served(client, response)
+    throttled = miss_page(client, held, times=21)
+    assert throttled.status_code == 429 and policy(throttled)["style-src"] == ["'self'"]
+    assert "style=" not in throttled.content.decode()
