@@ -7,10 +7,10 @@ from drf_spectacular.views import (
     SpectacularRedocView,
     SpectacularSwaggerSplitView,
 )
-from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from core import api as core_api
 from core.views import json_server_error
+from customers.api import TokenObtainApi, TokenRefreshApi
 from reservations import views as reservation_views
 
 # The API docs are the only pages that widen the Content-Security-Policy: Swagger UI and Redoc
@@ -30,8 +30,8 @@ api_patterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", swagger_ui, name="swagger-ui"),
     path("redoc/", redoc, name="redoc"),
-    path("auth/token/", TokenObtainPairView.as_view(), name="token_obtain_pair"),
-    path("auth/token/refresh/", TokenRefreshView.as_view(), name="token_refresh"),
+    path("auth/token/", TokenObtainApi.as_view(), name="token_obtain_pair"),
+    path("auth/token/refresh/", TokenRefreshApi.as_view(), name="token_refresh"),
     path("", include("customers.urls")),
     path("", include("restaurants.urls")),
     path("", include("reservations.urls")),

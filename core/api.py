@@ -8,19 +8,19 @@ from rest_framework.reverse import reverse
 from core.errors import NotFound
 from core.health import health_report
 
+HEALTH = inline_serializer(
+    "Health",
+    {
+        "status": serializers.CharField(),
+        "database": serializers.CharField(),
+        "cache": serializers.CharField(),
+        "broker": serializers.CharField(),
+    },
+)
+
 
 @extend_schema(
-    responses={
-        200: inline_serializer(
-            "Health",
-            {
-                "status": serializers.CharField(),
-                "database": serializers.CharField(),
-                "cache": serializers.CharField(),
-                "broker": serializers.CharField(),
-            },
-        )
-    },
+    responses={200: HEALTH, 503: HEALTH},
     description="200 when the database, cache and broker answer; 503 naming the failing part.",
 )
 @api_view(["GET"])

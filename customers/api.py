@@ -8,12 +8,13 @@ What a restaurant records about a guest (its notes) is a resource of its own, th
 record (``GuestRecordApi``), never part of a profile.
 """
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.pagination import PageNumberPagination
@@ -42,11 +43,6 @@ from customers.services import (
     guest_record_update,
     user_register,
 )
-
-ERROR_RESPONSES = {
-    400: OpenApiResponse(description="validation_error: the failing fields under `details`."),
-    401: OpenApiResponse(description="not_authenticated"),
-}
 
 
 class StrictCharField(serializers.CharField):
@@ -88,6 +84,15 @@ class CustomerGuestSerializer(serializers.ModelSerializer):
 
 class CustomerStaffSerializer(CustomerGuestSerializer):
     """A profile as staff read it; the counts come from ``with_visit_counts``."""
+
+    # Absent for a guest reading their own profile here (GET /customers/{id}/ answers the guest
+    # representation then).
+    schema_optional_fields = [
+        "created_by_restaurant_id",
+        "visit_count",
+        "no_show_count",
+        "updated_at",
+    ]
 
     visit_count = serializers.IntegerField(help_text="Completed reservations.")
     no_show_count = serializers.IntegerField(help_text="Reservations marked no-show.")
@@ -187,6 +192,17 @@ def _staff_view_of(user, pk: int) -> Customer:
     return customer
 
 
+class TokenObtainApi(TokenObtainPairView):
+    """JWT login; wrong credentials are a 401 (simplejwt reads no credentials of the caller,
+    so the schema would not know it)."""
+
+    error_statuses = (401,)
+
+
+class TokenRefreshApi(TokenRefreshView):
+    error_statuses = (401,)  # an invalid or expired refresh token
+
+
 class RegisterApi(APIView):
     permission_classes = [AllowAny]
 
@@ -194,7 +210,7 @@ class RegisterApi(APIView):
         operation_id="auth_register",
         tags=["auth"],
         request=RegisterInputSerializer,
-        responses={201: CustomerGuestSerializer, 400: ERROR_RESPONSES[400]},
+        responses={201: CustomerGuestSerializer},
         description=(
             "Create an account (e-mail login) and its guest profile; then log in with "
             "`POST /api/auth/token/`. Django's password validators apply. An e-mail that "
@@ -211,6 +227,8 @@ class RegisterApi(APIView):
 
 
 class CustomerMeApi(APIView):
+    error_statuses = (404,)  # an account without a guest profile (a staff account)
+
     def _own_profile(self, request) -> Customer:
         customer = Customer.objects.filter(user=request.user).first()
         if customer is None:
@@ -220,7 +238,7 @@ class CustomerMeApi(APIView):
     @extend_schema(
         operation_id="customers_me_retrieve",
         tags=["customers"],
-        responses={200: CustomerGuestSerializer, 401: ERROR_RESPONSES[401]},
+        responses={200: CustomerGuestSerializer},
         description="The caller's own guest profile (never with staff notes).",
     )
     def get(self, request):
@@ -230,7 +248,7 @@ class CustomerMeApi(APIView):
         operation_id="customers_me_partial_update",
         tags=["customers"],
         request=CustomerGuestUpdateSerializer,
-        responses={200: CustomerGuestSerializer, **ERROR_RESPONSES},
+        responses={200: CustomerGuestSerializer},
         description="Change your names, phone or allergies; any other key is a 400.",
     )
     def patch(self, request):
@@ -242,6 +260,8 @@ class CustomerMeApi(APIView):
 
 
 class CustomerListApi(APIView):
+    pagination_class = PageNumberPagination  # also tells the schema that the list is paginated
+
     def _require_staff(self, request) -> None:
         if not is_customer_staff(request.user):
             raise PermissionDenied(
@@ -256,11 +276,7 @@ class CustomerListApi(APIView):
             OpenApiParameter("page", int),
             OpenApiParameter("page_size", int, description="At most 100."),
         ],
-        responses={
-            200: CustomerStaffSerializer(many=True),
-            **ERROR_RESPONSES,
-            403: OpenApiResponse(description="permission_denied: the caller is not staff."),
-        },
+        responses={200: CustomerStaffSerializer(many=True)},
         description=(
             "Staff only: the guests with a reservation at the caller's restaurants and the "
             "profiles their staff created (all for a superuser)."
@@ -270,7 +286,7 @@ class CustomerListApi(APIView):
         self._require_staff(request)
         query = parse_query(CustomerListQuerySerializer, request.query_params)
         customers = customer_staff_list(request.user, **query)
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(customers, request, view=self)
         return paginator.get_paginated_response(CustomerStaffSerializer(page, many=True).data)
 
@@ -278,11 +294,7 @@ class CustomerListApi(APIView):
         operation_id="customers_create",
         tags=["customers"],
         request=CustomerStaffCreateSerializer,
-        responses={
-            201: CustomerStaffSerializer,
-            **ERROR_RESPONSES,
-            403: OpenApiResponse(description="permission_denied: the caller is not staff."),
-        },
+        responses={201: CustomerStaffSerializer},
         description=(
             "Staff only: create a local guest profile (a phone booking) kept by "
             "`restaurant_id`, a restaurant the caller is on the staff of (otherwise 400 naming "
@@ -320,11 +332,7 @@ class CustomerDetailApi(APIView):
     @extend_schema(
         operation_id="customers_retrieve",
         tags=["customers"],
-        responses={
-            200: CustomerStaffSerializer,
-            401: ERROR_RESPONSES[401],
-            404: OpenApiResponse(description="not_found: outside the caller's scope."),
-        },
+        responses={200: CustomerStaffSerializer},
         description=(
             "Staff read a guest in their scope (with visit counts); a guest reads only their "
             "own profile, in the guest representation (no counts)."
@@ -340,17 +348,7 @@ class CustomerDetailApi(APIView):
         operation_id="customers_partial_update",
         tags=["customers"],
         request=CustomerStaffUpdateSerializer,
-        responses={
-            200: CustomerStaffSerializer,
-            **ERROR_RESPONSES,
-            403: OpenApiResponse(
-                description=(
-                    "profile_owned_by_guest: the profile belongs to an account (only its guest "
-                    "changes it); profile_kept_elsewhere: another restaurant keeps it."
-                )
-            ),
-            404: OpenApiResponse(description="not_found: outside the caller's scope."),
-        },
+        responses={200: CustomerStaffSerializer},
         description=(
             "Staff change a local profile their restaurant keeps (superusers: any local "
             "profile); a profile with an account is read-only to staff (403 "
@@ -401,11 +399,7 @@ class GuestRecordApi(APIView):
     @extend_schema(
         operation_id="guest_records_retrieve",
         tags=["customers"],
-        responses={
-            200: GuestRecordSerializer,
-            401: ERROR_RESPONSES[401],
-            404: OpenApiResponse(description="not_found: not your restaurant or its guest."),
-        },
+        responses={200: GuestRecordSerializer},
         description=(
             "The restaurant's notes about one of its guests (empty while none are kept). "
             "Never shown to the guest or to another restaurant."
@@ -418,11 +412,7 @@ class GuestRecordApi(APIView):
         operation_id="guest_records_partial_update",
         tags=["customers"],
         request=GuestRecordUpdateSerializer,
-        responses={
-            200: GuestRecordSerializer,
-            **ERROR_RESPONSES,
-            404: OpenApiResponse(description="not_found: not your restaurant or its guest."),
-        },
+        responses={200: GuestRecordSerializer},
         description="Set the restaurant's notes about one of its guests.",
     )
     def patch(self, request, restaurant_id: int, customer_id: int):

@@ -161,6 +161,7 @@ _FILTER_PARAMETERS = [
 
 class ReservationListCreateApi(APIView):
     pagination_class = PageNumberPagination
+    error_statuses = {"POST": (423,)}  # the table's booking lock (core.schema)
 
     @extend_schema(
         parameters=_FILTER_PARAMETERS,
@@ -191,6 +192,8 @@ class ReservationListCreateApi(APIView):
 
 
 class ReservationDetailApi(APIView):
+    error_statuses = {"PATCH": (423,)}  # a change takes the table's booking lock
+
     @extend_schema(responses=ReservationSerializer)
     def get(self, request, reservation_id):
         reservation, _ = selectors.reservation_for_user(request.user, reservation_id)

@@ -1,29 +1,21 @@
 """What every restaurant-scoped view shares: the restaurant in the URL is resolved through the
 scoping selector before anything else happens, and writes need a manager's standing there."""
 
-from drf_spectacular.openapi import AutoSchema
 from rest_framework.generics import GenericAPIView
 from rest_framework.metadata import SimpleMetadata
 from rest_framework.mixins import ListModelMixin
 from rest_framework.permissions import SAFE_METHODS, IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
 
+from core.schema import ReservaFlowAutoSchema
 from restaurants import selectors
-from restaurants.api.serializers import ErrorSerializer
 from restaurants.selectors import RestaurantAccess
 
 
-def error_responses(method: str) -> dict:
-    """The error answers an operation can give, in the API's one error shape."""
-    codes = [401, 403, 404] + ([400] if method in ("POST", "PATCH", "PUT") else [])
-    return dict.fromkeys(codes, ErrorSerializer)
-
-
-class InputOutputSchema(AutoSchema):
+class InputOutputSchema(ReservaFlowAutoSchema):
     """Request bodies come from the view's ``input_serializer_class``, responses from its
-    (output) ``get_serializer_class``; a POST to a collection creates (201). Every operation
-    also lists its error answers (``@extend_schema(responses=...)`` replaces all of this, so
-    such overrides add ``error_responses`` themselves)."""
+    (output) ``get_serializer_class``; a POST to a collection creates (201). The error answers
+    are added to every operation by core.schema."""
 
     def get_request_serializer(self):
         input_class = getattr(self.view, "input_serializer_class", None)
@@ -39,7 +31,7 @@ class InputOutputSchema(AutoSchema):
             success = {201: serializer}
         else:
             success = {200: serializer}
-        return {**success, **error_responses(self.method)}
+        return success
 
 
 class ScopedMetadata(SimpleMetadata):

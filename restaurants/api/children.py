@@ -4,11 +4,11 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
+from core.schema import ErrorSerializer
 from restaurants import selectors, services
 from restaurants.api.base import (
     RestaurantChildDetailView,
     RestaurantChildListView,
-    error_responses,
 )
 from restaurants.api.filters import TableFilter
 from restaurants.api.serializers import (
@@ -16,7 +16,6 @@ from restaurants.api.serializers import (
     ClosureSerializer,
     DurationRuleInputSerializer,
     DurationRuleSerializer,
-    ErrorSerializer,
     OpeningHoursInputSerializer,
     OpeningHoursSerializer,
     TableInputSerializer,
@@ -65,7 +64,6 @@ class TableDetailView(TableViewMixin, RestaurantChildDetailView):
             200: TableSerializer,
             204: None,
             409: ErrorSerializer,
-            **error_responses("DELETE"),
         }
     )
     def delete(self, request, *args, **kwargs):

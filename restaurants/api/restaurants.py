@@ -12,7 +12,6 @@ from restaurants.api.base import (
     InputOutputSchema,
     RestaurantScopedView,
     ScopedMetadata,
-    error_responses,
 )
 from restaurants.api.filters import RestaurantFilter
 from restaurants.api.serializers import (
@@ -59,7 +58,7 @@ class RestaurantListView(ListModelMixin, GenericAPIView):
         ]
         return self.get_paginated_response(rows)
 
-    @extend_schema(responses={201: RestaurantDetailSerializer, **error_responses("POST")})
+    @extend_schema(responses={201: RestaurantDetailSerializer})
     def post(self, request, *args, **kwargs):
         if not request.user.is_superuser:
             raise PermissionDenied("Only superusers create restaurants.")
@@ -94,7 +93,7 @@ class RestaurantDetailView(RestaurantScopedView):
         )
         return Response(self.get_serializer(restaurant).data)
 
-    @extend_schema(responses={200: RestaurantDetailSerializer, **error_responses("DELETE")})
+    @extend_schema(responses={200: RestaurantDetailSerializer})
     def delete(self, request, *args, **kwargs):
         restaurant = services.restaurant_deactivate(restaurant=self.access.restaurant)
         return Response(self.get_serializer(restaurant).data)

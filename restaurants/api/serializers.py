@@ -22,15 +22,6 @@ from restaurants.models import (
     Table,
 )
 
-
-class ErrorSerializer(serializers.Serializer):
-    """The one error shape of the API (core.exception_handler)."""
-
-    code = serializers.CharField()
-    message = serializers.CharField()
-    details = serializers.DictField()
-
-
 # --- restaurants ----------------------------------------------------------------------------
 
 PUBLIC_RESTAURANT_FIELDS = [
@@ -93,7 +84,10 @@ class RestaurantPublicSerializer(serializers.ModelSerializer):
 
 
 class RestaurantSerializer(RestaurantPublicSerializer):
-    """The staff's view: the public fields plus the operational policy."""
+    """The staff's view: the public fields plus the operational policy (absent for callers
+    who see the restaurant as the public does, hence optional in the schema)."""
+
+    schema_optional_fields = STAFF_ONLY_RESTAURANT_FIELDS
 
     class Meta(RestaurantPublicSerializer.Meta):
         fields = PUBLIC_RESTAURANT_FIELDS + STAFF_ONLY_RESTAURANT_FIELDS
@@ -152,6 +146,11 @@ class TablePublicSerializer(serializers.ModelSerializer):
 
 
 class TableSerializer(serializers.ModelSerializer):
+    """Staff see every field; the public sees only the public ones (the rest is optional in
+    the schema)."""
+
+    schema_optional_fields = ["is_active", "created_at", "updated_at"]
+
     class Meta:
         model = Table
         fields = [*PUBLIC_TABLE_FIELDS, "is_active", "created_at", "updated_at"]

@@ -340,3 +340,24 @@ def test_unknown_child_ids_answer_404(as_manager, restaurant):
         response = as_manager.patch(f"/api/restaurants/{restaurant.pk}/{kind}/424242/", {})
         assert response.status_code == 404, kind
         assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize("opens_at", ["1200", "T12:00", "12:00+01:00", "12:00:00.5", "9:00"])
+def test_opening_time_only_as_the_schema_says(as_manager, restaurant, opens_at):
+    """HH:MM or HH:MM:00 (the schema's pattern); DRF's own field took these too."""
+    before = snapshot()
+    response = as_manager.post(
+        f"/api/restaurants/{restaurant.pk}/opening-hours/",
+        {"weekday": 1, "opens_at": opens_at, "closes_at": "22:00"},
+    )
+    assert_refused(response, "opens_at")
+    assert snapshot() == before
+
+
+def test_opening_time_as_hh_mm(as_manager, restaurant):
+    response = as_manager.post(
+        f"/api/restaurants/{restaurant.pk}/opening-hours/",
+        {"weekday": 1, "opens_at": "12:00", "closes_at": "22:30:00"},
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["opens_at"] == "12:00:00"
