@@ -31,8 +31,9 @@ class FailOpenAnonRateThrottle(AnonRateThrottle):
 
 def client_address(request) -> str:
     """The client's address as every throttle sees it: the connection's own, or ``NUM_PROXIES``
-    hops back in X-Forwarded-For. Takes a Django or a DRF request."""
-    return BaseThrottle().get_ident(request)
+    hops back in X-Forwarded-For. Takes a Django or a DRF request. A request without any
+    (a WSGI server that sets no REMOTE_ADDR) is one shared "unknown" client, limited as one."""
+    return BaseThrottle().get_ident(request) or "unknown"
 
 
 def _digest(ident: str) -> str:

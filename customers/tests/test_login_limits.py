@@ -158,3 +158,14 @@ def test_logins_go_on_with_the_cache_down(api_client, client, ana, monkeypatch):
     assert api_login(api_client, ana.email, "wrong").status_code == 401
     assert api_login(api_client, ana.email, DEFAULT_PASSWORD).status_code == 200
     assert admin_login(client, ana.email, DEFAULT_PASSWORD).status_code == 302
+
+
+def test_a_request_without_a_client_address_is_limited_as_one_unknown_client(api_client, ana):
+    """A WSGI server that sets no REMOTE_ADDR: still a 401, then a 429, never a 500."""
+    answers = [
+        api_client.post(
+            TOKEN, {"email": ana.email, "password": "wrong"}, REMOTE_ADDR=""
+        ).status_code
+        for _ in range(6)
+    ]
+    assert answers == [401] * 5 + [429]
