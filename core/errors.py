@@ -4,6 +4,7 @@ Services raise these; the DRF exception handler (core.exception_handler) renders
 ``{"code": ..., "message": ..., "details": {...}}`` with the class's HTTP status.
 """
 
+import math
 from typing import Any
 
 
@@ -162,15 +163,38 @@ class IdempotencyInProgress(Conflict):
     retry_after = 1
 
 
-class Throttled(ApplicationError):
+class TooManyRequests(ApplicationError):
+    """Over a limit; the client may retry after ``retry_after`` seconds (the Retry-After
+    header, and ``details.retry_after`` for clients that do not read headers)."""
+
+    code = "too_many_requests"
+    status = 429
+    message = "Too many requests; retry later."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        retry_after: float,
+        details: dict[str, Any] | None = None,
+    ):
+        self.retry_after = max(1, math.ceil(retry_after))
+        super().__init__(message, details={**(details or {}), "retry_after": self.retry_after})
+
+
+class Throttled(TooManyRequests):
     """Too many attempts from one client (or for one account) in a window; ``retry_after`` is
-    how many seconds are left of it (the base class sends it as Retry-After)."""
+    how many seconds are left of it (core.throttling, core.rate_limits)."""
 
     code = "throttled"
-    status = 429
     message = "Too many attempts; retry later."
 
-    def __init__(self, message: str | None = None, *, retry_after: int, **kwargs: Any):
-        self.retry_after = retry_after
-        super().__init__(message, **kwargs)
-        self.details.setdefault("retry_after", retry_after)
+
+class HoldLimit(TooManyRequests):
+    """The guest already holds as many unconfirmed (pending) reservations as allowed."""
+
+    code = "hold_limit"
+    message = (
+        "You already hold as many unconfirmed reservations as allowed; confirm or cancel "
+        "one, or retry once one lapses."
+    )

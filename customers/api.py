@@ -205,6 +205,7 @@ class TokenRefreshApi(TokenRefreshView):
 
 class RegisterApi(APIView):
     permission_classes = [AllowAny]
+    error_statuses = (429,)  # registrations per client address (customers.services)
 
     @extend_schema(
         operation_id="auth_register",
@@ -216,13 +217,16 @@ class RegisterApi(APIView):
             "`POST /api/auth/token/`. Django's password validators apply. An e-mail that "
             "an account or a guest profile already has (a restaurant booked the guest with "
             "it) is a 400 naming `email`: without e-mail verification, registering cannot "
-            "claim an existing profile."
+            "claim an existing profile. Attempts per client address are limited "
+            "(`REGISTRATIONS_PER_ADDRESS` per `REGISTRATIONS_WINDOW_SECONDS`): 429 `throttled`."
         ),
     )
     def post(self, request):
         serializer = RegisterInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        customer = user_register(**serializer.validated_data)
+        customer = user_register(
+            client_address=client_address(request), **serializer.validated_data
+        )
         return Response(CustomerGuestSerializer(customer).data, status=status.HTTP_201_CREATED)
 
 

@@ -22,12 +22,15 @@ never reaches an account's profile or another restaurant's guest (``customer_fin
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from core.clock import now as clock_now
 from core.errors import ValidationFailed
+from core.rate_limits import attempt_count
 from core.validation import apply_changes, validate_instance
 from customers.models import Customer, GuestRecord, User
 from customers.phones import normalize_phone
@@ -257,7 +260,13 @@ def customer_update(
 
 @transaction.atomic
 def user_register(
-    *, email: str, password: str, first_name: str, last_name: str, phone: str = ""
+    *,
+    email: str,
+    password: str,
+    first_name: str,
+    last_name: str,
+    phone: str = "",
+    client_address: str | None = None,
 ) -> Customer:
     """Create an account (e-mail login) and its guest profile in one transaction.
 
@@ -267,7 +276,20 @@ def user_register(
     registering an address proves nothing, and linking a restaurant's profile to whoever
     registers it first would hand them that guest's phone, allergies and reservations (with
     their manage links). The new account gets a profile of its own.
+
+    Every attempt counts against ``client_address`` (the caller's address; None from inside
+    counts nothing), successful or not: over ``REGISTRATIONS_PER_ADDRESS`` in the window it is
+    429 ``throttled`` before anything is checked or written, so the limit also slows down
+    probing which addresses have accounts.
     """
+    attempt_count(
+        scope="register",
+        address=client_address,
+        limit=settings.REGISTRATIONS_PER_ADDRESS,
+        window_seconds=settings.REGISTRATIONS_WINDOW_SECONDS,
+        now=clock_now(),
+        message="Too many registrations from your address; retry after Retry-After seconds.",
+    )
     email = normalize_email(email)
     first_name = (first_name or "").strip()
     last_name = (last_name or "").strip()

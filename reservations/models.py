@@ -32,6 +32,26 @@ class TsTzRange(Func):
     output_field = models.Field()
 
 
+class ReservationQuerySet(models.QuerySet):
+    """The one predicate of a lapsed hold, for queries (``hold_lapsed`` in
+    reservations.services.transitions is the same rule for one row): a pending hold lives
+    while ``now < expires_at``; once it has passed, the hold is expired whether or not the sweep
+    has marked it yet."""
+
+    def lapsed_holds(self, now):
+        return self.filter(_lapsed(now))
+
+    def live_holds(self, now):
+        return self.filter(status=Reservation.Status.PENDING).exclude(_lapsed(now))
+
+    def without_lapsed_holds(self, now):
+        return self.exclude(_lapsed(now))
+
+
+def _lapsed(now) -> Q:
+    return Q(status=Reservation.Status.PENDING, expires_at__lte=now)
+
+
 class Reservation(TimeStampedModel):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -85,6 +105,8 @@ class Reservation(TimeStampedModel):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+
+    objects = ReservationQuerySet.as_manager()
 
     class Meta:
         ordering = ["start_at"]

@@ -112,11 +112,7 @@ def holding_reservations(
     """Reservations that hold a table during ``[start_at, end_at)``: active ones, except
     pending holds that have lapsed (``expires_at <= now``), which never block a booking."""
     active = Reservation.objects.filter(status__in=Reservation.ACTIVE_STATUSES)
-    return (
-        overlapping(active, start_at, end_at)
-        .exclude(status=Reservation.Status.PENDING, expires_at__lte=now)
-        .order_by("start_at")
-    )
+    return overlapping(active, start_at, end_at).without_lapsed_holds(now).order_by("start_at")
 
 
 def tables_seating(*, restaurant_id: int, party_size: int) -> QuerySet[Table]:

@@ -362,6 +362,16 @@ IDEMPOTENCY_LEASE_SECONDS = env.int("IDEMPOTENCY_LEASE_SECONDS", default=60)
 # A duplicate of a running request waits this long for its answer before a 409.
 IDEMPOTENCY_WAIT_SECONDS = env.float("IDEMPOTENCY_WAIT_SECONDS", default=2.0)
 
+# --- limits against hold squatting (docs/booking.md) -------------------------------------------
+# Pending holds a guest (not staff) may have at once: at one restaurant, and in all.
+HOLD_LIMIT_PER_RESTAURANT = env.int("HOLD_LIMIT_PER_RESTAURANT", default=2)
+HOLD_LIMIT_PER_ACCOUNT = env.int("HOLD_LIMIT_PER_ACCOUNT", default=5)
+# Attempts per client address and window, counted in the cache (0 turns a counter off).
+BOOKING_ATTEMPTS_PER_ADDRESS = env.int("BOOKING_ATTEMPTS_PER_ADDRESS", default=10)
+BOOKING_ATTEMPTS_WINDOW_SECONDS = env.int("BOOKING_ATTEMPTS_WINDOW_SECONDS", default=600)
+REGISTRATIONS_PER_ADDRESS = env.int("REGISTRATIONS_PER_ADDRESS", default=5)
+REGISTRATIONS_WINDOW_SECONDS = env.int("REGISTRATIONS_WINDOW_SECONDS", default=3600)
+
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -2,7 +2,11 @@
 reservations.services. Plain serializers (no ModelSerializer introspection) on these hot
 paths; every body is strict (core.serializers), so a misspelt or foreign key is a 400."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,6 +21,7 @@ from core.serializers import (
     StrictTimeField,
     parse_query,
 )
+from core.throttling import client_address
 from reservations import selectors, services
 from reservations.models import Reservation
 
@@ -161,7 +166,8 @@ _FILTER_PARAMETERS = [
 
 class ReservationListCreateApi(APIView):
     pagination_class = PageNumberPagination
-    error_statuses = {"POST": (423,)}  # the table's booking lock (core.schema)
+    # The table's booking lock; a guest's hold limit and booking attempts (core.schema).
+    error_statuses = {"POST": (423, 429)}
 
     @extend_schema(
         parameters=_FILTER_PARAMETERS,
@@ -180,13 +186,17 @@ class ReservationListCreateApi(APIView):
         request=ReservationCreateSerializer,
         responses={201: ReservationCreatedSerializer},
         description="Book a table. 400 naming the field for a broken rule, 403 booking for "
-        "another guest, 409 slot_unavailable, 423 slot_locked (retry after Retry-After).",
+        "another guest, 409 slot_unavailable, 423 slot_locked (retry after Retry-After), "
+        "429 hold_limit (the guest holds too many pending reservations) or throttled (too "
+        "many attempts from the address), with Retry-After.",
     )
     @idempotent()
     def post(self, request):
         data = ReservationCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        reservation = services.reservation_create(user=request.user, **data.validated_data)
+        reservation = services.reservation_create(
+            user=request.user, client_address=client_address(request), **data.validated_data
+        )
         body = {**ReservationSerializer(reservation).data, "message": CREATED_MESSAGE}
         return Response(body, status=201)
 

@@ -6,9 +6,10 @@ Defence in depth (docs/booking.md):
 2. A Redis lock per (table, local date) keeps concurrent bookings of one table from racing into
    the database together; still held after ~200 ms: 423 ``slot_locked`` with Retry-After.
    When Redis is down the lock is skipped (logged) and the database alone decides.
-3. In one transaction: lapsed pending holds on the table are expired, the overlap with active
-   reservations is checked (409 ``slot_unavailable`` naming the conflicting time), and the row
-   is written inside a savepoint.
+3. In one transaction: a guest's live holds are counted under a lock of their account
+   (reservations.services.limits: 429 ``hold_limit``), lapsed pending holds on the table are
+   expired, the overlap with active reservations is checked (409 ``slot_unavailable`` naming
+   the conflicting time), and the row is written inside a savepoint.
 4. PostgreSQL's exclusion constraint ``reservation_no_overlap`` is the final guard: its
    violation (a concurrent insert the check could not see) is the same 409, never a 500.
    On SQLite (embedded mode) write transactions are IMMEDIATE, so they run one at a time and
@@ -30,6 +31,7 @@ from reservations.models import Reservation
 from reservations.selectors import booking_actor, tables_free_for, tables_seating
 from reservations.services.effects import CHANGED, CREATED, SlotBefore, after_change
 from reservations.services.guests import booking_source, guest_of_booking
+from reservations.services.limits import booking_attempt_count, refuse_over_hold_limits
 from reservations.services.slots import refuse_overlap, table_lock, write_guarded
 from reservations.services.transitions import effective_status, expire_lapsed_holds, expired_hold
 from restaurants.models import Restaurant, Table
@@ -72,6 +74,7 @@ def reservation_create(
     notes: str = "",
     source: str | None = None,
     override_notice: bool = False,
+    client_address: str | None = None,
 ) -> Reservation:
     """Book a table.
 
@@ -84,14 +87,19 @@ def reservation_create(
     Result: pending with ``expires_at = min(now + hold_minutes, start_at)``, or confirmed when
     the restaurant auto-confirms. Overlaps are refused (409 ``slot_unavailable``), a held lock
     is 423 ``slot_locked``; nothing is written on any error.
+    Limits (anyone but staff, reservations.services.limits): every attempt counts against
+    ``client_address`` (the caller's address, None from inside: no count), 429 ``throttled``
+    over the limit; a new pending hold beyond the guest's hold limits is 429 ``hold_limit``.
     """
     now = clock_now()
+    actor = booking_actor(user, restaurant_id)
+    if actor != Actor.STAFF:
+        booking_attempt_count(client_address=client_address, now=now)
     restaurant = Restaurant.objects.filter(pk=restaurant_id).first()
     if restaurant is None:
         raise ValidationFailed.field("restaurant_id", "No restaurant with this id.")
     if not restaurant.is_active:
         raise ValidationFailed.field("restaurant_id", "This restaurant takes no reservations.")
-    actor = booking_actor(user, restaurant.pk)
     _refuse_notice_override(actor, override_notice)
     row_source = booking_source(actor, source)
     guest = guest_of_booking(
@@ -156,7 +164,9 @@ def reservation_create(
     last_error: Conflict | Locked | None = None
     for table in tables:
         try:
-            return _book_table(table, slot, build, guest, now, context.tz)
+            return _book_table(
+                table, slot, build, guest, now, context.tz, limit_holds=actor != Actor.STAFF
+            )
         except (Locked, Conflict) as exc:
             if table_id is not None or (
                 isinstance(exc, Conflict) and exc.code != "slot_unavailable"
@@ -187,15 +197,25 @@ def _book_table(
     guest: Callable[[], Customer],
     now: datetime,
     tz,
+    *,
+    limit_holds: bool,
 ) -> Reservation:
-    """Take the table's lock, then in one transaction: expire its lapsed holds, refuse an
-    overlap, insert guarded by the exclusion constraint, and run the after-change hook."""
+    """Take the table's lock, then in one transaction: refuse a hold over the guest's limits
+    (``limit_holds``), expire the table's lapsed holds, refuse an overlap, insert guarded by
+    the exclusion constraint, and run the after-change hook."""
     with (
         table_lock(table.pk, slot.local_date),
         transaction.atomic(),
     ):
         reservation = build(table)
         reservation.customer = guest()
+        if limit_holds and reservation.status == Status.PENDING:
+            refuse_over_hold_limits(
+                user=reservation.created_by,
+                guest=reservation.customer,
+                restaurant_id=table.restaurant_id,
+                now=now,
+            )
         expire_lapsed_holds(table_id=table.pk, now=now)
         refuse_overlap(table, slot, now, tz)
         write_guarded(reservation, table=table, now=now, tz=tz)

@@ -242,7 +242,8 @@ def expire_lapsed_holds(*, table_id: int, now: datetime) -> list[Reservation]:
     id order so two bookings of one table cannot deadlock here."""
     lapsed = list(
         Reservation.objects.select_for_update()
-        .filter(table_id=table_id, status=Status.PENDING, expires_at__lte=now)
+        .lapsed_holds(now)
+        .filter(table_id=table_id)
         .order_by("pk")
     )
     for reservation in lapsed:
@@ -261,7 +262,7 @@ def holds_expire_lapsed(*, now: datetime | None = None, batch_size: int = 200) -
         with transaction.atomic():
             batch = list(
                 Reservation.objects.select_for_update(skip_locked=True)
-                .filter(status=Status.PENDING, expires_at__lte=now)
+                .lapsed_holds(now)
                 .order_by("expires_at", "pk")[:batch_size]
             )
             for reservation in batch:

@@ -1,0 +1,73 @@
+"""Limits against hold squatting (docs/booking.md): a guest may hold only a few pending
+reservations at once, and one client address may try to book only so often. The restaurant's
+staff are never limited.
+
+The hold limits are decided in the database, inside the booking's transaction and under a lock
+of the guest's account row, so two concurrent bookings by one guest are counted one after the
+other. The attempt counter lives in the cache and fails open (core.rate_limits).
+"""
+
+from datetime import datetime
+
+from django.conf import settings
+
+from core.errors import HoldLimit
+from core.rate_limits import attempt_count
+from customers.models import Customer, User
+from reservations.models import Reservation
+
+BOOKING_SCOPE = "booking"
+
+
+def booking_attempt_count(*, client_address: str | None, now: datetime) -> None:
+    """Count a guest's booking attempt from ``client_address``, whatever its outcome; over
+    ``BOOKING_ATTEMPTS_PER_ADDRESS`` in the window: 429 ``throttled``."""
+    attempt_count(
+        scope=BOOKING_SCOPE,
+        address=client_address,
+        limit=settings.BOOKING_ATTEMPTS_PER_ADDRESS,
+        window_seconds=settings.BOOKING_ATTEMPTS_WINDOW_SECONDS,
+        now=now,
+        message="Too many booking attempts from your address; retry after Retry-After seconds.",
+    )
+
+
+def _refuse_over(holds, *, limit: int, scope: str, now: datetime) -> None:
+    if limit <= 0:
+        return
+    expiries = list(holds.order_by("expires_at").values_list("expires_at", flat=True)[:limit])
+    if len(expiries) < limit:
+        return
+    raise HoldLimit(
+        retry_after=(expiries[0] - now).total_seconds(),
+        details={"scope": scope, "limit": limit},
+    )
+
+
+def refuse_over_hold_limits(
+    *, user: User | None, guest: Customer, restaurant_id: int, now: datetime
+) -> None:
+    """Inside the booking's transaction, before a guest's new pending hold is written: 429
+    ``hold_limit`` when the guest already has ``HOLD_LIMIT_PER_RESTAURANT`` live holds at this
+    restaurant or ``HOLD_LIMIT_PER_ACCOUNT`` in all, with Retry-After the seconds until the
+    earliest of them lapses.
+
+    Counted are the holds the guest took themselves (``created_by`` their account): holds a
+    restaurant's staff made for the guest are the restaurant's decision, and no restaurant may
+    use up a guest's allowance elsewhere. The account row is locked first (FOR NO KEY UPDATE:
+    it serializes this account's bookings without blocking the foreign-key checks of rows that
+    point at it), so two concurrent bookings by one guest are counted one after the other."""
+    live = Reservation.objects.live_holds(now)
+    if user is not None:
+        User.objects.select_for_update(no_key=True).filter(pk=user.pk).first()
+        own = live.filter(customer=guest, created_by=user)
+    else:  # a booking without an account (none today): the profile stands for the guest
+        Customer.objects.select_for_update(no_key=True).filter(pk=guest.pk).first()
+        own = live.filter(customer=guest)
+    _refuse_over(
+        own.filter(restaurant_id=restaurant_id),
+        limit=settings.HOLD_LIMIT_PER_RESTAURANT,
+        scope="restaurant",
+        now=now,
+    )
+    _refuse_over(own, limit=settings.HOLD_LIMIT_PER_ACCOUNT, scope="account", now=now)
