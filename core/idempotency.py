@@ -12,6 +12,10 @@ Only final answers are kept: 2xx, 3xx and the 4xx a retry would repeat. A 5xx, 4
 again. The unique constraint on (scope, key) decides who runs; a record past ``expires``
 counts as absent (correctness never waits for the purge task).
 
+The table holds no usable secret: a scope made from a secret is kept as its digest, and a
+secret field of an answer (``SecretField``, the manage token) is stored as null and read
+again from its owner when the answer is replayed.
+
 Views opt in per handler with ``@idempotent()``; requests without the header are untouched.
 """
 
@@ -22,16 +26,19 @@ import logging
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.files.uploadedfile import UploadedFile
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError, IntegrityError, transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ParseError
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle
 
 from core.clock import now as clock_now
 from core.errors import IdempotencyInProgress, IdempotencyKeyInvalid, IdempotencyKeyReused
@@ -48,32 +55,55 @@ _CLAIM_ATTEMPTS = 5
 _TRANSIENT_STATUSES = frozenset({408, 423, 425, 429})
 
 Status = IdempotencyRecord.Status
-Scope = Callable[[Request, dict], str]
+# Whose key it is; None: the request takes no key (it runs as if sent without the header).
+Scope = Callable[[Request, dict], str | None]
 
 
 # --- scopes: who a key belongs to -------------------------------------------------------------
 
 
 def caller_scope(request: Request, view_kwargs: dict) -> str:
-    """An account's keys are its own; an anonymous caller's belong to its client address
-    (read as the throttles read it, ``NUM_PROXIES`` hops back; kept as a digest, so the
-    column's length is bounded whatever a forwarded header says)."""
-    user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
-        return f"user:{user.pk}"
-    address = BaseThrottle().get_ident(request) or ""
-    return f"client:{hashlib.sha256(address.encode()).hexdigest()}"
+    """An account's keys are its own. For views that require a login (their permission check
+    runs before the key is looked at); anonymous callers have no scope of their own."""
+    user = request.user
+    if not user.is_authenticated:
+        raise ImproperlyConfigured(
+            "@idempotent() without scope= needs a view that requires a login."
+        )
+    return f"user:{user.pk}"
 
 
-def url_secret_scope(kwarg: str) -> Scope:
+def url_secret_scope(kwarg: str, *, resolves: Callable[[str], bool]) -> Scope:
     """Keys scoped to a secret in the URL (a manage token): the secret's holder is the caller.
-    Stored as a digest, so the table holds no usable token."""
+    Only a secret that ``resolves`` takes keys, so guessed ones leave nothing in the table
+    (their 404 is not kept); stored as a digest, so the table holds no usable secret."""
 
-    def scope(request: Request, view_kwargs: dict) -> str:
-        digest = hashlib.sha256(str(view_kwargs[kwarg]).encode()).hexdigest()
-        return f"{kwarg}:{digest}"
+    def scope(request: Request, view_kwargs: dict) -> str | None:
+        secret = str(view_kwargs[kwarg])
+        if not resolves(secret):
+            return None
+        return f"{kwarg}:{hashlib.sha256(secret.encode()).hexdigest()}"
 
     return scope
+
+
+@dataclass(frozen=True)
+class SecretField:
+    """A field of an answer that must not be kept: stored as null in place (so the replay keeps
+    the key order), and filled on replay by ``recall(stored_body)`` from where it lives."""
+
+    name: str
+    recall: Callable[[dict], Any]
+
+    def keep_out(self, data):
+        if isinstance(data, dict) and self.name in data:
+            return {**data, self.name: None}
+        return data
+
+    def put_back(self, data):
+        if isinstance(data, dict) and self.name in data:
+            return {**data, self.name: self.recall(data)}
+        return data
 
 
 # --- the record's services --------------------------------------------------------------------
@@ -85,17 +115,31 @@ def idempotency_key_validate(key: str) -> str:
     return key
 
 
+class _FingerprintEncoder(DjangoJSONEncoder):
+    """An uploaded file counts by its name and content, so a retry of the same upload is the
+    same request and another file is not."""
+
+    def default(self, o):
+        if isinstance(o, UploadedFile):
+            digest = hashlib.sha256()
+            for chunk in o.chunks():
+                digest.update(chunk)
+            o.seek(0)  # the view reads it next
+            return {"file": o.name, "sha256": digest.hexdigest()}
+        return super().default(o)
+
+
 def request_fingerprint(*, method: str, path: str, data) -> str:
     """What makes two requests "the same": method, path and the parsed body (so key order and
-    whitespace do not matter)."""
+    whitespace do not matter). Deterministic: a body that cannot be written out is a 400."""
     if hasattr(data, "lists"):  # a form's QueryDict: every value of every key
         data = dict(data.lists())
     try:
-        body = json.dumps(data, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
+        body = json.dumps(data, sort_keys=True, separators=(",", ":"), cls=_FingerprintEncoder)
     except RecursionError:
         raise ParseError("The request body is nested too deeply.") from None
     except (TypeError, ValueError):
-        body = repr(data)
+        raise ParseError("This request body cannot be sent with an Idempotency-Key.") from None
     return hashlib.sha256(f"{method}\n{path}\n{body}".encode()).hexdigest()
 
 
@@ -185,9 +229,10 @@ def _is_final(response, failure: BaseException | None) -> bool:
     return response.status_code < 500 and response.status_code not in _TRANSIENT_STATUSES
 
 
-def _replay(record: IdempotencyRecord) -> Response:
+def _replay(record: IdempotencyRecord, secret: SecretField | None) -> Response:
+    data = json.loads(record.response_body)
     return Response(
-        json.loads(record.response_body),
+        secret.put_back(data) if secret else data,
         status=record.response_status,
         headers={REPLAYED_HEADER: "true"},
     )
@@ -205,11 +250,12 @@ _KEY_PARAMETER = OpenApiParameter(
 )
 
 
-def idempotent(scope: Scope = caller_scope):
+def idempotent(scope: Scope = caller_scope, *, secret: SecretField | None = None):
     """Make a DRF view handler (``def post(self, request, ...)``) honour ``Idempotency-Key``.
 
     Runs after authentication, permissions and throttles (those answers are never stored),
-    before the handler; ``scope(request, view_kwargs)`` names whose key it is."""
+    before the handler; ``scope(request, view_kwargs)`` names whose key it is (None: this
+    request takes no key). ``secret``: a field of the answer that is not stored."""
 
     def decorate(handler):
         @functools.wraps(handler)
@@ -221,11 +267,12 @@ def idempotent(scope: Scope = caller_scope):
             fingerprint = request_fingerprint(
                 method=request.method, path=request.get_full_path(), data=request.data
             )
-            record = idempotency_claim(
-                scope=scope(request, kwargs), key=key, request_hash=fingerprint
-            )
+            owner = scope(request, kwargs)
+            if owner is None:
+                return handler(view, request, *args, **kwargs)
+            record = idempotency_claim(scope=owner, key=key, request_hash=fingerprint)
             if record.status == Status.COMPLETED:
-                return _replay(record)
+                return _replay(record, secret)
             try:
                 failure = None
                 try:
@@ -240,7 +287,8 @@ def idempotent(scope: Scope = caller_scope):
                 _release_quietly(record)
                 return response
             try:
-                body = json.dumps(response.data, cls=DjangoJSONEncoder)
+                kept = secret.keep_out(response.data) if secret else response.data
+                body = json.dumps(kept, cls=DjangoJSONEncoder)
                 if not idempotency_complete(record=record, status=response.status_code, body=body):
                     logger.warning("Idempotency key %s outlived its lease", record.pk)
             except (DatabaseError, TypeError, ValueError) as exc:

@@ -86,6 +86,20 @@ def reservation_by_manage_token(token: str) -> Reservation:
     return reservation
 
 
+def manage_token_exists(token: str) -> bool:
+    """Whether a guest's manage link names a reservation (no answer is kept for one that does
+    not: core.idempotency)."""
+    return bool(token) and Reservation.objects.filter(manage_token=token).exists()
+
+
+def manage_token_of(reservation_id) -> str | None:
+    """A reservation's manage token, read when a kept answer is replayed (the idempotency
+    table never holds it)."""
+    return (
+        Reservation.objects.filter(pk=reservation_id).values_list("manage_token", flat=True).first()
+    )
+
+
 def booking_actor(user, restaurant_id: int) -> Actor:
     """The role in which ``user`` books at a restaurant: staff of it (or a superuser), or a
     guest (staff of another restaurant book elsewhere as guests)."""

@@ -9,9 +9,13 @@ from rest_framework.views import APIView
 
 from core.idempotency import idempotent, url_secret_scope
 from core.throttling import FailOpenAnonRateThrottle, client_address
-from reservations import services
+from reservations import selectors, services
 from reservations.actors import Actor
-from reservations.api.reservations import ReservationCancelSerializer, ReservationSerializer
+from reservations.api.reservations import (
+    MANAGE_TOKEN,
+    ReservationCancelSerializer,
+    ReservationSerializer,
+)
 from reservations.manage_link import reservation_for_manage_link
 
 
@@ -19,6 +23,11 @@ class ManageLinkThrottle(FailOpenAnonRateThrottle):
     # Guessing tokens is hopeless (256 bits), and this keeps anyone from trying at speed.
     rate = "120/min"
     scope = "manage_link"
+
+
+# A key belongs to its token, and only a token that names a reservation takes one: a guessed
+# token's 404 is not kept, so anonymous callers cannot fill the idempotency table.
+TOKEN_SCOPE = url_secret_scope("token", resolves=selectors.manage_token_exists)
 
 
 class _ManageApi(APIView):
@@ -40,7 +49,7 @@ class ManageReservationApi(_ManageApi):
 
 class ManageConfirmApi(_ManageApi):
     @extend_schema(request=None, responses=ReservationSerializer)
-    @idempotent(scope=url_secret_scope("token"))
+    @idempotent(scope=TOKEN_SCOPE, secret=MANAGE_TOKEN)
     def post(self, request, token: str):
         reservation = services.reservation_confirm(
             reservation=self.reservation(request, token), actor=Actor.GUEST
@@ -50,7 +59,7 @@ class ManageConfirmApi(_ManageApi):
 
 class ManageCancelApi(_ManageApi):
     @extend_schema(request=ReservationCancelSerializer, responses=ReservationSerializer)
-    @idempotent(scope=url_secret_scope("token"))
+    @idempotent(scope=TOKEN_SCOPE, secret=MANAGE_TOKEN)
     def post(self, request, token: str):
         data = ReservationCancelSerializer(data=request.data)
         data.is_valid(raise_exception=True)

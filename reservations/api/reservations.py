@@ -11,7 +11,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.idempotency import idempotent
+from core.idempotency import SecretField, idempotent
 from core.pagination import PageNumberPagination
 from core.serializers import (
     BIGINT_MAX,
@@ -26,6 +26,11 @@ from reservations import selectors, services
 from reservations.models import Reservation
 
 CREATED_MESSAGE = "Reservation created successfully"
+# Every answer carries the guest's manage token: kept answers hold it as null, and a replay
+# reads it from the reservation again.
+MANAGE_TOKEN = SecretField(
+    "manage_token", recall=lambda body: selectors.manage_token_of(body["id"])
+)
 
 
 def _id_field(**kwargs) -> StrictIntegerField:
@@ -190,7 +195,7 @@ class ReservationListCreateApi(APIView):
         "429 hold_limit (the guest holds too many pending reservations) or throttled (too "
         "many attempts from the address), with Retry-After.",
     )
-    @idempotent()
+    @idempotent(secret=MANAGE_TOKEN)
     def post(self, request):
         data = ReservationCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -237,7 +242,7 @@ class _TransitionApi(APIView):
         raise NotImplementedError
 
     @extend_schema(request=None, responses=ReservationSerializer)
-    @idempotent()
+    @idempotent(secret=MANAGE_TOKEN)
     def post(self, request, reservation_id):
         reservation, actor = selectors.reservation_for_user(request.user, reservation_id)
         data = {}

@@ -9,10 +9,15 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connections
+from rest_framework.request import Request
+from rest_framework.test import APIRequestFactory
 
 from core import locking
 from core.idempotency import (
+    caller_scope,
     idempotency_claim,
     idempotency_records_purge,
     request_fingerprint,
@@ -203,6 +208,84 @@ def test_manage_token_keys_belong_to_their_token(api_client, book, clock, second
     assert len(scopes) == 2
     # The table keeps digests, never a usable token.
     assert not any(held.manage_token in scope for scope in scopes for held in (one, two))
+
+
+def test_a_token_that_names_no_reservation_keeps_no_answer(api_client, book, clock):
+    held = book()
+    for action in ("confirm", "cancel"):
+        for key in ("k-1", "k-2", "k-1"):
+            missed = post(api_client, f"{URL}manage/{'x' * 43}/{action}/", key=key)
+            assert missed.status_code == 404 and missed.json()["code"] == "not_found"
+            assert REPLAYED not in missed.headers
+    assert not IdempotencyRecord.objects.exists()
+    # A real token still takes keys.
+    post(api_client, f"{URL}manage/{held.manage_token}/confirm/", key="k-1")
+    assert IdempotencyRecord.objects.count() == 1
+
+
+def test_stored_answers_hold_no_manage_token_and_replays_still_carry_it(
+    api_client, guest_user, staff_user, book, body, clock, table, second_table
+):
+    api_client.force_authenticate(guest_user)
+    booked = post(api_client, URL, body, key="book")
+    api_client.force_authenticate(None)
+    held = book(table_id=second_table.pk)
+    manage = f"{URL}manage/{held.manage_token}/confirm/"
+    confirmed = post(api_client, manage, key="manage")
+    api_client.force_authenticate(staff_user)
+    staff_path = f"{URL}{held.pk}/cancel/"
+    cancelled = post(api_client, staff_path, {"reason": "closed"}, key="staff")
+    tokens = {booked.json()["manage_token"], held.manage_token}
+    assert len(tokens) == 2 and all(tokens)
+    bodies = list(IdempotencyRecord.objects.values_list("response_body", flat=True))
+    assert len(bodies) == 3
+    assert not any(token in stored for stored in bodies for token in tokens)
+
+    for path, data, key, first in (
+        (staff_path, {"reason": "closed"}, "staff", cancelled),
+        (manage, None, "manage", confirmed),
+    ):
+        again = post(api_client, path, data, key=key)
+        assert again.headers[REPLAYED] == "true" and again.content == first.content
+    api_client.force_authenticate(guest_user)
+    again = post(api_client, URL, body, key="book")
+    assert again.headers[REPLAYED] == "true" and again.content == booked.content
+    assert (
+        again.json()["manage_token"] == Reservation.objects.get(pk=booked.json()["id"]).manage_token
+    )
+
+
+def test_an_upload_is_compared_by_its_content(api_client, book, clock):
+    held = book()
+    path = f"{URL}manage/{held.manage_token}/cancel/"
+
+    def send(content: bytes):
+        data = {"reason": "ill", "note": SimpleUploadedFile("note.txt", content)}
+        return api_client.post(path, data, format="multipart", headers={"Idempotency-Key": "up"})
+
+    first = send(b"same bytes")  # the cancel body takes no file: a final 400
+    assert first.status_code == 400 and first.json()["details"]["note"]
+    again = send(b"same bytes")
+    assert again.status_code == 400 and again.headers[REPLAYED] == "true"
+    assert again.content == first.content
+    # Another file under the same name is another request, not a replay.
+    assert send(b"other bytes").json()["code"] == "idempotency_key_reused"
+
+
+def test_the_fingerprint_of_an_upload_is_its_content():
+    def fingerprint(content: bytes) -> str:
+        upload = SimpleUploadedFile("a.bin", content)
+        digest = request_fingerprint(method="POST", path="/p/", data={"f": upload})
+        assert upload.read() == content  # left readable for the view
+        return digest
+
+    assert fingerprint(b"one") == fingerprint(b"one") != fingerprint(b"two")
+
+
+def test_the_caller_scope_refuses_a_view_without_a_login():
+    anonymous = Request(APIRequestFactory().post("/api/reservations/"))
+    with pytest.raises(ImproperlyConfigured):
+        caller_scope(anonymous, {})
 
 
 def test_a_retried_staff_cancel_is_replayed(api_client, staff_user, book, clock):
