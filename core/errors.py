@@ -184,7 +184,7 @@ class TooManyRequests(ApplicationError):
 
 class Throttled(TooManyRequests):
     """Too many attempts from one client (or for one account) in a window; ``retry_after`` is
-    how many seconds are left of it (core.throttling, core.rate_limits)."""
+    how many seconds are left of it (core.throttling)."""
 
     code = "throttled"
     message = "Too many attempts; retry later."

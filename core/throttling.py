@@ -61,10 +61,14 @@ class AttemptLimit:
     scope: str
     limit: int
     window: int
+    message: str | None = None
 
     cache = default_cache
 
     def take(self, ident: str) -> Attempt:
+        """Count one attempt for ``ident``. A limit or window of 0 counts nothing."""
+        if self.limit <= 0 or self.window <= 0:
+            return Attempt(key=None)
         now = time.time()
         index = int(now // self.window)
         key = f"attempts:{self.scope}:{_digest(ident)}:{index}"
@@ -80,7 +84,11 @@ class AttemptLimit:
             return Attempt(key=None)
         if count > self.limit:
             self.give_back(Attempt(key=key))
-            raise Throttled(retry_after=max(1, math.ceil((index + 1) * self.window - now)))
+            raise Throttled(
+                self.message,
+                retry_after=max(1, math.ceil((index + 1) * self.window - now)),
+                details={"limit": self.limit, "window_seconds": self.window},
+            )
         return Attempt(key=key)
 
     def give_back(self, attempt: Attempt) -> None:

@@ -28,9 +28,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from core.clock import now as clock_now
 from core.errors import ValidationFailed
-from core.rate_limits import attempt_count
+from core.throttling import AttemptLimit
 from core.validation import apply_changes, validate_instance
 from customers.models import Customer, GuestRecord, User
 from customers.phones import normalize_phone
@@ -282,14 +281,13 @@ def user_register(
     429 ``throttled`` before anything is checked or written, so the limit also slows down
     probing which addresses have accounts.
     """
-    attempt_count(
-        scope="register",
-        address=client_address,
-        limit=settings.REGISTRATIONS_PER_ADDRESS,
-        window_seconds=settings.REGISTRATIONS_WINDOW_SECONDS,
-        now=clock_now(),
-        message="Too many registrations from your address; retry after Retry-After seconds.",
-    )
+    if client_address is not None:
+        AttemptLimit(
+            "register",
+            settings.REGISTRATIONS_PER_ADDRESS,
+            settings.REGISTRATIONS_WINDOW_SECONDS,
+            "Too many registrations from your address; retry after Retry-After seconds.",
+        ).take(client_address)
     email = normalize_email(email)
     first_name = (first_name or "").strip()
     last_name = (last_name or "").strip()

@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.core.cache.backends.redis import RedisCache
 
-from core import rate_limits
+from core import throttling
 from customers.models import Customer, User
 from customers.tests.factories import DEFAULT_PASSWORD
 
@@ -78,9 +78,9 @@ def test_without_redis_registration_goes_on(still, api_client, monkeypatch, capl
     down = RedisCache(
         "redis://127.0.0.1:1/0", {"OPTIONS": {"socket_connect_timeout": 0.1, "socket_timeout": 0.1}}
     )
-    monkeypatch.setattr(rate_limits, "cache", down)
-    with caplog.at_level(logging.WARNING, logger="core.rate_limits"):
+    monkeypatch.setattr(throttling.AttemptLimit, "cache", down)
+    with caplog.at_level(logging.WARNING, logger="core.throttling"):
         for n in range(7):
             assert register(api_client, n).status_code == 201
     assert User.objects.count() == 7
-    assert "Rate limit register skipped: cache unavailable" in caplog.text
+    assert "Attempt limit register skipped: cache unavailable" in caplog.text

@@ -94,7 +94,7 @@ def reservation_create(
     now = clock_now()
     actor = booking_actor(user, restaurant_id)
     if actor != Actor.STAFF:
-        booking_attempt_count(client_address=client_address, now=now)
+        booking_attempt_count(client_address=client_address)
     restaurant = Restaurant.objects.filter(pk=restaurant_id).first()
     if restaurant is None:
         raise ValidationFailed.field("restaurant_id", "No restaurant with this id.")

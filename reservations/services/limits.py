@@ -4,7 +4,7 @@ staff are never limited.
 
 The hold limits are decided in the database, inside the booking's transaction and under a lock
 of the guest's account row, so two concurrent bookings by one guest are counted one after the
-other. The attempt counter lives in the cache and fails open (core.rate_limits).
+other. The attempt counter lives in the cache and fails open (core.throttling.AttemptLimit).
 """
 
 from datetime import datetime
@@ -12,24 +12,24 @@ from datetime import datetime
 from django.conf import settings
 
 from core.errors import HoldLimit
-from core.rate_limits import attempt_count
+from core.throttling import AttemptLimit
 from customers.models import Customer, User
 from reservations.models import Reservation
 
 BOOKING_SCOPE = "booking"
 
 
-def booking_attempt_count(*, client_address: str | None, now: datetime) -> None:
+def booking_attempt_count(*, client_address: str | None) -> None:
     """Count a guest's booking attempt from ``client_address``, whatever its outcome; over
     ``BOOKING_ATTEMPTS_PER_ADDRESS`` in the window: 429 ``throttled``."""
-    attempt_count(
-        scope=BOOKING_SCOPE,
-        address=client_address,
-        limit=settings.BOOKING_ATTEMPTS_PER_ADDRESS,
-        window_seconds=settings.BOOKING_ATTEMPTS_WINDOW_SECONDS,
-        now=now,
-        message="Too many booking attempts from your address; retry after Retry-After seconds.",
-    )
+    if client_address is None:  # a call from inside (admin, a script, a task)
+        return
+    AttemptLimit(
+        BOOKING_SCOPE,
+        settings.BOOKING_ATTEMPTS_PER_ADDRESS,
+        settings.BOOKING_ATTEMPTS_WINDOW_SECONDS,
+        "Too many booking attempts from your address; retry after Retry-After seconds.",
+    ).take(client_address)
 
 
 def _refuse_over(holds, *, limit: int, scope: str, now: datetime) -> None:

@@ -13,7 +13,7 @@ import time_machine
 from django.core.cache.backends.redis import RedisCache
 from django.db import connections
 
-from core import locking, rate_limits
+from core import locking, throttling
 from core.errors import HoldLimit
 from customers.models import Customer
 from customers.tests.factories import UserFactory
@@ -337,7 +337,7 @@ def test_staff_attempts_are_not_counted(
 @pytest.fixture
 def redis_down(monkeypatch):
     down = RedisCache(CLOSED, {"OPTIONS": {"socket_connect_timeout": 0.1, "socket_timeout": 0.1}})
-    monkeypatch.setattr(rate_limits, "cache", down)
+    monkeypatch.setattr(throttling.AttemptLimit, "cache", down)
     client = redis.Redis.from_url(CLOSED, socket_connect_timeout=0.1, socket_timeout=0.1)
     monkeypatch.setattr(locking, "redis_client", lambda: client)
 
@@ -348,7 +348,7 @@ def test_without_redis_attempts_pass_and_the_hold_limit_still_holds(
 ):
     settings.BOOKING_ATTEMPTS_PER_ADDRESS = 2
     api_client.force_authenticate(guest_user)
-    with caplog.at_level(logging.WARNING, logger="core.rate_limits"):
+    with caplog.at_level(logging.WARNING, logger="core.throttling"):
         assert book_over_api(api_client, restaurant, "13:00").status_code == 201
         assert book_over_api(api_client, restaurant, "15:00").status_code == 201
         for _ in range(3):  # far over the attempt limit, but the counter is unreachable
@@ -358,4 +358,4 @@ def test_without_redis_attempts_pass_and_the_hold_limit_still_holds(
     assert refused.status_code == 429 and refused.json()["code"] == "hold_limit"
     assert refused.headers["Retry-After"] == "900"
     assert Reservation.objects.count() == 2
-    assert "Rate limit booking skipped: cache unavailable" in caplog.text
+    assert "Attempt limit booking skipped: cache unavailable" in caplog.text
