@@ -76,6 +76,16 @@ class ProfileKeptElsewhere(PermissionDenied):
     message = "This guest profile is kept by another restaurant: you can read it, not change it."
 
 
+class NotRestaurantGuest(PermissionDenied):
+    """A restaurant's guest record about someone who is not its guest."""
+
+    code = "not_restaurant_guest"
+    message = (
+        "This guest is not one of the restaurant's guests: a restaurant records notes only "
+        "about its own guests."
+    )
+
+
 class NotFound(ApplicationError):
     code = "not_found"
     status = 404

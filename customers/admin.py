@@ -19,6 +19,7 @@ from core.throttling import client_address
 from customers.login_limits import login_attempt_begin, login_attempt_succeeded
 from customers.models import Customer, GuestRecord, User
 from customers.phones import normalize_phone
+from customers.selectors import guest_record_refusal
 from customers.services import (
     ACCOUNT_EMAIL_TAKEN,
     CONTACT_REQUIRED,
@@ -28,6 +29,7 @@ from customers.services import (
     USER_FIELDS,
     customer_create,
     customer_update,
+    email_taken,
     guest_record_update,
     normalize_email,
     user_update,
@@ -63,10 +65,8 @@ class UserChangeAdminForm(UserChangeForm):
         email = _clean_account_email(self)
         # The rule of user_update, checked here too so the form shows it next to the field
         # (restaurants' local profiles with the address do not matter).
-        other_profiles = Customer.objects.filter(email__iexact=email, user__isnull=False).exclude(
-            user_id=self.instance.pk
-        )
-        if email and other_profiles.exists():
+        own_profile = Customer.objects.filter(user_id=self.instance.pk).values_list("pk", flat=True)
+        if email_taken(email, has_account=True, keeper_id=None, exclude_pk=own_profile.first()):
             raise forms.ValidationError(PROFILE_EMAIL_TAKEN, code="unique")
         return email
 
@@ -194,23 +194,19 @@ class CustomerAdminForm(forms.ModelForm):
     def _check_email_unique(self, cleaned) -> None:
         """The rule of customers.services: one account profile per address, one local
         profile per address and keeping restaurant."""
-        email = cleaned.get("email")
-        if not email:
-            return
         user = cleaned.get("user") if "user" in self.fields else self.instance.user
         keeper = (
             cleaned.get("created_by_restaurant")
             if "created_by_restaurant" in self.fields
             else self.instance.created_by_restaurant
         )
-        others = Customer.objects.filter(email__iexact=email, user__isnull=user is None)
-        if user is None:
-            if keeper is None:
-                return
-            others = others.filter(created_by_restaurant=keeper)
-        if self.instance.pk:
-            others = others.exclude(pk=self.instance.pk)
-        if others.exists():
+        taken = email_taken(
+            cleaned.get("email") or "",
+            has_account=user is not None,
+            keeper_id=keeper.pk if keeper is not None else None,
+            exclude_pk=self.instance.pk,
+        )
+        if taken:
             self.add_error("email", forms.ValidationError(EMAIL_TAKEN, code="unique"))
 
     def clean_phone(self):
@@ -244,9 +240,14 @@ class CustomerAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         # The account link is made by registration (customers.services.user_register) and
         # the creating restaurant is history: both are shown, not edited, once saved.
-        if obj is not None:
-            return (*self.readonly_fields, "user", "created_by_restaurant")
-        return self.readonly_fields
+        if obj is None:
+            return self.readonly_fields
+        fields = (*self.readonly_fields, "user", "created_by_restaurant")
+        # Notes from before guest records that no restaurant could read (migration
+        # customers 0003): shown, read-only, to superusers and nobody else.
+        if request.user.is_superuser:
+            fields = (*fields, "legacy_notes")
+        return fields
 
     @admin.display(boolean=True, description="Account")
     def has_account(self, obj: Customer) -> bool:
@@ -274,11 +275,34 @@ class CustomerAdmin(admin.ModelAdmin):
         obj.updated_at = saved.updated_at
 
 
+class GuestRecordAdminForm(forms.ModelForm):
+    """Checks ``guest_record_update``'s rule up front (a restaurant records notes only about
+    its own guests), so the admin shows it next to the guest instead of failing on save."""
+
+    class Meta:
+        model = GuestRecord
+        fields = ["restaurant", "customer", "notes"]
+
+    def clean(self):
+        cleaned = super().clean()
+        # Once saved, restaurant and customer are read-only and so not among the fields.
+        restaurant_id = cleaned["restaurant"].pk if cleaned.get("restaurant") else None
+        customer_id = cleaned["customer"].pk if cleaned.get("customer") else None
+        if self.instance.pk:
+            restaurant_id, customer_id = self.instance.restaurant_id, self.instance.customer_id
+        if restaurant_id is not None and customer_id is not None:
+            refusal = guest_record_refusal(restaurant_id=restaurant_id, customer_id=customer_id)
+            if refusal is not None:
+                self.add_error("customer" if "customer" in self.fields else None, refusal.message)
+        return cleaned
+
+
 @admin.register(GuestRecord)
 class GuestRecordAdmin(admin.ModelAdmin):
     """What each restaurant records about a guest, for the operator. Saved through
-    ``guest_record_update`` like the API's records."""
+    ``guest_record_update`` like the API's records, so only about the restaurant's guests."""
 
+    form = GuestRecordAdminForm
     list_display = ("customer", "restaurant", "updated_at")
     list_select_related = ("customer", "restaurant")
     list_filter = ("restaurant",)

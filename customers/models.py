@@ -71,7 +71,8 @@ class Customer(models.Model):
       booking never reaches an account's profile.
 
     What a restaurant records about a guest (notes) is not here but in that restaurant's
-    ``GuestRecord``. Visit and no-show counts are derived from reservations, never stored."""
+    ``GuestRecord``; ``legacy_notes`` holds only older notes no restaurant could read.
+    Visit and no-show counts are derived from reservations, never stored."""
 
     user = models.OneToOneField(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="customer"
@@ -88,6 +89,17 @@ class Customer(models.Model):
         on_delete=models.SET_NULL,
         related_name="created_customers",
         help_text="The restaurant whose staff made this profile; it keeps a local profile.",
+    )
+    # Not a restaurant's record: what the admin kept about a guest before guest records, on
+    # a profile no restaurant had created, which only superusers could read. Migration
+    # customers 0003 moved it here; only superusers read it, in the admin (never the API).
+    legacy_notes = models.TextField(
+        blank=True,
+        editable=False,
+        help_text=(
+            "Notes from before guest records that no restaurant's staff could read "
+            "(the profile had no creating restaurant): superusers only, in the admin."
+        ),
     )
     created_at = models.DateTimeField(auto_now_add=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True, editable=False)

@@ -21,6 +21,7 @@ from django.db.models import Count, F, Q, QuerySet
 
 from core.errors import (
     ApplicationError,
+    NotRestaurantGuest,
     ProfileKeptElsewhere,
     ProfileOwnedByGuest,
     ValidationFailed,
@@ -63,6 +64,15 @@ def customers_known_to(restaurant_ids: set[int]) -> QuerySet[Customer]:
         | Q(pk__in=local_with_reservation)
         | Q(pk__in=booked_themselves)
     )
+
+
+def guest_record_refusal(*, restaurant_id: int, customer_id: int) -> ApplicationError | None:
+    """Why restaurant ``restaurant_id`` may not keep a record about guest ``customer_id``, or
+    None when it may: only about its own guests (``customers_known_to``), 403
+    ``not_restaurant_guest`` otherwise."""
+    if customers_known_to({restaurant_id}).filter(pk=customer_id).exists():
+        return None
+    return NotRestaurantGuest()
 
 
 def _staff_scope(user, restaurant_ids: set[int] | None) -> QuerySet[Customer]:

@@ -13,7 +13,8 @@ Rules every function here enforces:
   (``user_update``);
 - only a profile's owner changes it: the guest their account profile, the keeping
   restaurant's staff its local profile (``customers.selectors.staff_edit_refusal``);
-- what a restaurant records about a guest is its own ``GuestRecord`` (``guest_record_update``).
+- what a restaurant records about a guest is its own ``GuestRecord``, and only about its own
+  guests (``guest_record_update``).
 
 There is no e-mail verification yet: registering with an address proves nothing about owning
 it. So registration never links an existing profile (``user_register``), and a staff booking
@@ -33,7 +34,7 @@ from core.throttling import AttemptLimit
 from core.validation import apply_changes, validate_instance
 from customers.models import Customer, GuestRecord, User
 from customers.phones import normalize_phone
-from customers.selectors import customers_known_to, staff_edit_refusal
+from customers.selectors import customers_known_to, guest_record_refusal, staff_edit_refusal
 
 CUSTOMER_FIELDS = ["first_name", "last_name", "email", "phone", "allergies"]
 USER_FIELDS = [
@@ -57,7 +58,7 @@ def normalize_email(value: str | None) -> str:
     return (value or "").strip().lower()
 
 
-def _email_taken(
+def email_taken(
     email: str, *, has_account: bool, keeper_id: int | None, exclude_pk: int | None = None
 ) -> bool:
     """Whether ``email`` is another profile's of the same kind: another account profile's
@@ -118,7 +119,7 @@ def customer_create(
     if user is None and not email and not phone:
         raise _contact_required_error()
     keeper_id = created_by_restaurant.pk if created_by_restaurant is not None else None
-    if _email_taken(email, has_account=user is not None, keeper_id=keeper_id):
+    if email_taken(email, has_account=user is not None, keeper_id=keeper_id):
         raise ValidationFailed.field("email", EMAIL_TAKEN)
     customer = Customer(
         user=user,
@@ -238,7 +239,7 @@ def customer_update(
             raise ValidationFailed.field(
                 "email", "This profile's e-mail is its account's login and cannot change here."
             )
-        taken = _email_taken(
+        taken = email_taken(
             data["email"],
             has_account=customer.user_id is not None,
             keeper_id=customer.created_by_restaurant_id,
@@ -295,7 +296,7 @@ def user_register(
 
     if email and User.objects.filter(email__iexact=email).exists():
         raise ValidationFailed.field("email", ACCOUNT_EMAIL_TAKEN)
-    if _email_taken(email, has_account=True, keeper_id=None):
+    if email_taken(email, has_account=True, keeper_id=None):
         # An account profile carries its account's address: a concurrent change of a login.
         raise ValidationFailed.field("email", ACCOUNT_EMAIL_TAKEN)
     user = User(email=email, first_name=first_name, last_name=last_name)
@@ -341,7 +342,7 @@ def user_update(*, user: User, data: dict[str, Any]) -> User:
         data["email"] = normalize_email(data["email"])
         if User.objects.filter(email__iexact=data["email"]).exclude(pk=user.pk).exists():
             raise ValidationFailed.field("email", ACCOUNT_EMAIL_TAKEN)
-        taken = _email_taken(
+        taken = email_taken(
             data["email"],
             has_account=True,
             keeper_id=None,
@@ -368,10 +369,16 @@ def user_update(*, user: User, data: dict[str, Any]) -> User:
 @transaction.atomic
 def guest_record_update(*, restaurant, customer: Customer, notes: str) -> GuestRecord:
     """Set what ``restaurant`` records about ``customer`` (its notes), creating the record
-    the first time. Callers decide who may (``customers.selectors.guest_record_scope``: the
-    restaurant's staff and superusers, about the restaurant's guests); the guest and other
-    restaurants never see it. One record per (restaurant, guest): the database's
-    ``guest_record_one_per_restaurant`` settles two first writes at once."""
+    the first time. Only about the restaurant's own guests (``customers_known_to``), whoever
+    calls (API, admin, anything): another restaurant's guest, or an account's profile whose
+    guest never booked there themselves, is a 403 ``not_restaurant_guest`` with nothing
+    written (``guest_record_refusal``). Callers decide who may ask
+    (``customers.selectors.guest_record_scope``: the restaurant's staff and superusers); the
+    guest and other restaurants never see it. One record per (restaurant, guest): the
+    database's ``guest_record_one_per_restaurant`` settles two first writes at once."""
+    refusal = guest_record_refusal(restaurant_id=restaurant.pk, customer_id=customer.pk)
+    if refusal is not None:
+        raise refusal
     record, _ = GuestRecord.objects.select_for_update().get_or_create(
         restaurant=restaurant, customer=customer
     )

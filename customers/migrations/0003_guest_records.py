@@ -1,17 +1,33 @@
-"""Issue 11: local profiles per restaurant, and staff notes in a per-restaurant record.
+"""Issue 11, step 1 of 2 (schema added, data moved): guest records and legacy notes.
 
-Data: every existing profile stays valid (e-mails were unique across all profiles, so they are
-unique under both new, narrower constraints). A profile without an account and without a
-creating restaurant (made in the admin, or before restaurants were recorded) is given the
-restaurant of its first reservation as its keeper, so that restaurant's staff can go on
-editing it. Each profile's notes move to a ``GuestRecord`` of the restaurant that keeps
-(created) the profile, or else of the restaurant of its first reservation. Notes of a profile
-with neither (an operator's note about a guest who never booked) have no restaurant to go to
-and are dropped: only superusers could read them.
+Adds ``GuestRecord`` (what one restaurant records about one guest) and
+``Customer.legacy_notes``, then moves the data; ``0004_guest_records_finish`` drops the old
+``notes`` column and swaps the e-mail constraints. Two migrations, not one: on PostgreSQL the
+keeper update below queues deferred foreign-key checks on ``customers_customer``, and no
+``ALTER TABLE`` of that table may follow in the same transaction ("cannot ALTER TABLE ...
+because it has pending trigger events").
+
+Data, forwards:
+- a local profile (no account) that no restaurant keeps gets the restaurant of its first
+  reservation as keeper, so that restaurant's staff, who could edit it before, still can
+  (they already see it: it has a reservation there). Account profiles get no keeper;
+- notes go where exactly the same people could read them before: until issue 11 a profile's
+  notes were read by superusers and by the staff of the restaurant that created it
+  (``created_by_restaurant``), nobody else. So the notes of a profile a restaurant created
+  go to that restaurant's ``GuestRecord``; the notes of every other profile (none created it:
+  made in the admin, by registration, or before restaurants were recorded) were read by
+  superusers only and are kept in ``legacy_notes``, which only superusers read, in the admin.
+  Reservations never decide where notes go: a first reservation may be one staff made
+  through the very hole issue 11 closes, and a keeper assigned above never had the notes;
+- nothing is dropped. E-mails were unique across all profiles, so they are unique under
+  both narrower constraints of 0004.
+
+Backwards: this step alone reverses without loss (the ``notes`` column is still there, and the
+guest records and legacy notes are copies of it); ``0004`` refuses to reverse once it would
+lose or expose anything (see there). Keepers assigned here stay assigned.
 """
 
 import django.db.models.deletion
-import django.db.models.functions.text
 from django.db import migrations, models
 
 
@@ -28,31 +44,23 @@ def forwards(apps, schema_editor):
     Customer = apps.get_model("customers", "Customer")
     GuestRecord = apps.get_model("customers", "GuestRecord")
     Reservation = apps.get_model("reservations", "Reservation")
-    orphans = Customer.objects.filter(user__isnull=True, created_by_restaurant__isnull=True)
-    for customer in orphans.iterator():
-        keeper = _first_reservation_restaurant_id(Reservation, customer.pk)
-        if keeper is not None:
-            Customer.objects.filter(pk=customer.pk).update(created_by_restaurant_id=keeper)
-    for customer in Customer.objects.exclude(notes="").iterator():
-        restaurant_id = customer.created_by_restaurant_id or _first_reservation_restaurant_id(
-            Reservation, customer.pk
-        )
-        if restaurant_id is not None:
-            GuestRecord.objects.update_or_create(
-                restaurant_id=restaurant_id,
-                customer_id=customer.pk,
-                defaults={"notes": customer.notes},
+    # Read before keepers are assigned: who could read the notes is decided by the creating
+    # restaurant as it was, not as it becomes.
+    with_notes = list(
+        Customer.objects.exclude(notes="").values_list("pk", "created_by_restaurant_id", "notes")
+    )
+    for customer_id, creator_id, notes in with_notes:
+        if creator_id is not None:
+            GuestRecord.objects.create(
+                restaurant_id=creator_id, customer_id=customer_id, notes=notes
             )
-
-
-def backwards(apps, schema_editor):
-    Customer = apps.get_model("customers", "Customer")
-    GuestRecord = apps.get_model("customers", "GuestRecord")
-    # Back to one notes field per profile: the keeping restaurant's record wins.
-    for record in GuestRecord.objects.order_by("pk").iterator():
-        customer = Customer.objects.get(pk=record.customer_id)
-        if not customer.notes or record.restaurant_id == customer.created_by_restaurant_id:
-            Customer.objects.filter(pk=customer.pk).update(notes=record.notes)
+        else:
+            Customer.objects.filter(pk=customer_id).update(legacy_notes=notes)
+    orphans = Customer.objects.filter(user__isnull=True, created_by_restaurant__isnull=True)
+    for customer_id in orphans.values_list("pk", flat=True).iterator():
+        keeper_id = _first_reservation_restaurant_id(Reservation, customer_id)
+        if keeper_id is not None:
+            Customer.objects.filter(pk=customer_id).update(created_by_restaurant_id=keeper_id)
 
 
 class Migration(migrations.Migration):
@@ -103,36 +111,18 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunPython(forwards, backwards),
-        migrations.RemoveConstraint(model_name="customer", name="customer_email_ci_unique"),
-        migrations.RemoveField(model_name="customer", name="notes"),
-        migrations.AlterField(
+        migrations.AddField(
             model_name="customer",
-            name="created_by_restaurant",
-            field=models.ForeignKey(
+            name="legacy_notes",
+            field=models.TextField(
                 blank=True,
-                help_text="The restaurant whose staff made this profile; it keeps a local profile.",
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="created_customers",
-                to="restaurants.restaurant",
+                editable=False,
+                help_text=(
+                    "Notes from before guest records that no restaurant's staff could read "
+                    "(the profile had no creating restaurant): superusers only, in the admin."
+                ),
             ),
         ),
-        migrations.AddConstraint(
-            model_name="customer",
-            constraint=models.UniqueConstraint(
-                django.db.models.functions.text.Lower("email"),
-                condition=models.Q(~models.Q(email=""), user__isnull=False),
-                name="customer_account_email_ci_unique",
-            ),
-        ),
-        migrations.AddConstraint(
-            model_name="customer",
-            constraint=models.UniqueConstraint(
-                models.F("created_by_restaurant"),
-                django.db.models.functions.text.Lower("email"),
-                condition=models.Q(~models.Q(email=""), user__isnull=True),
-                name="customer_local_email_ci_unique",
-            ),
-        ),
+        # Reversing needs nothing: the notes column is untouched until 0004.
+        migrations.RunPython(forwards, migrations.RunPython.noop),
     ]

@@ -1,8 +1,10 @@
 """The admin for accounts (e-mail login) and guest profiles."""
 
 import pytest
+from django.contrib.auth.models import Permission
 
-from customers.models import Customer, User
+from core.errors import NotRestaurantGuest
+from customers.models import Customer, GuestRecord, User
 from customers.tests.conftest import make_reservation
 from customers.tests.factories import DEFAULT_PASSWORD, CustomerFactory, UserFactory
 from restaurants.tests.factories import RestaurantFactory
@@ -198,3 +200,43 @@ def test_user_change_of_other_fields_keeps_the_profile_and_saves_them(admin_clie
     profile.refresh_from_db()
     assert (user.first_name, user.is_staff) == ("Hostess", True)
     assert profile.email == "host@example.com"
+
+
+def test_guest_record_add_refuses_a_guest_not_the_restaurants(admin_client):
+    r, s = RestaurantFactory(), RestaurantFactory()
+    theirs = CustomerFactory(created_by_restaurant=s)
+    ours = CustomerFactory(created_by_restaurant=r)
+    url = "/admin/customers/guestrecord/add/"
+    response = admin_client.post(url, {"restaurant": r.pk, "customer": theirs.pk, "notes": "x"})
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert errors["customer"] == [NotRestaurantGuest.message]
+    assert not GuestRecord.objects.exists()
+
+    response = admin_client.post(url, {"restaurant": r.pk, "customer": ours.pk, "notes": "Ours"})
+    assert response.status_code == 302
+    assert GuestRecord.objects.get().notes == "Ours"
+
+
+def test_legacy_notes_are_shown_read_only_to_superusers_only(admin_client, client):
+    customer = CustomerFactory(legacy_notes="From before guest records")
+    url = f"/admin/customers/customer/{customer.pk}/change/"
+    response = admin_client.get(url)
+    assert response.status_code == 200
+    assert "From before guest records" in response.content.decode()
+
+    clerk = UserFactory(is_staff=True)
+    clerk.user_permissions.add(
+        Permission.objects.get(codename="view_customer"),
+        Permission.objects.get(codename="change_customer"),
+    )
+    client.force_login(clerk)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "From before guest records" not in response.content.decode()
+    # Saving the change form never touches them.
+    body = {f: getattr(customer, f) for f in ("first_name", "last_name", "email", "phone")}
+    response = admin_client.post(url, {**body, "allergies": "", "legacy_notes": "Overwritten"})
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert customer.legacy_notes == "From before guest records"

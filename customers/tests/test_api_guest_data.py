@@ -257,6 +257,18 @@ def test_the_guest_never_reads_a_record_about_them(api_client, guests):
         assert NOTES not in str(response.json())
 
 
+def test_legacy_notes_are_never_in_an_api_answer(api_client, guests):
+    """Notes only superusers could read before guest records stay in the admin."""
+    Customer.objects.filter(pk=guests.local_r.pk).update(legacy_notes="Root only")
+    for caller in ("superuser", "host_r"):
+        api_client.force_authenticate(guests.callers[caller])
+        for url in (profile_url(guests, "local_r"), "/api/customers/"):
+            response = api_client.get(url)
+            assert response.status_code == 200
+            assert "Root only" not in str(response.json())
+            assert "legacy_notes" not in str(response.json())
+
+
 # --- the takeover of issue 11 ----------------------------------------------------------------
 
 

@@ -3,12 +3,18 @@
 import pytest
 from django.db import IntegrityError, transaction
 
-from core.errors import ProfileKeptElsewhere, ProfileOwnedByGuest, ValidationFailed
+from core.errors import (
+    NotRestaurantGuest,
+    ProfileKeptElsewhere,
+    ProfileOwnedByGuest,
+    ValidationFailed,
+)
 from customers.models import Customer, GuestRecord, User
 from customers.services import (
     customer_create,
     customer_find_or_create,
     customer_update,
+    email_taken,
     guest_record_update,
     user_register,
     user_update,
@@ -104,6 +110,24 @@ def test_two_profiles_may_have_no_email():
     customer_create(first_name="A", phone="+34611000001")
     customer_create(first_name="B", phone="+34611000002")
     assert Customer.objects.filter(email="").count() == 2
+
+
+# --- email_taken (the one e-mail rule the services and the admin forms share) ---------------
+
+
+def test_email_taken_compares_only_profiles_of_the_same_kind_in_any_case():
+    r, s = RestaurantFactory(), RestaurantFactory()
+    account = CustomerFactory(user=UserFactory(email="ana@example.com"), email="ana@example.com")
+    local = CustomerFactory(email="ana@example.com", created_by_restaurant=r)
+    address = "ana@example.com"
+    assert email_taken("ANA@example.com", has_account=True, keeper_id=None)
+    assert not email_taken(address, has_account=True, keeper_id=None, exclude_pk=account.pk)
+    assert email_taken("Ana@Example.com", has_account=False, keeper_id=r.pk)
+    assert not email_taken(address, has_account=False, keeper_id=r.pk, exclude_pk=local.pk)
+    assert not email_taken(address, has_account=False, keeper_id=s.pk)
+    # Local profiles no restaurant keeps are not compared, as in the database's constraint.
+    assert not email_taken(address, has_account=False, keeper_id=None)
+    assert not email_taken("", has_account=True, keeper_id=None)
 
 
 # --- customer_find_or_create ----------------------------------------------------------------
@@ -351,6 +375,9 @@ def test_update_by_staff_only_of_local_profiles_their_restaurant_keeps(world):
 
 
 def test_guest_record_update_creates_one_record_per_restaurant_and_guest(world):
+    # The guest booked at both restaurants herself: each may keep its own record.
+    make_reservation(customer=world.guest, restaurant=world.r, created_by=world.guest_user)
+    make_reservation(customer=world.guest, restaurant=world.other, created_by=world.guest_user)
     first = guest_record_update(restaurant=world.r, customer=world.guest, notes="Quiet table")
     again = guest_record_update(restaurant=world.r, customer=world.guest, notes="Corner table")
     theirs = guest_record_update(restaurant=world.other, customer=world.guest, notes="Theirs")
@@ -358,6 +385,23 @@ def test_guest_record_update_creates_one_record_per_restaurant_and_guest(world):
     assert GuestRecord.objects.get(pk=first.pk).notes == "Corner table"
     with pytest.raises(IntegrityError), transaction.atomic():
         GuestRecord.objects.create(restaurant=world.r, customer=world.guest)
+
+
+def test_guest_record_update_refuses_a_guest_not_the_restaurants(world):
+    """The rule is the service's, so the admin and every other caller obey it."""
+    # Another restaurant's guests, and an account whose only reservation at r staff made.
+    make_reservation(customer=world.guest, restaurant=world.r, created_by=world.host)
+    for restaurant, customer in (
+        (world.r, world.created_by_other),
+        (world.r, world.booked_at_other),
+        (world.other, world.created_by_r),
+        (world.r, world.guest),
+    ):
+        with pytest.raises(NotRestaurantGuest) as exc_info:
+            guest_record_update(restaurant=restaurant, customer=customer, notes="Mine now")
+        assert (exc_info.value.code, exc_info.value.status) == ("not_restaurant_guest", 403)
+    assert not GuestRecord.objects.filter(notes="Mine now").exists()
+    assert GuestRecord.objects.get(restaurant=world.other).notes == "VIP at the other place."
 
 
 # --- user_register --------------------------------------------------------------------------
