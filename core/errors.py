@@ -1,29 +1,30 @@
 """The one error hierarchy of ReservaFlow.
 
 Services raise these; the DRF exception handler (core.exception_handler) renders every one as
-``{"code": ..., "message": ..., "details": {...}}`` with the class's HTTP status.
+``{"code": ..., "message": ..., "details": {...}}`` with the class's HTTP status. One class per
+code, the code and status on the class: nothing compares error strings, and docs/errors.md is
+generated from these classes (``reservaflow errors_doc``; a test fails when it is stale).
+Classes with ``abstract = True`` group others and are never raised themselves.
 """
 
+import inspect
 import math
 from typing import Any
 
 
 class ApplicationError(Exception):
+    abstract = True
     code = "error"
     status = 400
     message = "The request could not be processed."
 
-    def __init__(
-        self,
-        message: str | None = None,
-        *,
-        details: dict[str, Any] | None = None,
-        code: str | None = None,
-    ):
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.abstract = cls.__dict__.get("abstract", False)
+
+    def __init__(self, message: str | None = None, *, details: dict[str, Any] | None = None):
         self.message = message or self.message
         self.details = details or {}
-        if code:
-            self.code = code
         super().__init__(self.message)
 
     # Seconds after which a retry may succeed, sent as Retry-After (None: no header).
@@ -107,6 +108,112 @@ class Locked(ApplicationError):
     retry_after = 1
 
 
+class SlotLocked(Locked):
+    """Another booking of the same table and local day holds its lock (core.locking)."""
+
+    code = "slot_locked"
+    message = "Another booking for this table is being made; retry in a moment."
+
+
+class SlotUnavailable(Conflict):
+    """The table (or every table that seats the party) is taken at that time; ``details``
+    names the table and the conflicting reservation's times where known."""
+
+    code = "slot_unavailable"
+    message = "No table is free at that time."
+
+
+class ConcurrentChange(Conflict):
+    """The request crossed a concurrent change (the row changed since it was read, or the
+    database rolled the transaction back on a deadlock); nothing was applied, retry."""
+
+    code = "concurrent_change"
+    message = "The request crossed a concurrent change and was not applied; retry."
+
+
+class NotChangeable(Conflict):
+    """Only a pending or confirmed reservation can be changed."""
+
+    code = "not_changeable"
+    message = "This reservation cannot be changed."
+
+
+class InvalidTransition(Conflict):
+    """The state machine has no such step from the current status (``details.status``)."""
+
+    code = "invalid_transition"
+    message = "The change is not possible from the current status."
+
+
+class ReservationExpired(Conflict):
+    """The pending hold lapsed before it was confirmed or changed."""
+
+    code = "reservation_expired"
+    message = "This hold has expired; make a new reservation."
+
+
+class ReservationNotStarted(Conflict):
+    """A no-show is recorded only after the reservation's start."""
+
+    code = "reservation_not_started"
+    message = "A no-show can only be recorded after the reservation's start."
+
+
+class HoldNotLapsed(Conflict):
+    """Only a hold past its ``expires_at`` can be expired."""
+
+    code = "hold_not_lapsed"
+    message = "The hold has not lapsed yet."
+
+
+class NoEmailAddress(Conflict):
+    """An email cannot be resent to a guest without an address."""
+
+    code = "no_email_address"
+    message = "The guest has no email address."
+
+
+class TimezoneHasReservations(Conflict):
+    """A restaurant's time zone stays while reservations are ahead: their local dates and
+    times would no longer match their start."""
+
+    code = "timezone_has_reservations"
+    message = "The time zone cannot change while reservations are ahead."
+
+
+class TableHasReservations(Conflict):
+    """A table with reservations ahead is deactivated, not deleted."""
+
+    code = "table_has_reservations"
+    message = "The table has reservations ahead; deactivate it instead."
+
+
+class MethodNotAllowed(ApplicationError):
+    code = "method_not_allowed"
+    status = 405
+    message = "This method is not allowed here."
+
+
+class NotAcceptable(ApplicationError):
+    code = "not_acceptable"
+    status = 406
+    message = "The server cannot answer in any format the request accepts."
+
+
+class UnsupportedMediaType(ApplicationError):
+    code = "unsupported_media_type"
+    status = 415
+    message = "The body's content type is not supported: send JSON."
+
+
+class ServerError(ApplicationError):
+    """A bug: logged with its traceback; the client sees only this."""
+
+    code = "server_error"
+    status = 500
+    message = "An unexpected error occurred."
+
+
 class RequestTooLarge(ApplicationError):
     """The body is over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (the file parts of a multipart body
     do not count)."""
@@ -116,8 +223,9 @@ class RequestTooLarge(ApplicationError):
     message = "The request body is larger than the server accepts."
 
 
-class MalformedBody(ApplicationError):
-    """A form or multipart body that cannot be parsed (a multipart body without a boundary)."""
+class ParseFailed(ApplicationError):
+    """A body that cannot be parsed: not JSON, nested deeper than the parser allows, a
+    multipart body without a boundary."""
 
     code = "parse_error"
     status = 400
@@ -177,6 +285,7 @@ class TooManyRequests(ApplicationError):
     """Over a limit; the client may retry after ``retry_after`` seconds (the Retry-After
     header, and ``details.retry_after`` for clients that do not read headers)."""
 
+    abstract = True
     code = "too_many_requests"
     status = 429
     message = "Too many requests; retry later."
@@ -208,3 +317,36 @@ class HoldLimit(TooManyRequests):
         "You already hold as many unconfirmed reservations as allowed; confirm or cancel "
         "one, or retry once one lapses."
     )
+
+
+def error_classes() -> list[type[ApplicationError]]:
+    """Every concrete error class, by status and code: what docs/errors.md and the OpenAPI
+    schema list."""
+    found: list[type[ApplicationError]] = []
+    pending = [ApplicationError]
+    while pending:
+        for sub in pending.pop().__subclasses__():
+            pending.append(sub)
+            if not sub.abstract:
+                found.append(sub)
+    return sorted(found, key=lambda cls: (cls.status, cls.code))
+
+
+def errors_markdown() -> str:
+    """docs/errors.md: every code with its status and meaning, from the classes above."""
+    lines = [
+        "# Error codes",
+        "",
+        "Generated from `core/errors.py` by `uv run reservaflow errors_doc --write`; a test",
+        "fails when this file is out of date. Every error answer has the shape",
+        '`{"code": ..., "message": ..., "details": {...}}`; clients branch on `code` (stable),',
+        "never on `message` (for people; may change).",
+        "",
+        "| status | code | meaning |",
+        "|---|---|---|",
+    ]
+    for cls in error_classes():
+        doc = inspect.cleandoc(cls.__doc__) if cls.__dict__.get("__doc__") else cls.message
+        meaning = " ".join(doc.split()).replace("``", "`").replace("|", "\\|")
+        lines.append(f"| {cls.status} | `{cls.code}` | {meaning} |")
+    return "\n".join(lines) + "\n"

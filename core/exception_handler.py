@@ -20,10 +20,21 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import (
     ApplicationError,
+    ConcurrentChange,
+    MethodNotAllowed,
+    NotAcceptable,
+    NotAuthenticated,
+    NotFound,
+    ParseFailed,
+    PermissionDenied,
     RequestTooLarge,
+    ServerError,
     ServiceUnavailable,
+    Throttled,
     TooManyFields,
     TooManyFiles,
+    UnsupportedMediaType,
+    ValidationFailed,
 )
 
 logger = logging.getLogger(__name__)
@@ -86,17 +97,18 @@ def log_lost_connection(exc: Exception, request, response) -> None:
     )
 
 
-_DRF_CODES: list[tuple[type[drf.APIException], str]] = [
-    (drf.ValidationError, "validation_error"),
-    (drf.NotAuthenticated, "not_authenticated"),
-    (drf.AuthenticationFailed, "not_authenticated"),
-    (drf.PermissionDenied, "permission_denied"),
-    (drf.NotFound, "not_found"),
-    (drf.MethodNotAllowed, "method_not_allowed"),
-    (drf.NotAcceptable, "not_acceptable"),
-    (drf.UnsupportedMediaType, "unsupported_media_type"),
-    (drf.Throttled, "throttled"),
-    (drf.ParseError, "parse_error"),
+# DRF's own exceptions, answered with the codes of the project's classes of the same meaning.
+_DRF_CODES: list[tuple[type[drf.APIException], type[ApplicationError]]] = [
+    (drf.ValidationError, ValidationFailed),
+    (drf.NotAuthenticated, NotAuthenticated),
+    (drf.AuthenticationFailed, NotAuthenticated),
+    (drf.PermissionDenied, PermissionDenied),
+    (drf.NotFound, NotFound),
+    (drf.MethodNotAllowed, MethodNotAllowed),
+    (drf.NotAcceptable, NotAcceptable),
+    (drf.UnsupportedMediaType, UnsupportedMediaType),
+    (drf.Throttled, Throttled),
+    (drf.ParseError, ParseFailed),
 ]
 
 
@@ -121,14 +133,14 @@ def error_body(code: str, message: str, details: dict | None = None) -> dict:
 
 
 def _drf_body(exc: drf.APIException) -> dict:
-    code = next((c for cls, c in _DRF_CODES if isinstance(exc, cls)), None)
+    code = next((error.code for cls, error in _DRF_CODES if isinstance(exc, cls)), None)
     if isinstance(exc, drf.ValidationError):
         detail = exc.detail
         if isinstance(detail, dict):
             details = detail
         else:
             details = {"non_field_errors": detail if isinstance(detail, list) else [detail]}
-        return error_body("validation_error", "Invalid input.", details)
+        return error_body(ValidationFailed.code, ValidationFailed.message, details)
     if code is None:
         code = exc.default_code if isinstance(exc.default_code, str) else "error"
     detail = exc.detail
@@ -162,18 +174,12 @@ def api_exception_handler(exc, context):
         # Two transactions took row locks in opposite orders (or could not be serialized):
         # PostgreSQL rolled ours back; nothing was written and a retry will succeed.
         logger.warning("Concurrent change: %s", exc)
-        return Response(
-            error_body(
-                "concurrent_change",
-                "The request crossed a concurrent change and was not applied; retry.",
-            ),
-            status=409,
-        )
+        return _application_error_response(ConcurrentChange())
     if isinstance(exc, DjangoValidationError):
         details = (
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )
-        return Response(error_body("validation_error", "Invalid input.", details), status=400)
+        return _application_error_response(ValidationFailed(details=details))
     if isinstance(exc, Http404):
         exc = drf.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -183,6 +189,6 @@ def api_exception_handler(exc, context):
     if response is None:
         # Not an API error: a bug. Logged with its traceback, answered in the one shape.
         logger.exception("Unhandled error in %s", context.get("view"))
-        return Response(error_body("server_error", "An unexpected error occurred."), status=500)
+        return _application_error_response(ServerError())
     response.data = _drf_body(exc)
     return response

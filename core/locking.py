@@ -39,15 +39,15 @@ def redis_lock(
     *,
     ttl: float = 5.0,
     wait: float = 0.2,
-    code: str = "locked",
-    message: str | None = None,
+    error: type[Locked] = Locked,
 ) -> Iterator[bool]:
     """Hold the lock ``name`` for the duration of the block.
 
-    Waits up to ``wait`` seconds; if another holder still has it, raises ``Locked`` (423) with
-    ``code``. The lock carries a random token and expires after ``ttl`` seconds, so a crashed
-    holder cannot block anyone for long, and release only deletes our own token. Yields True
-    when the lock is held, False when Redis was unavailable and the block runs unlocked.
+    Waits up to ``wait`` seconds; if another holder still has it, raises ``error`` (a
+    ``Locked``, 423). The lock carries a random token and expires after ``ttl`` seconds, so a
+    crashed holder cannot block anyone for long, and release only deletes our own token.
+    Yields True when the lock is held, False when Redis was unavailable and the block runs
+    unlocked.
     """
     client = redis_client()
     if client is None:
@@ -63,7 +63,7 @@ def redis_lock(
         yield False
         return
     if not acquired:
-        raise Locked(message, code=code)
+        raise error()
     try:
         yield True
     finally:

@@ -8,7 +8,7 @@ from django.http.multipartparser import MultiPartParserError
 from django.utils.html import escape
 from rest_framework.views import APIView
 
-from core.errors import ApplicationError, MalformedBody
+from core.errors import ApplicationError, ParseFailed
 from core.exception_handler import (
     connection_lost,
     log_lost_connection,
@@ -64,7 +64,7 @@ class RequestLimitsMiddleware:
             return error_page(error)
         except MultiPartParserError:
             # A multipart body without a boundary or with a broken one: the client's fault.
-            return error_page(MalformedBody())
+            return error_page(ParseFailed())
         return None
 
 

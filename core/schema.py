@@ -24,7 +24,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
-from core.errors import ApplicationError
+from core.errors import error_classes
 from core.serializers import TIME_PATTERN, StrictInputSerializer
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -39,17 +39,6 @@ class ErrorSerializer(serializers.Serializer):
     message = serializers.CharField(help_text="For people; may change.")
     details = serializers.DictField(help_text="Field names to messages, or other context.")
 
-
-# Codes the exception handler gives to errors that are not ApplicationError classes.
-HANDLER_CODES: dict[int, list[str]] = {
-    400: ["validation_error", "parse_error"],
-    401: ["not_authenticated"],
-    403: ["permission_denied"],
-    404: ["not_found"],
-    409: ["concurrent_change"],
-    415: ["unsupported_media_type"],
-    429: ["throttled"],
-}
 
 STATUS_MEANINGS: dict[int, str] = {
     400: "The input is invalid; `details` names each failing field.",
@@ -66,19 +55,11 @@ STATUS_MEANINGS: dict[int, str] = {
 }
 
 
-def _all_subclasses(cls: type) -> list[type]:
-    found = []
-    for sub in cls.__subclasses__():
-        found.append(sub)
-        found.extend(_all_subclasses(sub))
-    return found
-
-
 def error_codes_by_status() -> dict[int, list[str]]:
-    """Every error code the API can answer, by HTTP status: the handler's own codes and the
-    code of every ApplicationError class loaded (core's and each app's)."""
-    codes: dict[int, set[str]] = {status: set(c) for status, c in HANDLER_CODES.items()}
-    for cls in _all_subclasses(ApplicationError):
+    """Every error code the API can answer, by HTTP status: the code of every ApplicationError
+    class (the exception handler answers Django's and DRF's errors with those codes too)."""
+    codes: dict[int, set[str]] = {}
+    for cls in error_classes():
         codes.setdefault(cls.status, set()).add(cls.code)
     return {status: sorted(c) for status, c in codes.items()}
 

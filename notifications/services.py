@@ -28,7 +28,7 @@ from django.db.models import (
 )
 
 from core.clock import now as clock_now
-from core.errors import Conflict
+from core.errors import InvalidTransition, NoEmailAddress
 from notifications.emails import build_email, message_id_for
 from notifications.models import Notification
 
@@ -272,9 +272,9 @@ def notification_resend(*, notification: Notification) -> Notification:
     """Put a failed notification back in the outbox (the admin's "resend")."""
     locked = Notification.objects.select_for_update().get(pk=notification.pk)
     if locked.status != Notification.Status.FAILED:
-        raise Conflict("Only a failed notification can be resent.", code="invalid_transition")
+        raise InvalidTransition("Only a failed notification can be resent.")
     if not locked.customer.email:
-        raise Conflict("The guest has no email address.", code="no_email_address")
+        raise NoEmailAddress()
     locked.status = Notification.Status.PENDING
     locked.attempts = 0
     locked.scheduled_for = clock_now()

@@ -14,7 +14,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils.text import slugify
 
 from core.clock import now
-from core.errors import Conflict, ValidationFailed
+from core.errors import TableHasReservations, TimezoneHasReservations, ValidationFailed
 from core.timezones import NON_CANONICAL_MESSAGE, is_canonical_timezone
 from core.validation import apply_changes, validate_instance
 from customers.models import User
@@ -170,11 +170,10 @@ def _refuse_zone_change_with_reservations_ahead(restaurant: Restaurant) -> None:
         restaurant=restaurant, end_at__gt=now(), status__in=Reservation.ACTIVE_STATUSES
     ).count()
     if ahead:
-        raise Conflict(
+        raise TimezoneHasReservations(
             "The time zone cannot change while reservations are ahead: their local dates and "
             "times would no longer match their start. Change it once they are over or "
             "cancelled.",
-            code="timezone_has_reservations",
             details={"timezone": [f"{ahead} pending, confirmed or seated reservation(s) ahead."]},
         )
 
@@ -241,10 +240,7 @@ def table_delete(*, table: Table) -> Table | None:
     means the table is gone."""
     locked = Table.objects.select_for_update().get(pk=table.pk)
     if table_has_reservations_ahead(locked):
-        raise Conflict(
-            "The table has reservations ahead; deactivate it instead.",
-            code="table_has_reservations",
-        )
+        raise TableHasReservations()
     if locked.reservations.exists():
         locked.is_active = False
         locked.save(update_fields=["is_active", "updated_at"])

@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions as drf
 
-from core.errors import Conflict, Locked, NotFound, ValidationFailed
+from core.errors import Conflict, NotFound, SlotLocked, SlotUnavailable, ValidationFailed
 from core.exception_handler import api_exception_handler
 
 
@@ -13,7 +13,7 @@ def handle(exc):
 
 
 def test_application_error_carries_code_status_and_details():
-    response = handle(Conflict("Taken.", code="slot_unavailable", details={"start_at": "x"}))
+    response = handle(SlotUnavailable("Taken.", details={"start_at": "x"}))
     assert response.status_code == 409
     assert response.data == {
         "code": "slot_unavailable",
@@ -23,7 +23,7 @@ def test_application_error_carries_code_status_and_details():
 
 
 def test_locked_sets_retry_after():
-    response = handle(Locked(code="slot_locked"))
+    response = handle(SlotLocked())
     assert response.status_code == 423
     assert response["Retry-After"] == "1"
     assert response.data["code"] == "slot_locked"

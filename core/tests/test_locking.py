@@ -7,13 +7,13 @@ import pytest
 import redis
 
 from core import locking
-from core.errors import Locked
+from core.errors import Locked, SlotLocked
 
 
 def test_second_holder_gets_423_after_the_wait():
-    with locking.redis_lock("t1", wait=0.05, code="slot_locked") as held:
+    with locking.redis_lock("t1", wait=0.05, error=SlotLocked) as held:
         assert held is True
-        with pytest.raises(Locked) as info, locking.redis_lock("t1", wait=0.05, code="slot_locked"):
+        with pytest.raises(Locked) as info, locking.redis_lock("t1", wait=0.05, error=SlotLocked):
             pass
     assert info.value.code == "slot_locked"
     assert info.value.status == 423

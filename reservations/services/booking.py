@@ -23,7 +23,15 @@ from typing import Any
 from django.db import transaction
 
 from core.clock import now as clock_now
-from core.errors import Conflict, Locked, PermissionDenied, ValidationFailed
+from core.errors import (
+    ConcurrentChange,
+    Conflict,
+    Locked,
+    NotChangeable,
+    PermissionDenied,
+    SlotUnavailable,
+    ValidationFailed,
+)
 from customers.models import Customer
 from reservations import rules
 from reservations.actors import Actor
@@ -183,11 +191,7 @@ def _refuse_without_table(restaurant: Restaurant, party_size: int) -> None:
         raise ValidationFailed.field(
             "party_size", f"No table of {restaurant.name} seats a party of {party_size}."
         )
-    raise Conflict(
-        f"No table for {party_size} is free at that time.",
-        code="slot_unavailable",
-        details={},
-    )
+    raise SlotUnavailable(f"No table for {party_size} is free at that time.")
 
 
 def _book_table(
@@ -233,10 +237,8 @@ def _check_changeable(reservation: Reservation, actor: Actor, now: datetime) -> 
     if status == Status.EXPIRED and reservation.status == Status.PENDING:
         raise expired_hold()
     if status not in CHANGEABLE:
-        raise Conflict(
-            f"A {status} reservation cannot be changed.",
-            code="not_changeable",
-            details={"status": status},
+        raise NotChangeable(
+            f"A {status} reservation cannot be changed.", details={"status": status}
         )
     if actor == Actor.GUEST and now >= reservation.start_at:
         raise PermissionDenied("The reservation has started; only the restaurant can change it.")
@@ -246,10 +248,7 @@ def _locked_unchanged(reservation: Reservation) -> Reservation:
     """The row under lock, refused (409) if someone changed it since we read it."""
     locked = Reservation.objects.select_for_update().get(pk=reservation.pk)
     if locked.updated_at != reservation.updated_at:
-        raise Conflict(
-            "The reservation was changed meanwhile; reload it and try again.",
-            code="concurrent_change",
-        )
+        raise ConcurrentChange("The reservation was changed meanwhile; reload it and try again.")
     return locked
 
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from django.db import IntegrityError, transaction
 
-from core.errors import Conflict
+from core.errors import ConcurrentChange, Conflict, SlotLocked, SlotUnavailable
 from core.locking import redis_lock
 from reservations import rules
 from reservations.models import Reservation
@@ -31,24 +31,21 @@ def table_lock(table_id: int, local_date: date) -> Iterator[bool]:
         lock_name(table_id, local_date),
         ttl=LOCK_TTL_SECONDS,
         wait=LOCK_WAIT_SECONDS,
-        code="slot_locked",
-        message="Another booking for this table is being made; retry in a moment.",
+        error=SlotLocked,
     ) as held:
         yield held
 
 
 def _slot_unavailable(table: Table, conflict: Reservation | None, tz) -> Conflict:
     if conflict is None:
-        return Conflict(
+        return SlotUnavailable(
             f"Table {table.number} was just booked for an overlapping time.",
-            code="slot_unavailable",
             details={"table_id": table.pk},
         )
     start = conflict.start_at.astimezone(tz)
     end = conflict.end_at.astimezone(tz)
-    return Conflict(
+    return SlotUnavailable(
         f"Table {table.number} is taken from {start:%H:%M} to {end:%H:%M} on {start:%Y-%m-%d}.",
-        code="slot_unavailable",
         details={
             "table_id": table.pk,
             "conflict": {
@@ -101,9 +98,7 @@ def write_guarded(
                 table, reservation.start_at, reservation.end_at, now, exclude_id=reservation.pk
             )
             raise _slot_unavailable(table, conflict, tz) from exc
-        raise Conflict(
-            "The booking conflicts with a concurrent change; retry.", code="conflict"
-        ) from exc
+        raise ConcurrentChange("The booking conflicts with a concurrent change; retry.") from exc
 
 
 def refuse_overlap(table: Table, slot: rules.Slot, now, tz, *, exclude_id=None) -> None:

@@ -18,7 +18,14 @@ from datetime import datetime
 from django.db import transaction
 
 from core.clock import now as clock_now
-from core.errors import Conflict, PermissionDenied, ValidationFailed
+from core.errors import (
+    HoldNotLapsed,
+    InvalidTransition,
+    PermissionDenied,
+    ReservationExpired,
+    ReservationNotStarted,
+    ValidationFailed,
+)
 from reservations.actors import Actor
 from reservations.models import Reservation
 from reservations.services.effects import after_change
@@ -105,20 +112,15 @@ def guest_actions(reservation: Reservation, now: datetime) -> set[str]:
     return allowed
 
 
-def invalid_transition(reservation_status: str, name: str) -> Conflict:
-    return Conflict(
+def invalid_transition(reservation_status: str, name: str) -> InvalidTransition:
+    return InvalidTransition(
         f"A {reservation_status} reservation cannot be {_PAST[name]}.",
-        code="invalid_transition",
         details={"status": reservation_status},
     )
 
 
-def expired_hold() -> Conflict:
-    return Conflict(
-        "This hold has expired; make a new reservation.",
-        code="reservation_expired",
-        details={"status": Status.EXPIRED},
-    )
+def expired_hold() -> ReservationExpired:
+    return ReservationExpired(details={"status": Status.EXPIRED})
 
 
 def apply_transition(reservation: Reservation, name: str, now: datetime, **fields) -> None:
@@ -211,10 +213,7 @@ def reservation_mark_no_show(*, reservation: Reservation, actor: Actor) -> Reser
 
     def after_start(locked: Reservation, now: datetime) -> None:
         if now < locked.start_at:
-            raise Conflict(
-                "A no-show can only be recorded after the reservation's start.",
-                code="reservation_not_started",
-            )
+            raise ReservationNotStarted()
 
     return _run(reservation, "no_show", actor=actor, rule=after_start)
 
@@ -231,7 +230,7 @@ def reservation_expire(*, reservation: Reservation) -> Reservation:
         if locked.status != Status.PENDING:
             raise invalid_transition(locked.status, "expire")
         if not hold_lapsed(locked, now):
-            raise Conflict("The hold has not lapsed yet.", code="hold_not_lapsed")
+            raise HoldNotLapsed()
         apply_transition(locked, "expire", now)
     return locked
 
