@@ -91,7 +91,7 @@ def test_up_refuses_an_unreachable_database_with_one_line(tmp_path):
     env = embedded_env(tmp_path)
     env.update(
         DATABASE_URL="postgres://postgres@127.0.0.1:1/reservaflow",
-        REDIS_URL="redis://127.0.0.1:6379/14",
+        REDIS_URL=os.environ["REDIS_URL"],
         SECRET_KEY="k" * 50,
     )
     result = subprocess.run(
@@ -120,7 +120,7 @@ def test_up_refuses_an_unreachable_redis_with_one_line(tmp_path):
 
 def test_service_mode_without_secret_key_refuses_to_start(tmp_path):
     env = embedded_env(tmp_path)
-    env.update(DATABASE_URL=os.environ["DATABASE_URL"], REDIS_URL="redis://127.0.0.1:6379/14")
+    env.update(DATABASE_URL=os.environ["DATABASE_URL"], REDIS_URL=os.environ["REDIS_URL"])
     result = subprocess.run(
         reservaflow("up"), cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
