@@ -1,7 +1,7 @@
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import include, path
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
@@ -9,7 +9,7 @@ from drf_spectacular.views import (
 )
 
 from core import api as core_api
-from core.views import json_server_error
+from core.views import json_not_found, json_server_error
 from customers.api import TokenObtainApi, TokenRefreshApi
 from reservations import views as reservation_views
 
@@ -49,7 +49,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("r/<manage_token:token>/", include(guest_page_patterns)),
     path("api/", include(api_patterns)),
-    re_path(r"^api/", core_api.api_not_found),
 ]
 
+handler404 = json_not_found
 handler500 = json_server_error

@@ -5,7 +5,6 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from core.errors import NotFound
 from core.health import health_report
 
 HEALTH = inline_serializer(
@@ -49,12 +48,3 @@ def api_root(request):
             "notifications": request.build_absolute_uri("/api/notifications/"),
         }
     )
-
-
-@extend_schema(exclude=True)
-@api_view(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
-@authentication_classes([])
-@permission_classes([AllowAny])
-def api_not_found(request, *args, **kwargs):
-    """Every unknown URL under /api/ answers the JSON 404, never an HTML page."""
-    raise NotFound(f"No API endpoint at {request.path}.")

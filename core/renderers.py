@@ -2,7 +2,8 @@
 large answers (availability) and cheaper on every response."""
 
 import orjson
-from rest_framework.renderers import JSONRenderer
+from csp.constants import UNSAFE_INLINE
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.utils.encoders import JSONEncoder
 
 _fallback = JSONEncoder()
@@ -17,4 +18,20 @@ class ORJSONRenderer(JSONRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None):
         if data is None:
             return b""
-        return orjson.dumps(data, default=_default, option=orjson.OPT_NON_STR_KEYS)
+        option = orjson.OPT_NON_STR_KEYS
+        # An indent asked for (``Accept: application/json; indent=4``, or the browsable API's
+        # page): orjson indents by two spaces only, which is what the reader wanted.
+        if self.get_indent(accepted_media_type or "", renderer_context or {}):
+            option |= orjson.OPT_INDENT_2
+        return orjson.dumps(data, default=_default, option=option)
+
+
+class BrowsableAPIPageRenderer(BrowsableAPIRenderer):
+    """DRF's browsable API, which places two controls with inline ``style`` attributes: its
+    pages (and only they) allow inline styles; scripts stay this origin's only."""
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        response = (renderer_context or {}).get("response")
+        if response is not None:
+            response._csp_update = {"style-src": [UNSAFE_INLINE]}
+        return super().render(data, accepted_media_type, renderer_context)

@@ -1,12 +1,23 @@
 from django.http import JsonResponse
-from django.views.defaults import server_error
+from django.views.defaults import page_not_found, server_error
+
+from core.errors import NotFound, ServerError
+from core.exception_handler import error_body
+
+
+def json_not_found(request, exception=None, *args, **kwargs):
+    """A URL that matches nothing: the JSON 404 under /api/ (never an HTML page), Django's page
+    elsewhere. A handler rather than a catch-all pattern, so Django's trailing-slash redirect
+    (``/api/restaurants`` to ``/api/restaurants/``) and the browsable API's breadcrumbs still
+    see which paths exist."""
+    if request.path.startswith("/api/"):
+        body = error_body(NotFound.code, f"No API endpoint at {request.path}.")
+        return JsonResponse(body, status=NotFound.status)
+    return page_not_found(request, exception, *args, **kwargs)
 
 
 def json_server_error(request, *args, **kwargs):
     """A crash outside DRF's handler: JSON under /api/, Django's page elsewhere."""
     if request.path.startswith("/api/"):
-        return JsonResponse(
-            {"code": "server_error", "message": "An unexpected error occurred.", "details": {}},
-            status=500,
-        )
+        return JsonResponse(error_body(ServerError.code, ServerError.message), status=500)
     return server_error(request, *args, **kwargs)

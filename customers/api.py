@@ -215,9 +215,10 @@ class RegisterApi(APIView):
         description=(
             "Create an account (e-mail login) and its guest profile; then log in with "
             "`POST /api/auth/token/`. Django's password validators apply. An e-mail that "
-            "an account or a guest profile already has (a restaurant booked the guest with "
-            "it) is a 400 naming `email`: without e-mail verification, registering cannot "
-            "claim an existing profile. Attempts per client address are limited "
+            "an account already has is a 400 naming `email`; a restaurant's own guest "
+            "profile with that e-mail neither blocks the registration nor is linked to the "
+            "new account (without e-mail verification, registering proves nothing). "
+            "Attempts per client address are limited "
             "(`REGISTRATIONS_PER_ADDRESS` per `REGISTRATIONS_WINDOW_SECONDS`): 429 `throttled`."
         ),
     )

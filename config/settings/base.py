@@ -394,7 +394,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_RENDERER_CLASSES": [
         "core.renderers.ORJSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        "core.renderers.BrowsableAPIPageRenderer",
     ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # Proxies in front of the web server: the client address for throttling is then read from

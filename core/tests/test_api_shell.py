@@ -4,6 +4,7 @@ import pytest
 from django.test import override_settings
 
 from customers.tests.factories import DEFAULT_PASSWORD, UserFactory
+from restaurants.tests.factories import RestaurantFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -130,3 +131,29 @@ def test_schema_and_swagger_ui_are_served(api_client):
 
 def test_admin_login_page_is_served(client):
     assert client.get("/admin/login/").status_code == 200
+
+
+def test_an_api_url_without_its_slash_redirects_to_it(api_client):
+    response = api_client.get("/api/restaurants")
+    assert response.status_code == 301
+    assert response["Location"] == "/api/restaurants/"
+
+
+def test_the_browsable_api_names_only_real_pages_in_its_breadcrumbs(api_client):
+    restaurant = RestaurantFactory()
+    page = api_client.get(f"/api/restaurants/{restaurant.pk}/", HTTP_ACCEPT="text/html")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Not Found" not in text
+    assert 'href="/api/restaurants/"' in text
+    # DRF's own page styles two controls inline: only its pages allow that.
+    assert "'unsafe-inline'" in page["Content-Security-Policy"].split("style-src")[1].split(";")[0]
+    assert "'unsafe-inline'" not in api_client.get("/api/")["Content-Security-Policy"]
+
+
+def test_json_is_indented_when_the_client_asks_for_it(api_client):
+    plain = api_client.get("/api/health/")
+    indented = api_client.get("/api/health/", HTTP_ACCEPT="application/json; indent=4")
+    assert b"\n" not in plain.content
+    assert indented.content.startswith(b'{\n  "status"')
+    assert indented.json() == plain.json()
