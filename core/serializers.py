@@ -63,7 +63,24 @@ def _is_json_int(data: Any) -> bool:
     return isinstance(data, int) and not isinstance(data, bool)
 
 
-class StrictIntegerField(serializers.IntegerField):
+class _NamedButEmptyIsRefused:
+    """``?page_size=`` or a form's ``table_id=`` names the field with no value. DRF treats that
+    as "not given" for an optional field, so the request would quietly run as if it had not
+    been sent (a default page size, an auto-picked table); a strict field refuses it instead,
+    as a value it cannot read."""
+
+    def get_value(self, dictionary):
+        if (
+            html.is_html_input(dictionary)
+            and self.field_name in dictionary
+            and dictionary.get(self.field_name) == ""
+            and not getattr(self, "allow_blank", False)
+        ):
+            return ""
+        return super().get_value(dictionary)
+
+
+class StrictIntegerField(_NamedButEmptyIsRefused, serializers.IntegerField):
     default_error_messages = {
         "invalid": "Must be an integer: a JSON number without quotes or a fraction, e.g. 4.",
         "invalid_text": "Must be an integer written in the digits 0-9, e.g. 4.",
@@ -77,7 +94,7 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
-class StrictChoiceField(serializers.ChoiceField):
+class StrictChoiceField(_NamedButEmptyIsRefused, serializers.ChoiceField):
     """A choice among integers (a weekday, a slot interval) takes them as StrictIntegerField
     does; choices of strings are matched as strings only (DRF's own field compares
     ``str(data)``, so ``true`` would match a choice "True")."""
@@ -101,7 +118,7 @@ class StrictChoiceField(serializers.ChoiceField):
         return super().to_internal_value(data)
 
 
-class StrictDateField(serializers.DateField):
+class StrictDateField(_NamedButEmptyIsRefused, serializers.DateField):
     default_error_messages = {
         "invalid": "Date must be YYYY-MM-DD, e.g. 2027-01-20.",
         "not_a_day": "Not a day of the calendar; dates are YYYY-MM-DD, e.g. 2027-01-20.",
@@ -124,7 +141,7 @@ class StrictDateField(serializers.DateField):
         "description": "Local time, HH:MM (24-hour), optionally with :00 seconds.",
     }
 )
-class StrictTimeField(serializers.TimeField):
+class StrictTimeField(_NamedButEmptyIsRefused, serializers.TimeField):
     default_error_messages = {
         "invalid": "Time must be HH:MM (24-hour, e.g. 19:30), optionally followed by :00.",
     }

@@ -196,7 +196,7 @@ class TokenObtainApi(TokenObtainPairView):
     """JWT login; wrong credentials are a 401 (simplejwt reads no credentials of the caller,
     so the schema would not know it)."""
 
-    error_statuses = (401,)
+    error_statuses = (401, 429)  # wrong credentials; the sign-in limits (customers.login_limits)
 
 
 class TokenRefreshApi(TokenRefreshView):

@@ -12,7 +12,11 @@ class UserManager(BaseUserManager):
         return (email or "").strip().lower()
 
     def get_by_natural_key(self, username):
-        return self.get(email__iexact=(username or "").strip())
+        # Stored e-mails are normalized, so the login compares normalized to normalized,
+        # exactly: a case-insensitive match in SQL would also let Unicode look-alikes that
+        # upper-case to the same letters (U+017F long s, U+0131 dotless i) sign in as the
+        # account, each spelling counted apart by the sign-in limits.
+        return self.get(email=self.normalize_email(username))
 
     def _create_user(self, email, password, **extra):
         if not email:

@@ -169,3 +169,11 @@ def test_a_request_without_a_client_address_is_limited_as_one_unknown_client(api
         for _ in range(6)
     ]
     assert answers == [401] * 5 + [429]
+
+
+def test_the_long_s_spelling_does_not_sign_in(api_client):
+    """A letter that only upper-cases to the account's (U+017F, the long s, to "S") is
+    another address: it neither signs in as the account nor escapes the account's limit."""
+    UserFactory(email="sam@example.com")
+    response = api_login(api_client, "\u017fam@example.com", DEFAULT_PASSWORD, address=OWNER)
+    assert response.status_code == 401

@@ -247,3 +247,18 @@ def test_pagination_takes_digits_and_caps_the_page_size(as_staff, book):
     response = as_staff.get(URL, {"page": "1", "page_size": "500"})
     assert response.status_code == 200, response.json()
     assert response.json()["count"] == 1
+
+
+@pytest.mark.parametrize("param", ["page", "page_size", "date", "restaurant_id", "date_from"])
+def test_a_parameter_named_without_a_value_is_refused_not_ignored(as_staff, book, param):
+    book()
+    response = as_staff.get(f"{URL}?{param}=")
+    assert response.status_code == 400, response.json()
+    assert param in response.json()["details"]
+
+
+def test_a_form_booking_with_an_empty_table_id_is_refused_not_auto_picked(as_staff, body, clock):
+    response = as_staff.post(URL, {**body, "table_id": ""}, format="multipart")
+    assert response.status_code == 400
+    assert "table_id" in response.json()["details"]
+    assert not Reservation.objects.exists()
