@@ -66,6 +66,14 @@ def customers_known_to(restaurant_ids: set[int]) -> QuerySet[Customer]:
     )
 
 
+def local_profiles_kept_by(restaurant_id: int) -> QuerySet[Customer]:
+    """The profiles restaurant ``restaurant_id`` keeps: local profiles (no account) its staff
+    made. Never an account's profile, not even one made in the admin for the restaurant:
+    without e-mail verification an account's address or phone says nothing about who the
+    guest is, so these are the only profiles a staff booking by e-mail or phone may use."""
+    return Customer.objects.filter(created_by_restaurant_id=restaurant_id, user__isnull=True)
+
+
 def guest_record_refusal(*, restaurant_id: int, customer_id: int) -> ApplicationError | None:
     """Why restaurant ``restaurant_id`` may not keep a record about guest ``customer_id``, or
     None when it may: only about its own guests (``customers_known_to``), 403

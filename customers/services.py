@@ -17,8 +17,9 @@ Rules every function here enforces:
   guests (``guest_record_update``).
 
 There is no e-mail verification yet: registering with an address proves nothing about owning
-it. So registration never links an existing profile (``user_register``), and a staff booking
-never reaches an account's profile or another restaurant's guest (``customer_find_or_create``).
+it. So registration never links an existing profile (``user_register``), and a booking that
+names its guest by e-mail or phone always goes to the restaurant's own local profile, never to
+an account's profile or another restaurant's guest (``customer_find_or_create``).
 """
 
 from typing import Any
@@ -27,14 +28,17 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
 
 from core.errors import ValidationFailed
 from core.throttling import AttemptLimit
 from core.validation import apply_changes, validate_instance
 from customers.models import Customer, GuestRecord, User
 from customers.phones import normalize_phone
-from customers.selectors import customers_known_to, guest_record_refusal, staff_edit_refusal
+from customers.selectors import (
+    guest_record_refusal,
+    local_profiles_kept_by,
+    staff_edit_refusal,
+)
 
 CUSTOMER_FIELDS = ["first_name", "last_name", "email", "phone", "allergies"]
 USER_FIELDS = [
@@ -133,15 +137,13 @@ def customer_create(
     return _save_customer(customer)
 
 
-def _guest_by_email(*, restaurant, email: str) -> Customer | None:
-    """``restaurant``'s guest (``customers_known_to``) with ``email``: the account profile of
-    a guest who booked there themselves first, else its oldest local profile with it."""
-    return (
-        customers_known_to({restaurant.pk})
-        .filter(email__iexact=email)
-        .order_by(F("user_id").asc(nulls_last=True), "created_at", "pk")
-        .first()
-    )
+def _kept_profile(*, restaurant, email: str, phone: str) -> Customer | None:
+    """``restaurant``'s own local profile for a guest named by ``email`` (any case), or, when
+    no e-mail is given, by ``phone`` (E.164; the oldest, phones are not unique)."""
+    kept = local_profiles_kept_by(restaurant.pk).order_by("created_at", "pk")
+    if email:
+        return kept.filter(email__iexact=email).first()
+    return kept.filter(phone=phone).first()
 
 
 @transaction.atomic
@@ -153,37 +155,29 @@ def customer_find_or_create(
     email: str = "",
     phone: str = "",
 ) -> Customer:
-    """The guest of ``restaurant``'s staff booking. Never changes a profile it finds, and
-    finds only ``restaurant``'s own guests, so a typed e-mail or phone can neither reveal
-    nor alter an account's profile or another restaurant's guest, and the answer is the same
-    whether or not anyone else knows the address:
+    """The guest of a booking that names them by e-mail and/or phone (a staff booking with a
+    ``customer`` object): always a local profile ``restaurant`` keeps, found or created, never
+    an account's profile, whatever that account did (registered with the address or phone,
+    booked at ``restaurant`` itself). There is no e-mail verification, so an address or phone
+    an account claims must never decide who owns a booking (and who reads its manage link,
+    notes and e-mails). Never changes a profile it finds, and looks at no other restaurant's
+    profile, so the answer is the same whether or not anyone else knows the address.
 
-    - with an e-mail (any case): the account profile with it if that guest is already
-      ``restaurant``'s (they booked there themselves), else the local profile with it among
-      ``restaurant``'s guests, else a new local profile. An account elsewhere with the
-      address, or another restaurant's profile, is not looked at: the booking gets a local
-      profile, and the account's profile is neither shown nor changed. The phone is not used
-      to match when an e-mail is given (the profile found could not record the e-mail);
-    - with a phone only: the oldest profile with that E.164 phone among ``restaurant``'s
-      guests; a phone elsewhere is no match (phones are shared and not unique), so a new
-      local profile is made and the other restaurant's is left as it is;
+    - with an e-mail (any case): ``restaurant``'s local profile with it, else a new one. The
+      phone is not used to match when an e-mail is given (the profile found could not record
+      the e-mail); to add an e-mail to a phone-only guest, staff change that profile;
+    - with a phone only: the oldest of ``restaurant``'s local profiles with that E.164 phone,
+      else a new one;
     - a new profile is a local profile of ``restaurant`` with the names, e-mail and phone
       given.
 
-    At least one of e-mail and phone is required (400 naming ``customer``)."""
+    At least one of e-mail and phone is required (400 naming ``customer``). Staff book an
+    account holder through ``customer_id`` (when the profile is in their scope) instead."""
     email = normalize_email(email)
     phone = normalize_phone(phone)
     if not email and not phone:
         raise ValidationFailed.field("customer", "Give the guest's e-mail address or phone number.")
-    if email:
-        found = _guest_by_email(restaurant=restaurant, email=email)
-    else:
-        found = (
-            customers_known_to({restaurant.pk})
-            .filter(phone=phone)
-            .order_by("created_at", "pk")
-            .first()
-        )
+    found = _kept_profile(restaurant=restaurant, email=email, phone=phone)
     if found is not None:
         return found
     try:
@@ -197,9 +191,9 @@ def customer_find_or_create(
             )
     except ValidationFailed as exc:
         # A concurrent booking created this restaurant's local profile with this e-mail
-        # between our look-up and insert: it is the guest.
+        # between our look-up and insert (``customer_local_email_ci_unique``): it is the guest.
         if email and "email" in exc.details:
-            found = _guest_by_email(restaurant=restaurant, email=email)
+            found = _kept_profile(restaurant=restaurant, email=email, phone=phone)
             if found is not None:
                 return found
         raise

@@ -6,10 +6,12 @@ from dataclasses import dataclass
 
 import pytest
 import time_machine
+from rest_framework.test import APIClient
 
 from customers.models import Customer, GuestRecord, User
 from customers.tests.conftest import make_reservation
 from customers.tests.factories import CustomerFactory, UserFactory
+from notifications.models import Notification
 from reservations.models import Reservation
 from reservations.tests.factories import NOW, SEED_DATE, SEED_TIME, open_every_day
 from restaurants.models import Restaurant, StaffMembership
@@ -343,18 +345,32 @@ def test_a_staff_booking_with_an_accounts_email_does_not_take_over_its_profile(
     )
 
 
-def test_a_staff_booking_by_email_of_a_guest_who_booked_here_links_their_profile(
+def test_a_staff_booking_by_email_of_a_guest_who_booked_here_gets_a_local_profile(
     api_client, bookable
 ):
+    """Even an account that booked at R itself is not found by its (unverified) e-mail: R's
+    booking goes to a local profile R keeps. R's staff book the account by id instead."""
     guests = bookable
     before = Customer.objects.values().get(pk=guests.account.pk)
     api_client.force_authenticate(guests.callers["host_r"])
     body = staff_booking(guests, guests.r, first_name="Someone", email=guests.account.email)
     response = api_client.post("/api/reservations/", body, format="json")
     assert response.status_code == 201, response.json()
-    assert response.json()["customer_id"] == guests.account.pk
+    local = Customer.objects.get(pk=response.json()["customer_id"])
+    assert local.pk != guests.account.pk
+    assert (local.user, local.created_by_restaurant, local.email) == (
+        None,
+        guests.r,
+        guests.account.email,
+    )
     assert Customer.objects.values().get(pk=guests.account.pk) == before
-    assert Customer.objects.count() == 4
+    assert Customer.objects.count() == 5
+    # By id, the account's profile (in R's scope) is booked as before.
+    by_id = {**body, "customer_id": guests.account.pk, "reservation_time": "21:00"}
+    del by_id["customer"]
+    response = api_client.post("/api/reservations/", by_id, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["customer_id"] == guests.account.pk
 
 
 def test_staff_made_reservations_never_bring_an_account_into_view(api_client, guests):
@@ -365,3 +381,123 @@ def test_staff_made_reservations_never_bring_an_account_into_view(api_client, gu
     )
     api_client.force_authenticate(guests.callers["host_s"])
     assert api_client.get(profile_url(guests, "account")).status_code == 404
+
+
+# --- an unverified account never decides who owns a staff booking ----------------------------
+
+ATTACKER_PASSWORD = "correct-horse-battery-staple"
+
+
+def register_and_book_once(api_client, restaurant: Restaurant, **account) -> APIClient:
+    """An attacker registers (no e-mail verification) and books at ``restaurant`` once,
+    themselves, then cancels: their profile is now one of ``restaurant``'s guests."""
+    attacker = APIClient()
+    body = {"password": ATTACKER_PASSWORD, "first_name": "Mallory", "last_name": "M", **account}
+    response = attacker.post("/api/auth/register/", body, format="json")
+    assert response.status_code == 201, response.json()
+    token = attacker.post(
+        "/api/auth/token/", {"email": account["email"], "password": ATTACKER_PASSWORD}
+    )
+    assert token.status_code == 200, token.json()
+    attacker.credentials(HTTP_AUTHORIZATION=f"Bearer {token.json()['access']}")
+    own = {"restaurant_id": restaurant.pk, "reservation_date": SEED_DATE.isoformat()}
+    own.update(reservation_time="13:00", party_size=2)
+    response = attacker.post("/api/reservations/", own, format="json")
+    assert response.status_code == 201, response.json()
+    cancel = attacker.post(f"/api/reservations/{response.json()['id']}/cancel/", {}, format="json")
+    assert cancel.status_code == 200, cancel.json()
+    return attacker
+
+
+def assert_attacker_cannot_reach(attacker: APIClient, reservation_id: str) -> None:
+    listed = attacker.get("/api/reservations/")
+    assert listed.status_code == 200
+    assert reservation_id not in {row["id"] for row in listed.json()["results"]}
+    detail = attacker.get(f"/api/reservations/{reservation_id}/")
+    assert detail.status_code == 404
+    assert detail.json()["code"] == "not_found"
+    # The booking's notifications exist (its confirmation e-mail), but not for the attacker.
+    assert Notification.objects.filter(reservation_id=reservation_id).exists()
+    notifications = attacker.get("/api/notifications/", {"reservation_id": reservation_id})
+    assert notifications.status_code == 200
+    assert notifications.json()["results"] == []
+    all_notifications = attacker.get("/api/notifications/").json()["results"]
+    assert reservation_id not in {row["reservation_id"] for row in all_notifications}
+    cancel = attacker.post(f"/api/reservations/{reservation_id}/cancel/", {}, format="json")
+    assert cancel.status_code == 404
+    assert cancel.json()["code"] == "not_found"
+    assert Reservation.objects.get(pk=reservation_id).status != Reservation.Status.CANCELLED
+
+
+@pytest.mark.parametrize(
+    ("account", "customer", "attacker_first"),
+    [
+        # The account profile was preferred to S's local profile with the address.
+        pytest.param(
+            {"email": "regular@ex.com"},
+            {"email": "regular@ex.com", "first_name": "Real"},
+            False,
+            id="email",
+        ),
+        # The oldest profile with the phone among S's guests won, account profiles included.
+        pytest.param(
+            {"email": "mallory@ex.com", "phone": "+34 622 222 222"},
+            {"phone": "+34622222222", "first_name": "Real"},
+            True,
+            id="phone",
+        ),
+    ],
+)
+def test_an_unverified_account_never_takes_over_a_staff_booking(
+    api_client, bookable, account, customer, attacker_first
+):
+    """Issue 11 item 1, attack finding: an account registered with a real guest's e-mail
+    (or phone) that booked at S once must not receive S's staff bookings for that guest."""
+    guests = bookable
+    if attacker_first:
+        attacker = register_and_book_once(APIClient(), guests.s, **account)
+    api_client.force_authenticate(guests.callers["host_s"])
+    # S keeps its own profile of the real guest.
+    local = api_client.post(
+        "/api/customers/",
+        {
+            "restaurant_id": guests.s.pk,
+            "first_name": "Real",
+            "email": "regular@ex.com",
+            "phone": "+34622222222",
+            "allergies": "peanuts",
+        },
+        format="json",
+    )
+    assert local.status_code == 201, local.json()
+    local_id = local.json()["id"]
+    if not attacker_first:
+        attacker = register_and_book_once(APIClient(), guests.s, **account)
+    attacker_profile = Customer.objects.get(user__email=account["email"])
+    assert attacker_profile.pk != local_id
+
+    response = api_client.post(
+        "/api/reservations/", staff_booking(guests, guests.s, **customer), format="json"
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["customer_id"] == local_id
+    booked = Reservation.objects.get(pk=response.json()["id"])
+    assert booked.customer_id == local_id
+    assert_attacker_cannot_reach(attacker, str(booked.pk))
+
+
+def test_a_staff_booking_by_phone_never_resolves_to_an_account_profile(api_client, bookable):
+    """With no local profile of the phone, the booking makes one; the account that booked
+    at S with that phone is not looked at."""
+    guests = bookable
+    attacker = register_and_book_once(
+        APIClient(), guests.s, email="mallory@ex.com", phone="+34 622 222 222"
+    )
+    api_client.force_authenticate(guests.callers["host_s"])
+    body = staff_booking(guests, guests.s, phone="+34622222222", first_name="Real")
+    response = api_client.post("/api/reservations/", body, format="json")
+    assert response.status_code == 201, response.json()
+    booked = Reservation.objects.get(pk=response.json()["id"])
+    assert (booked.customer.user, booked.customer.created_by_restaurant) == (None, guests.s)
+    assert (booked.customer.first_name, booked.customer.phone) == ("Real", "+34622222222")
+    assert_attacker_cannot_reach(attacker, str(booked.pk))

@@ -157,14 +157,18 @@ def test_find_or_create_finds_its_restaurants_guest_by_email_in_any_case_unchang
     assert Customer.objects.count() == 1
 
 
-def test_find_or_create_finds_a_guest_with_a_reservation_at_the_restaurant_by_email():
+def test_find_or_create_uses_only_profiles_the_restaurant_keeps():
+    """A local profile another restaurant keeps is not the restaurant's own, even with a
+    reservation there: the booking gets a profile the restaurant keeps."""
     restaurant = RestaurantFactory()
     booked_here = CustomerFactory(created_by_restaurant=RestaurantFactory())
     make_reservation(customer=booked_here, restaurant=restaurant)
     found = customer_find_or_create(
         restaurant=restaurant, first_name="X", email=booked_here.email.upper()
     )
-    assert found.pk == booked_here.pk
+    assert found.pk != booked_here.pk
+    assert (found.user, found.created_by_restaurant) == (None, restaurant)
+    assert found.email == booked_here.email
     assert_untouched(booked_here)
 
 
@@ -198,14 +202,39 @@ def test_find_or_create_makes_a_local_profile_for_an_accounts_email_elsewhere():
     assert again.pk == found.pk
 
 
-def test_find_or_create_finds_an_account_that_booked_at_the_restaurant_itself():
-    user = UserFactory(email="ana@example.com")
-    registered = CustomerFactory(user=user, email="ana@example.com")
+@pytest.mark.parametrize("by", ["email", "phone"])
+def test_find_or_create_never_uses_an_account_profile_of_the_restaurants_guest(by):
+    """An account that booked at the restaurant itself, or one made in the admin for it, is
+    the restaurant's guest, but its unverified e-mail and phone never decide a booking: the
+    restaurant's local profile is found (or made) instead (attack finding on issue 11)."""
     restaurant = RestaurantFactory()
+    user = UserFactory(email="ana@example.com")
+    registered = CustomerFactory(user=user, email="ana@example.com", phone="+34611223344")
     make_reservation(customer=registered, restaurant=restaurant, created_by=user)
-    found = customer_find_or_create(restaurant=restaurant, first_name="X", email="ANA@example.com")
-    assert found.pk == registered.pk
+    admin_user = UserFactory(email="admin-made@example.com")
+    admin_made = CustomerFactory(
+        user=admin_user,
+        email="admin-made@example.com",
+        phone="+34611223344",
+        created_by_restaurant=restaurant,
+    )
+    contact = {"email": "ANA@example.com"} if by == "email" else {"phone": "+34 611 22 33 44"}
+    created = customer_find_or_create(restaurant=restaurant, first_name="Ana", **contact)
+    assert created.pk not in (registered.pk, admin_made.pk)
+    assert (created.user, created.created_by_restaurant) == (None, restaurant)
     assert_untouched(registered)
+    assert_untouched(admin_made)
+    # The restaurant's local profile, once it exists, is what later bookings find.
+    local = CustomerFactory(
+        email="admin-made@example.com", phone="+34699000000", created_by_restaurant=restaurant
+    )
+    assert (
+        customer_find_or_create(
+            restaurant=restaurant, first_name="X", email="Admin-Made@example.com"
+        )
+        == local
+    )
+    assert customer_find_or_create(restaurant=restaurant, first_name="X", **contact) == created
 
 
 def test_find_or_create_does_not_match_a_registered_guest_by_phone_alone():

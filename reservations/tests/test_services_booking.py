@@ -144,12 +144,25 @@ def test_staff_must_name_the_guest(book):
     assert field_of(info) == ["customer_id"]
 
 
-def test_staff_find_or_create_the_guest_from_a_customer_object(book, restaurant, guest):
-    found = book(customer_id=None, customer={"first_name": "Same", "email": guest.email.upper()})
-    assert found.customer_id == guest.pk
-    created = book(
+def test_staff_find_or_create_the_guest_from_a_customer_object(
+    book, restaurant, guest, other_guest
+):
+    found = book(
+        customer_id=None, customer={"first_name": "Same", "email": other_guest.email.upper()}
+    )
+    assert found.customer_id == other_guest.pk
+    # An account's profile is never found by its e-mail, even one made for the restaurant
+    # (issue 11): the booking gets the restaurant's local profile.
+    by_email = book(
         customer_id=None,
         reservation_time=time(21),
+        customer={"first_name": "Same", "email": guest.email},
+    )
+    assert by_email.customer_id != guest.pk
+    assert (by_email.customer.user, by_email.customer.created_by_restaurant) == (None, restaurant)
+    created = book(
+        customer_id=None,
+        reservation_time=time(17),
         customer={"first_name": "Lola", "last_name": "Sanz", "phone": "+34 612 345 678"},
     )
     profile = created.customer
