@@ -14,12 +14,11 @@ import logging
 import random
 import smtplib
 import socket
-import time
 import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import (
     Exists,
     F,
@@ -29,6 +28,7 @@ from django.db.models import (
 
 from core.clock import now as clock_now
 from core.errors import InvalidTransition, NoEmailAddress
+from core.reconnecting import retry_on_new_connection
 from notifications.emails import build_email, message_id_for
 from notifications.models import Notification
 
@@ -192,29 +192,21 @@ def _finish(notification: Notification, **fields) -> bool:
     backoff doubling from ``NOTIFICATION_FINISH_BACKOFF_SECONDS``. Repeating it is harmless
     (if an earlier try did commit, the row is no longer ``sending`` and nothing changes).
     Inside a caller's transaction nothing is retried: a new connection would not be in it."""
-    retries = settings.NOTIFICATION_FINISH_RETRIES
-    for retry in range(retries + 1):
-        try:
-            updated = Notification.objects.filter(
-                pk=notification.pk,
-                status=Notification.Status.SENDING,
-                claim_token=notification.claim_token,
-            ).update(claimed_until=None, updated_at=clock_now(), **fields)
-            return bool(updated)
-        except (OperationalError, InterfaceError) as exc:
-            if retry == retries or connection.in_atomic_block:
-                raise
-            pause = settings.NOTIFICATION_FINISH_BACKOFF_SECONDS * 2**retry
-            logger.warning(
-                "Notification %s: recording %s failed (%s); retrying on a new connection in %.2fs",
-                notification.pk,
-                fields["status"],
-                str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__,
-                pause,
-            )
-            connection.close()
-            time.sleep(pause)
-    raise AssertionError("unreachable")  # the loop returns or raises
+
+    def write_outcome() -> bool:
+        updated = Notification.objects.filter(
+            pk=notification.pk,
+            status=Notification.Status.SENDING,
+            claim_token=notification.claim_token,
+        ).update(claimed_until=None, updated_at=clock_now(), **fields)
+        return bool(updated)
+
+    return retry_on_new_connection(
+        write_outcome,
+        retries=settings.NOTIFICATION_FINISH_RETRIES,
+        backoff_seconds=settings.NOTIFICATION_FINISH_BACKOFF_SECONDS,
+        what=f"Notification {notification.pk}: recording {fields['status']}",
+    )
 
 
 def notification_deliver(*, notification_id: int) -> tuple[str, float | None]:
