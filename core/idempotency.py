@@ -9,8 +9,10 @@ moment, then answers 409. Keys are scoped to the caller, so two callers never sh
 
 Only final answers are kept: 2xx, 3xx and the 4xx a retry would repeat. A 5xx, 408, 423,
 425, 429 or a database error (deadlock, lost connection) releases the key, so the retry runs
-again. The unique constraint on (scope, key) decides who runs; a record past ``expires``
-counts as absent (correctness never waits for the purge task).
+again. Releasing the key and storing the answer survive a connection that broke under the
+request: they are retried on a new connection (``core.reconnecting``). The unique constraint
+on (scope, key) decides who runs; a record past ``expires`` counts as absent (correctness
+never waits for the purge task).
 
 The table holds no usable secret: a scope made from a secret is kept as its digest, and a
 secret field of an answer (``SecretField``, the manage token) is stored as null and read
@@ -28,7 +30,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -43,6 +45,7 @@ from rest_framework.response import Response
 from core.clock import now as clock_now
 from core.errors import IdempotencyInProgress, IdempotencyKeyInvalid, IdempotencyKeyReused
 from core.models import IdempotencyRecord
+from core.reconnecting import retry_on_new_connection
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +58,7 @@ _CLAIM_ATTEMPTS = 5
 _TRANSIENT_STATUSES = frozenset({408, 423, 425, 429})
 
 Status = IdempotencyRecord.Status
+T = TypeVar("T")
 # Whose key it is; None: the request takes no key (it runs as if sent without the header).
 Scope = Callable[[Request, dict], str | None]
 
@@ -188,19 +192,45 @@ def idempotency_claim(*, scope: str, key: str, request_hash: str) -> Idempotency
 
 def idempotency_complete(*, record: IdempotencyRecord, status: int, body: str) -> bool:
     """Store the first answer; it is replayed until ``created_at + IDEMPOTENCY_TTL_SECONDS``.
-    False when the record is no longer this request's (its lease lapsed and a retry took it)."""
-    stored = IdempotencyRecord.objects.filter(pk=record.pk, status=Status.IN_PROGRESS).update(
-        status=Status.COMPLETED,
-        response_status=status,
-        response_body=body,
-        expires=record.created_at + timedelta(seconds=settings.IDEMPOTENCY_TTL_SECONDS),
-    )
-    return bool(stored)
+    False when the record is no longer this request's (its lease lapsed and a retry took it).
+    The work is already done: a broken connection is replaced and the write retried
+    (``_on_new_connection``), so the retry the client sends next is a replay, not a 409."""
+
+    def store() -> bool:
+        stored = IdempotencyRecord.objects.filter(pk=record.pk, status=Status.IN_PROGRESS).update(
+            status=Status.COMPLETED,
+            response_status=status,
+            response_body=body,
+            expires=record.created_at + timedelta(seconds=settings.IDEMPOTENCY_TTL_SECONDS),
+        )
+        # A try that committed just before its connection broke leaves the row completed; a
+        # retry that took the key over would have a new row (the lapsed one is deleted).
+        return (
+            bool(stored)
+            or IdempotencyRecord.objects.filter(pk=record.pk, status=Status.COMPLETED).exists()
+        )
+
+    return _on_new_connection(store, what=f"Idempotency key {record.pk}: storing the answer")
 
 
 def idempotency_release(*, record: IdempotencyRecord) -> None:
-    """Free the key of a request whose answer is not final, so its retry runs again."""
-    IdempotencyRecord.objects.filter(pk=record.pk, status=Status.IN_PROGRESS).delete()
+    """Free the key of a request whose answer is not final, so its retry runs again. The
+    answer is often a 503 for a lost connection that advises a retry in seconds: the delete
+    goes over a new connection rather than leaving the key locked for its lease."""
+
+    def release() -> None:
+        IdempotencyRecord.objects.filter(pk=record.pk, status=Status.IN_PROGRESS).delete()
+
+    _on_new_connection(release, what=f"Idempotency key {record.pk}: releasing it")
+
+
+def _on_new_connection(write: Callable[[], T], *, what: str) -> T:
+    return retry_on_new_connection(
+        write,
+        retries=settings.IDEMPOTENCY_RECORD_RETRIES,
+        backoff_seconds=settings.IDEMPOTENCY_RECORD_BACKOFF_SECONDS,
+        what=what,
+    )
 
 
 def idempotency_records_purge(*, now: datetime | None = None, batch_size: int = 1000) -> int:
@@ -292,8 +322,9 @@ def idempotent(scope: Scope = caller_scope, *, secret: SecretField | None = None
                 if not idempotency_complete(record=record, status=response.status_code, body=body):
                     logger.warning("Idempotency key %s outlived its lease", record.pk)
             except (DatabaseError, TypeError, ValueError) as exc:
-                # The work is done but its answer could not be kept: the key stays in progress
-                # until its lease ends (a retry meanwhile is 409, not a second booking).
+                # The work is done but its answer could not be kept (the database stayed away
+                # past the retries): the key stays in progress until its lease ends (a retry
+                # meanwhile is 409, not a second booking).
                 logger.warning("Idempotency answer not stored: %s", exc)
             return response
 
@@ -305,5 +336,5 @@ def idempotent(scope: Scope = caller_scope, *, secret: SecretField | None = None
 def _release_quietly(record: IdempotencyRecord) -> None:
     try:
         idempotency_release(record=record)
-    except DatabaseError as exc:  # the lease frees the key later
+    except DatabaseError as exc:  # past the retries: the lease frees the key later
         logger.warning("Idempotency key not released: %s", exc)

@@ -361,6 +361,11 @@ IDEMPOTENCY_TTL_SECONDS = env.int("IDEMPOTENCY_TTL_SECONDS", default=24 * 3600)
 IDEMPOTENCY_LEASE_SECONDS = env.int("IDEMPOTENCY_LEASE_SECONDS", default=60)
 # A duplicate of a running request waits this long for its answer before a 409.
 IDEMPOTENCY_WAIT_SECONDS = env.float("IDEMPOTENCY_WAIT_SECONDS", default=2.0)
+# Releasing a key or storing its answer after the connection broke is retried this many times
+# on a new connection, the pause doubling from the backoff (0.1 + 0.2 + 0.4 s): the request
+# waits for it, so the budget stays short.
+IDEMPOTENCY_RECORD_RETRIES = env.int("IDEMPOTENCY_RECORD_RETRIES", default=3)
+IDEMPOTENCY_RECORD_BACKOFF_SECONDS = env.float("IDEMPOTENCY_RECORD_BACKOFF_SECONDS", default=0.1)
 
 # --- limits against hold squatting (docs/booking.md) -------------------------------------------
 # Pending holds a guest (not staff) may have at once: at one restaurant, and in all.
