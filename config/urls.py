@@ -9,7 +9,7 @@ from drf_spectacular.views import (
 )
 
 from core import api as core_api
-from core.views import json_not_found, json_server_error
+from core.views import json_bad_request, json_not_found, json_server_error
 from customers.api import TokenObtainApi, TokenRefreshApi
 from reservations import views as reservation_views
 
@@ -51,5 +51,6 @@ urlpatterns = [
     path("api/", include(api_patterns)),
 ]
 
+handler400 = json_bad_request
 handler404 = json_not_found
 handler500 = json_server_error

@@ -302,8 +302,8 @@ class TooManyRequests(ApplicationError):
 
 
 class Throttled(TooManyRequests):
-    """Too many attempts from one client (or for one account) in a window; ``retry_after`` is
-    how many seconds are left of it (core.throttling)."""
+    """Too many attempts in a window (per client address, or per account and address for
+    sign-ins); ``retry_after`` is how many seconds are left of it (core.throttling)."""
 
     code = "throttled"
     message = "Too many attempts; retry later."

@@ -1,7 +1,7 @@
 from django.http import JsonResponse
-from django.views.defaults import page_not_found, server_error
+from django.views.defaults import bad_request, page_not_found, server_error
 
-from core.errors import NotFound, ServerError
+from core.errors import NotFound, ServerError, ValidationFailed
 from core.exception_handler import error_body
 
 
@@ -14,6 +14,15 @@ def json_not_found(request, exception=None, *args, **kwargs):
         body = error_body(NotFound.code, f"No API endpoint at {request.path}.")
         return JsonResponse(body, status=NotFound.status)
     return page_not_found(request, exception, *args, **kwargs)
+
+
+def json_bad_request(request, exception=None, *args, **kwargs):
+    """A request Django refuses before any view (a Host header the server does not answer):
+    the error shape under /api/, Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        body = error_body(ValidationFailed.code, "Bad request.")
+        return JsonResponse(body, status=ValidationFailed.status)
+    return bad_request(request, exception, *args, **kwargs)
 
 
 def json_server_error(request, *args, **kwargs):

@@ -1,16 +1,16 @@
 """The guest's manage link under a miss limit, shared by the page ``/r/<token>/`` and its API
 twin ``/api/reservations/manage/<token>/`` (one budget: switching between them gains nothing).
 
-Only misses count: every lookup takes an attempt from the client address's budget
-(``MANAGE_LINK_MISSES_PER_ADDRESS`` per ``MANAGE_LINK_MISS_WINDOW_SECONDS``) and a hit gives
-it back. A valid token from an address that is not over its budget is always served, whatever
-other addresses miss. An address over its budget is refused (429) for every token until its
-window ends, valid ones included: answering hits there would let it go on telling hits from
-misses, which is what the limit is for.
+Only misses count, against the client address's budget (``MANAGE_LINK_MISSES_PER_ADDRESS``
+per ``MANAGE_LINK_MISS_WINDOW_SECONDS``); over it, a miss is 429 until the window ends. A valid
+token is always served, whoever else missed from the same address (an office NAT, a proxy):
+a prober over its budget learns nothing from its 429s, and guessing a 256-bit token one
+request at a time is hopeless anyway.
 """
 
 from django.conf import settings
 
+from core.errors import NotFound
 from core.throttling import AttemptLimit
 from reservations import selectors
 from reservations.models import Reservation
@@ -25,10 +25,10 @@ def _misses() -> AttemptLimit:
 
 
 def reservation_for_manage_link(*, token: str, address: str) -> Reservation:
-    """The reservation the token names, for a client at ``address``: ``Throttled`` when the
-    address is over its miss budget, ``NotFound`` (counted as a miss) for an unknown token."""
-    limit = _misses()
-    attempt = limit.take(address)
-    reservation = selectors.reservation_by_manage_token(token)
-    limit.give_back(attempt)
-    return reservation
+    """The reservation the token names; for an unknown token a miss is counted against
+    ``address``: ``NotFound``, or ``Throttled`` once the address is over its miss budget."""
+    try:
+        return selectors.reservation_by_manage_token(token)
+    except NotFound:
+        _misses().take(address)
+        raise

@@ -371,6 +371,10 @@ IDEMPOTENCY_RECORD_BACKOFF_SECONDS = env.float("IDEMPOTENCY_RECORD_BACKOFF_SECON
 # Pending holds a guest (not staff) may have at once: at one restaurant, and in all.
 HOLD_LIMIT_PER_RESTAURANT = env.int("HOLD_LIMIT_PER_RESTAURANT", default=2)
 HOLD_LIMIT_PER_ACCOUNT = env.int("HOLD_LIMIT_PER_ACCOUNT", default=5)
+# Upcoming reservations (live holds and confirmed ones) a guest booked themselves: confirming
+# frees a hold's place, so without these a squatter would book, confirm and book again.
+UPCOMING_LIMIT_PER_RESTAURANT = env.int("UPCOMING_LIMIT_PER_RESTAURANT", default=4)
+UPCOMING_LIMIT_PER_ACCOUNT = env.int("UPCOMING_LIMIT_PER_ACCOUNT", default=10)
 # Attempts per client address and window, counted in the cache (0 turns a counter off).
 BOOKING_ATTEMPTS_PER_ADDRESS = env.int("BOOKING_ATTEMPTS_PER_ADDRESS", default=10)
 BOOKING_ATTEMPTS_WINDOW_SECONDS = env.int("BOOKING_ATTEMPTS_WINDOW_SECONDS", default=600)

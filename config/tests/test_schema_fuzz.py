@@ -2,6 +2,7 @@
 app) as anonymous, customer, host and superuser, and every answer must be documented."""
 
 import os
+import zlib
 from datetime import timedelta
 
 import pytest
@@ -117,6 +118,6 @@ def test_every_answer_is_documented(case, role, world):
     if case.path_parameters:
         for name, value in list(case.path_parameters.items()):
             # Half of the cases address the existing objects, so they get past 404.
-            if name in world["ids"] and hash(str(value)) % 2 == 0:
+            if name in world["ids"] and zlib.crc32(str(value).encode()) % 2 == 0:
                 case.path_parameters[name] = world["ids"][name]
     case.call_and_validate(headers=headers, checks=CHECKS)

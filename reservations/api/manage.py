@@ -61,10 +61,12 @@ class ManageCancelApi(_ManageApi):
     @extend_schema(request=ReservationCancelSerializer, responses=ReservationSerializer)
     @idempotent(scope=TOKEN_SCOPE, secret=MANAGE_TOKEN)
     def post(self, request, token: str):
+        # The token first: an unknown one is a miss whatever the body says.
+        reservation = self.reservation(request, token)
         data = ReservationCancelSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         reservation = services.reservation_cancel(
-            reservation=self.reservation(request, token),
+            reservation=reservation,
             actor=Actor.GUEST,
             reason=data.validated_data.get("reason", ""),
         )

@@ -177,7 +177,7 @@ def reservation_create(
             )
         except (Locked, Conflict) as exc:
             if table_id is not None or (
-                isinstance(exc, Conflict) and exc.code != "slot_unavailable"
+                isinstance(exc, Conflict) and not isinstance(exc, SlotUnavailable)
             ):
                 raise
             last_error = exc
@@ -213,12 +213,13 @@ def _book_table(
     ):
         reservation = build(table)
         reservation.customer = guest()
-        if limit_holds and reservation.status == Status.PENDING:
+        if limit_holds:
             refuse_over_hold_limits(
                 user=reservation.created_by,
                 guest=reservation.customer,
                 restaurant_id=table.restaurant_id,
                 now=now,
+                pending=reservation.status == Status.PENDING,
             )
         expire_lapsed_holds(table_id=table.pk, now=now)
         refuse_overlap(table, slot, now, tz)

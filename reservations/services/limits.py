@@ -32,20 +32,24 @@ def booking_attempt_count(*, client_address: str | None) -> None:
     ).take(client_address)
 
 
-def _refuse_over(holds, *, limit: int, scope: str, now: datetime) -> None:
+def _refuse_over(
+    holds, *, limit: int, scope: str, now: datetime, frees_at: str = "expires_at"
+) -> None:
+    """429 when ``holds`` has ``limit`` rows or more; Retry-After: until the first of them
+    frees its place (``frees_at``: a hold's expiry, or a reservation's start)."""
     if limit <= 0:
         return
-    expiries = list(holds.order_by("expires_at").values_list("expires_at", flat=True)[:limit])
-    if len(expiries) < limit:
+    ends = list(holds.order_by(frees_at).values_list(frees_at, flat=True)[:limit])
+    if len(ends) < limit:
         return
     raise HoldLimit(
-        retry_after=(expiries[0] - now).total_seconds(),
+        retry_after=(ends[0] - now).total_seconds(),
         details={"scope": scope, "limit": limit},
     )
 
 
 def refuse_over_hold_limits(
-    *, user: User | None, guest: Customer, restaurant_id: int, now: datetime
+    *, user: User | None, guest: Customer, restaurant_id: int, now: datetime, pending: bool
 ) -> None:
     """Inside the booking's transaction, before a guest's new pending hold is written: 429
     ``hold_limit`` when the guest already has ``HOLD_LIMIT_PER_RESTAURANT`` live holds at this
@@ -56,18 +60,39 @@ def refuse_over_hold_limits(
     restaurant's staff made for the guest are the restaurant's decision, and no restaurant may
     use up a guest's allowance elsewhere. The account row is locked first (FOR NO KEY UPDATE:
     it serializes this account's bookings without blocking the foreign-key checks of rows that
-    point at it), so two concurrent bookings by one guest are counted one after the other."""
-    live = Reservation.objects.live_holds(now)
+    point at it), so two concurrent bookings by one guest are counted one after the other.
+
+    Confirming frees a hold's place, so a squatter could book, confirm and book again: the
+    guest's own upcoming reservations (live holds and confirmed ones not yet started) are
+    limited too, ``UPCOMING_LIMIT_PER_RESTAURANT`` / ``UPCOMING_LIMIT_PER_ACCOUNT``, for
+    every new booking, pending (``pending``) or confirmed at once (auto-confirm)."""
     if user is not None:
         User.objects.select_for_update(no_key=True).filter(pk=user.pk).first()
-        own = live.filter(customer=guest, created_by=user)
+        own = Reservation.objects.filter(customer=guest, created_by=user)
     else:  # a booking without an account (none today): the profile stands for the guest
         Customer.objects.select_for_update(no_key=True).filter(pk=guest.pk).first()
-        own = live.filter(customer=guest)
+        own = Reservation.objects.filter(customer=guest)
+    live = own.live_holds(now)
+    upcoming = (live | own.filter(status=Reservation.Status.CONFIRMED)).filter(start_at__gt=now)
+    if pending:
+        _refuse_over(
+            live.filter(restaurant_id=restaurant_id),
+            limit=settings.HOLD_LIMIT_PER_RESTAURANT,
+            scope="restaurant",
+            now=now,
+        )
+        _refuse_over(live, limit=settings.HOLD_LIMIT_PER_ACCOUNT, scope="account", now=now)
     _refuse_over(
-        own.filter(restaurant_id=restaurant_id),
-        limit=settings.HOLD_LIMIT_PER_RESTAURANT,
-        scope="restaurant",
+        upcoming.filter(restaurant_id=restaurant_id),
+        limit=settings.UPCOMING_LIMIT_PER_RESTAURANT,
+        scope="upcoming_restaurant",
         now=now,
+        frees_at="start_at",
     )
-    _refuse_over(own, limit=settings.HOLD_LIMIT_PER_ACCOUNT, scope="account", now=now)
+    _refuse_over(
+        upcoming,
+        limit=settings.UPCOMING_LIMIT_PER_ACCOUNT,
+        scope="upcoming_account",
+        now=now,
+        frees_at="start_at",
+    )

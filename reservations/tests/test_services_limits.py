@@ -18,6 +18,7 @@ from core.errors import HoldLimit
 from customers.models import Customer
 from customers.tests.factories import UserFactory
 from notifications.models import Notification
+from reservations.actors import Actor
 from reservations.models import Reservation
 from reservations.services import reservation_confirm, reservation_create
 from reservations.tests.factories import NOW, SEED_DATE, open_every_day
@@ -359,3 +360,53 @@ def test_without_redis_attempts_pass_and_the_hold_limit_still_holds(
     assert refused.headers["Retry-After"] == "900"
     assert Reservation.objects.count() == 2
     assert "Attempt limit booking skipped: cache unavailable" in caplog.text
+
+
+# --- upcoming reservations: book, confirm, book again ----------------------------------------
+
+
+def test_booking_and_confirming_in_turn_stops_at_the_upcoming_limit(
+    still, restaurant, tables, guest_user, settings
+):
+    assert settings.UPCOMING_LIMIT_PER_RESTAURANT == 4  # the documented default
+    for hour in (12, 14, 16, 18):
+        reservation_confirm(
+            reservation=guest_books(guest_user, restaurant, time(hour)), actor=Actor.GUEST
+        )
+    before = written()
+    with pytest.raises(HoldLimit) as refused:
+        guest_books(guest_user, restaurant, time(20))
+    assert refused.value.details["scope"] == "upcoming_restaurant"
+    first_start = Reservation.objects.order_by("start_at").first().start_at
+    assert refused.value.retry_after == int((first_start - NOW).total_seconds())
+    assert written() == before
+
+
+def test_auto_confirmed_bookings_count_towards_the_upcoming_limit(
+    still, restaurant, tables, guest_user, settings
+):
+    restaurant.auto_confirm = True
+    restaurant.save()
+    settings.UPCOMING_LIMIT_PER_RESTAURANT = 2
+    guest_books(guest_user, restaurant, time(12))
+    guest_books(guest_user, restaurant, time(14))
+    with pytest.raises(HoldLimit):
+        guest_books(guest_user, restaurant, time(16))
+
+
+def test_staff_bookings_for_the_guest_do_not_count_towards_the_upcoming_limit(
+    still, restaurant, tables, guest_user, staff_user, settings
+):
+    settings.UPCOMING_LIMIT_PER_RESTAURANT = 1
+    guest = Customer.objects.get(user=guest_user)
+    reservation_create(
+        user=staff_user,
+        restaurant_id=restaurant.pk,
+        customer_id=guest.pk,
+        reservation_date=SEED_DATE,
+        reservation_time=time(12),
+        party_size=2,
+    )
+    guest_books(guest_user, restaurant, time(14))
+    with pytest.raises(HoldLimit):
+        guest_books(guest_user, restaurant, time(16))
