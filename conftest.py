@@ -63,3 +63,6 @@ def api_client():
     from rest_framework.test import APIClient
 
     return APIClient()
+
+
+pytest_plugins = ["core.tests.faults"]

@@ -1,11 +1,11 @@
 """A bookkeeping write whose database connection breaks is retried on a new connection,
 bounded, and never inside a caller's transaction. Real PostgreSQL, real pg_terminate_backend."""
 
-import psycopg
 import pytest
 from django.db import OperationalError, connection, transaction
 
 from core.reconnecting import retry_on_new_connection
+from core.tests.faults import terminate_backends
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,22 +23,9 @@ def backend_pid() -> int:
         return cursor.fetchone()[0]
 
 
-def terminate(pid: int) -> None:
-    s = connection.settings_dict
-    with psycopg.connect(
-        dbname=s["NAME"],
-        host=s["HOST"] or None,
-        port=s["PORT"] or None,
-        user=s["USER"] or None,
-        password=s["PASSWORD"] or None,
-        autocommit=True,
-    ) as other:
-        assert other.execute("SELECT pg_terminate_backend(%s, 5000)", [pid]).fetchone()[0]
-
-
 def test_a_write_on_a_killed_connection_runs_again_on_a_new_one():
     killed = backend_pid()
-    terminate(killed)
+    terminate_backends(pid=killed)
     pids = []
 
     def write():
@@ -56,7 +43,7 @@ def test_the_retries_are_bounded_and_the_last_error_is_raised():
 
     def write():
         calls.append(None)
-        terminate(backend_pid())
+        terminate_backends(pid=backend_pid())
         backend_pid()  # the query on the killed connection fails
 
     with pytest.raises(OperationalError):
@@ -69,7 +56,7 @@ def test_inside_a_transaction_nothing_is_retried():
 
     def write():
         calls.append(None)
-        terminate(backend_pid())
+        terminate_backends(pid=backend_pid())
         backend_pid()
 
     with pytest.raises(OperationalError), transaction.atomic():

@@ -13,20 +13,14 @@ import time_machine
 from django.db import connection, connections
 from django.utils import timezone
 
+from core.tests.faults import terminate_backends
 from notifications import services
 from notifications.models import Notification
-from notifications.tests.conftest import terminate_backends
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _usable_connection_at_teardown(transactional_db):
-    """A test that fails midway may leave the killed connection behind; the database's
-    teardown (flush) then needs a fresh one."""
-    yield
-    if connection.connection is not None and not connection.is_usable():
-        connection.close()
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("usable_connection_at_teardown"),
+]
 
 
 @pytest.fixture

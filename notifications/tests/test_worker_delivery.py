@@ -8,13 +8,10 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from core.tests.faults import terminate_backends
 from notifications import services
 from notifications.models import Notification
-from notifications.tests.conftest import (
-    WORKER_DB_APPLICATION_NAME,
-    terminate_backends,
-    wait_for,
-)
+from notifications.tests.conftest import WORKER_DB_APPLICATION_NAME, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

@@ -9,33 +9,20 @@ its outbox row is."""
 import logging
 import socket
 
-import psycopg
 import pytest
 from django.db import connection, connections, transaction
 from django.test import Client
 
 from core.models import IdempotencyRecord
+from core.tests.faults import terminate_own_backend
 from notifications.models import Notification
 from reservations.models import Reservation
 from reservations.services import booking, transitions
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def terminate_own_backend():
-    """Kill the PostgreSQL backend of Django's connection and wait until it is gone."""
-    pid = connection.connection.info.backend_pid
-    s = connection.settings_dict
-    with psycopg.connect(
-        dbname=s["NAME"],
-        host=s["HOST"] or None,
-        port=s["PORT"] or None,
-        user=s["USER"] or None,
-        password=s["PASSWORD"] or None,
-        autocommit=True,
-    ) as other:
-        (terminated,) = other.execute("SELECT pg_terminate_backend(%s, 5000)", [pid]).fetchone()
-    assert terminated
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("usable_connection_at_teardown"),
+]
 
 
 @pytest.fixture
@@ -159,15 +146,6 @@ def test_a_manage_api_confirm_whose_connection_dies_is_503_json(
 
 URL = "/api/reservations/"
 KEY = {"Idempotency-Key": "lost-connection-1"}
-
-
-@pytest.fixture(autouse=True)
-def _usable_connection_at_teardown(transactional_db):
-    """A test that fails midway may leave the killed connection behind; the database's
-    teardown (flush) then needs a fresh one."""
-    yield
-    if connection.connection is not None and not connection.is_usable():
-        connection.close()
 
 
 @pytest.fixture
