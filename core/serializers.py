@@ -80,6 +80,17 @@ class _NamedButEmptyIsRefused:
         return super().get_value(dictionary)
 
 
+class StrictCharField(serializers.CharField):
+    """A CharField that takes only strings: DRF's own would turn 12 or 1.5 into "12"."""
+
+    default_error_messages = {"invalid": "Must be a string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class StrictIntegerField(_NamedButEmptyIsRefused, serializers.IntegerField):
     default_error_messages = {
         "invalid": "Must be an integer: a JSON number without quotes or a fraction, e.g. 4.",
@@ -181,6 +192,7 @@ class TimeZoneField(serializers.CharField):
 
 
 _STRICT_VERSION_OF = {
+    serializers.CharField: StrictCharField,
     serializers.IntegerField: StrictIntegerField,
     serializers.DateField: StrictDateField,
     serializers.TimeField: StrictTimeField,

@@ -20,6 +20,7 @@ from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.pagination import PageNumberPagination
 from core.serializers import (
     BIGINT_MAX,
+    StrictCharField,
     StrictInputSerializer,
     StrictIntegerField,
     parse_query,
@@ -43,18 +44,6 @@ from customers.services import (
     guest_record_update,
     user_register,
 )
-
-
-class StrictCharField(serializers.CharField):
-    """A CharField that takes only strings: DRF's own would turn 12 or 1.5 into "12"."""
-
-    default_error_messages = {"invalid": "Must be a string."}
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
 
 # --- output ---------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from core.idempotency import SecretField, idempotent
 from core.pagination import PageNumberPagination
 from core.serializers import (
     BIGINT_MAX,
+    StrictCharField,
     StrictDateField,
     StrictInputSerializer,
     StrictIntegerField,
@@ -74,10 +75,10 @@ class ReservationCreatedSerializer(ReservationSerializer):
 
 
 class GuestSerializer(StrictInputSerializer):
-    first_name = serializers.CharField(max_length=150)
-    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    first_name = StrictCharField(max_length=150)
+    last_name = StrictCharField(max_length=150, required=False, allow_blank=True, default="")
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True, default="")
-    phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+    phone = StrictCharField(max_length=32, required=False, allow_blank=True, default="")
 
 
 class ReservationCreateSerializer(StrictInputSerializer):
@@ -103,7 +104,7 @@ class ReservationCreateSerializer(StrictInputSerializer):
     reservation_date = StrictDateField(help_text="YYYY-MM-DD, local date.")
     reservation_time = StrictTimeField(help_text="HH:MM (or HH:MM:00), local time.")
     party_size = StrictIntegerField(min_value=1, max_value=1000)
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    notes = StrictCharField(required=False, allow_blank=True, max_length=2000, default="")
     source = serializers.ChoiceField(
         choices=Reservation.Source.choices, required=False, allow_null=True, default=None
     )
@@ -117,12 +118,12 @@ class ReservationChangeSerializer(StrictInputSerializer):
     reservation_time = StrictTimeField(required=False)
     party_size = StrictIntegerField(min_value=1, max_value=1000, required=False)
     table_id = _id_field(required=False)
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    notes = StrictCharField(required=False, allow_blank=True, max_length=2000)
     override_notice = serializers.BooleanField(required=False, default=False)
 
 
 class ReservationCancelSerializer(StrictInputSerializer):
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
+    reason = StrictCharField(required=False, allow_blank=True, max_length=300, default="")
 
 
 class ReservationFilterSerializer(serializers.Serializer):

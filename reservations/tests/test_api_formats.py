@@ -262,3 +262,10 @@ def test_a_form_booking_with_an_empty_table_id_is_refused_not_auto_picked(as_sta
     assert response.status_code == 400
     assert "table_id" in response.json()["details"]
     assert not Reservation.objects.exists()
+
+
+@pytest.mark.parametrize("value", [5, 1.5, True, 1e300])
+def test_a_number_is_not_a_note(as_staff, body, clock, value):
+    response = as_staff.post(URL, {**body, "notes": value}, format="json")
+    assert_refused(response, "notes", "Must be a string.")
+    assert not Reservation.objects.exists()
