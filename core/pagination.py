@@ -24,3 +24,9 @@ class PageNumberPagination(_PageNumberPagination):
 
     def get_page_number(self, request, paginator):
         return parse_query(PageQuerySerializer, request.query_params).get("page", 1)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1  # 0 is a 400, as the serializer above says
+        return parameters

@@ -141,3 +141,16 @@ def test_staff_only_fields_are_optional_and_blank_emails_allowed(schema):
     email = restaurant["properties"]["email"]
     assert "format" not in email
     assert {"maxLength": 0} in email["anyOf"]
+
+
+def test_page_parameters_say_they_start_at_1(api_client):
+    schema = api_client.get("/api/schema/?format=json").json()
+    parameters = {
+        p["name"]: p["schema"]
+        for p in schema["paths"]["/api/reservations/"]["get"]["parameters"]
+        if p["name"] in ("page", "page_size")
+    }
+    assert parameters == {
+        "page": {"type": "integer", "minimum": 1},
+        "page_size": {"type": "integer", "minimum": 1},
+    }
