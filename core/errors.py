@@ -11,6 +11,8 @@ import inspect
 import math
 from typing import Any
 
+UNKNOWN_FIELD = "Unknown field."
+
 
 class ApplicationError(Exception):
     abstract = True
@@ -46,6 +48,11 @@ class ValidationFailed(ApplicationError):
     @classmethod
     def field(cls, field: str, message: str) -> "ValidationFailed":
         return cls(message, details={field: [message]})
+
+    @classmethod
+    def unknown_fields(cls, names) -> "ValidationFailed":
+        """Keys a strict input does not take, each named under ``details``."""
+        return cls(details={name: [UNKNOWN_FIELD] for name in sorted(names)})
 
 
 class NotAuthenticated(ApplicationError):
@@ -299,6 +306,11 @@ class TooManyRequests(ApplicationError):
     ):
         self.retry_after = max(1, math.ceil(retry_after))
         super().__init__(message, details={**(details or {}), "retry_after": self.retry_after})
+
+    @property
+    def retry_after_minutes(self) -> int:
+        """The wait in whole minutes, rounded up, for a page that says it in words."""
+        return math.ceil(self.retry_after / 60)
 
 
 class Throttled(TooManyRequests):

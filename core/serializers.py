@@ -33,10 +33,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils import html
 
-from core.errors import ValidationFailed
+from core.errors import UNKNOWN_FIELD, ValidationFailed
 from core.timezones import NON_CANONICAL_MESSAGE, is_canonical_timezone
-
-UNKNOWN_FIELD = "Unknown field."
 
 TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:00)?$"
 _TIME = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])(?::00)?")

@@ -91,7 +91,7 @@ class AdminLoginForm(AdminAuthenticationForm):
             raise forms.ValidationError(
                 self.error_messages["throttled"],
                 code="throttled",
-                params={"minutes": -(-exc.retry_after // 60)},
+                params={"minutes": exc.retry_after_minutes},
             ) from exc
         try:
             cleaned = super().clean()

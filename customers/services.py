@@ -213,7 +213,7 @@ def customer_update(
     profile."""
     unknown = set(data) - set(CUSTOMER_FIELDS)
     if unknown:
-        raise ValidationFailed(details={f: ["Unknown field."] for f in sorted(unknown)})
+        raise ValidationFailed.unknown_fields(unknown)
     # Rules are checked against the stored row, locked, not against ``customer`` (which a
     # caller such as an admin form may already have changed in memory).
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
@@ -324,7 +324,7 @@ def user_update(*, user: User, data: dict[str, Any]) -> User:
     Returns the saved account."""
     unknown = set(data) - set(USER_FIELDS)
     if unknown:
-        raise ValidationFailed(details={f: ["Unknown field."] for f in sorted(unknown)})
+        raise ValidationFailed.unknown_fields(unknown)
     # Checked against the stored rows, locked (an admin form has changed ``user`` in memory).
     user = User.objects.select_for_update().get(pk=user.pk)
     profile = Customer.objects.select_for_update().filter(user=user).first()

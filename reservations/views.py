@@ -34,9 +34,11 @@ def _throttled_page(view):
         try:
             return view(request, *args, **kwargs)
         except Throttled as exc:
-            minutes = -(-exc.retry_after // 60)
             response = render(
-                request, "reservations/manage_throttled.html", {"minutes": minutes}, status=429
+                request,
+                "reservations/manage_throttled.html",
+                {"minutes": exc.retry_after_minutes},
+                status=429,
             )
             for name, value in exc.headers().items():
                 response[name] = value

@@ -154,7 +154,7 @@ def restaurant_create(*, name: str, timezone: str, **fields: Any) -> Restaurant:
     not given, the phone is stored in E.164, the time zone is a canonical IANA name."""
     unknown = set(fields) - set(RESTAURANT_FIELDS)
     if unknown:
-        raise ValidationFailed(details={f: ["Unknown field."] for f in sorted(unknown)})
+        raise ValidationFailed.unknown_fields(unknown)
     _require_canonical_timezone(timezone)
     restaurant = Restaurant(name=name, timezone=timezone, **fields)
     restaurant.phone = normalize_phone(restaurant.phone)
