@@ -1,6 +1,6 @@
 """Limits against hold squatting (docs/booking.md): a guest may hold only a few pending
-reservations at once, and one client address may try to book only so often. The restaurant's
-staff are never limited.
+reservations at once and have only a few upcoming ones they booked themselves, and one client
+address may try to book only so often. The restaurant's staff are never limited.
 
 The hold limits are decided in the database, inside the booking's transaction and under a lock
 of the guest's account row, so two concurrent bookings by one guest are counted one after the

@@ -91,3 +91,16 @@ def book(restaurant, table, staff_user, guest, clock):
         return reservation_create(**values)
 
     return make
+
+
+@pytest.fixture
+def seed_body(restaurant, table, guest):
+    """The seed's booking of the restaurant's table for the staff-known guest, as API JSON."""
+    return {
+        "restaurant_id": restaurant.pk,
+        "customer_id": guest.pk,
+        "table_id": table.pk,
+        "reservation_date": "2025-08-30",
+        "reservation_time": "19:00:00",
+        "party_size": 2,
+    }

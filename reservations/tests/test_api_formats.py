@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from core.tests.assertions import assert_refused
 from reservations.models import Reservation
 
 pytestmark = pytest.mark.django_db
@@ -66,15 +67,6 @@ def body(restaurant, table, guest):
         "reservation_time": "19:00",
         "party_size": 2,
     }
-
-
-def assert_refused(response, field, says):
-    assert response.status_code == 400, response.content
-    payload = response.json()
-    assert payload["code"] == "validation_error", payload
-    messages = payload["details"].get(field)
-    assert messages, payload
-    assert says in " ".join(messages), messages
 
 
 # --- bodies ----------------------------------------------------------------------------------

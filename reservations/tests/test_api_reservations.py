@@ -19,18 +19,6 @@ URL = "/api/reservations/"
 
 
 @pytest.fixture
-def seed_body(restaurant, table, guest):
-    return {
-        "restaurant_id": restaurant.pk,
-        "customer_id": guest.pk,
-        "table_id": table.pk,
-        "reservation_date": "2025-08-30",
-        "reservation_time": "19:00:00",
-        "party_size": 2,
-    }
-
-
-@pytest.fixture
 def as_staff(api_client, staff_user):
     api_client.force_authenticate(staff_user)
     return api_client

@@ -26,18 +26,6 @@ pytestmark = [
 
 
 @pytest.fixture
-def seed_body(restaurant, table, guest):
-    return {
-        "restaurant_id": restaurant.pk,
-        "customer_id": guest.pk,
-        "table_id": table.pk,
-        "reservation_date": "2025-08-30",
-        "reservation_time": "19:00:00",
-        "party_size": 2,
-    }
-
-
-@pytest.fixture
 def kill_inside(monkeypatch):
     """``kill_inside(module)``: the next ``after_change`` that ``module`` calls (inside its
     transaction, right after the write) first terminates the connection's backend;

@@ -65,3 +65,15 @@ def book_table():
         )
 
     return book
+
+
+@pytest.fixture
+def as_manager(api_client, manager):
+    api_client.force_authenticate(manager)
+    return api_client
+
+
+@pytest.fixture
+def as_superuser(api_client, superuser):
+    api_client.force_authenticate(superuser)
+    return api_client

@@ -16,12 +16,6 @@ from restaurants.tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def as_manager(api_client, manager):
-    api_client.force_authenticate(manager)
-    return api_client
-
-
 def tables_url(restaurant, table=None):
     suffix = f"{table.pk}/" if table else ""
     return f"/api/restaurants/{restaurant.pk}/tables/{suffix}"

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from core.errors import ValidationFailed
+from core.tests.assertions import assert_refused
 from restaurants import services
 from restaurants.models import (
     Closure,
@@ -61,27 +62,6 @@ def arabic(text: str) -> str:
 def loose(n: int) -> list:
     """``n`` as a JSON string, in Arabic-Indic digits and as a float: each was read as ``n``."""
     return [str(n), arabic(str(n)), float(n)]
-
-
-@pytest.fixture
-def as_manager(api_client, manager):
-    api_client.force_authenticate(manager)
-    return api_client
-
-
-@pytest.fixture
-def as_superuser(api_client, superuser):
-    api_client.force_authenticate(superuser)
-    return api_client
-
-
-def assert_refused(response, field, says):
-    assert response.status_code == 400, response.content
-    payload = response.json()
-    assert payload["code"] == "validation_error", payload
-    messages = payload["details"].get(field)
-    assert messages, payload
-    assert says in " ".join(messages), messages
 
 
 def snapshot():

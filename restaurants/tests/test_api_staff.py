@@ -8,12 +8,6 @@ from restaurants.models import StaffMembership
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def as_manager(api_client, manager):
-    api_client.force_authenticate(manager)
-    return api_client
-
-
 def staff_url(restaurant, membership_id=None):
     suffix = f"{membership_id}/" if membership_id else ""
     return f"/api/restaurants/{restaurant.pk}/staff/{suffix}"

@@ -11,18 +11,6 @@ from restaurants.tests.factories import DurationRuleFactory, OpeningHoursFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def as_manager(api_client, manager):
-    api_client.force_authenticate(manager)
-    return api_client
-
-
-@pytest.fixture
-def as_superuser(api_client, superuser):
-    api_client.force_authenticate(superuser)
-    return api_client
-
-
 def assert_refused(response, field):
     assert response.status_code == 400, response.content
     body = response.json()
