@@ -24,7 +24,7 @@ def main() -> None:
     from pyinstrument import Profiler
     from rest_framework_simplejwt.tokens import AccessToken
 
-    from customers.models import User
+    from accounts.models import User
     from reservations.availability import availability_invalidate
     from restaurants.models import Restaurant
 

@@ -29,7 +29,8 @@ def main(bodies_path: str) -> None:
     from django.contrib.auth.hashers import make_password
     from rest_framework_simplejwt.tokens import AccessToken
 
-    from customers.models import Customer, User
+    from accounts.models import User
+    from customers.models import Customer
     from reservations.models import Reservation
     from restaurants.models import OpeningHours, Restaurant, Table
 

@@ -14,11 +14,13 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import Count
 
+from accounts.emails import normalize_email
+from accounts.models import User
+from accounts.phones import normalize_phone
 from core.errors import Throttled, ValidationFailed
 from core.throttling import client_address
 from customers.login_limits import login_attempt_begin, login_attempt_succeeded
-from customers.models import Customer, GuestRecord, User
-from customers.phones import normalize_phone
+from customers.models import Customer, GuestRecord
 from customers.selectors import guest_record_refusal
 from customers.services import (
     ACCOUNT_EMAIL_TAKEN,
@@ -31,7 +33,6 @@ from customers.services import (
     customer_update,
     email_taken,
     guest_record_update,
-    normalize_email,
     user_update,
 )
 

@@ -17,13 +17,13 @@ a throttled client learns nothing more.
 
 from django.conf import settings
 
+from accounts.emails import normalize_email
 from core.throttling import (
     Attempt,
     AttemptLimit,
     give_back_attempts,
     take_attempts,
 )
-from customers.services import normalize_email
 
 LoginAttempts = list[tuple[AttemptLimit, Attempt]]
 

@@ -6,7 +6,7 @@ Rules every function here enforces:
   database's ``customer_account_email_ci_unique`` and ``customer_local_email_ci_unique`` are
   the final guards; a clash is a 400 naming ``email``, also when a concurrent insert wins the
   race). An account and any number of restaurants may each have a profile with one address;
-- phone numbers are stored in E.164 (``customers.phones.normalize_phone``);
+- phone numbers are stored in E.164 (``accounts.phones.normalize_phone``);
 - a profile without an account must keep a way to reach the guest: an e-mail or a phone;
 - a profile linked to an account takes its e-mail from the account (the login), so the
   profile's e-mail cannot be changed on its own, and changing the login changes it
@@ -29,11 +29,13 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 
+from accounts.emails import normalize_email
+from accounts.models import User
+from accounts.phones import normalize_phone
 from core.errors import ValidationFailed
 from core.throttling import AttemptLimit
 from core.validation import apply_changes, validate_instance
-from customers.models import Customer, GuestRecord, User
-from customers.phones import normalize_phone
+from customers.models import Customer, GuestRecord
 from customers.selectors import (
     guest_record_refusal,
     local_profiles_kept_by,
@@ -56,10 +58,6 @@ EMAIL_TAKEN = "A customer with this e-mail address already exists."
 ACCOUNT_EMAIL_TAKEN = "An account with this e-mail address already exists."
 PROFILE_EMAIL_TAKEN = "A guest profile with this e-mail address already exists."
 CONTACT_REQUIRED = "Give an e-mail address or a phone number so the guest can be reached."
-
-
-def normalize_email(value: str | None) -> str:
-    return (value or "").strip().lower()
 
 
 def email_taken(

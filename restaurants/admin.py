@@ -13,8 +13,8 @@ from django.db import models
 from django.forms.formsets import DELETION_FIELD_NAME
 from django.http import HttpResponseRedirect
 
+from accounts.phones import normalize_phone
 from core.errors import ApplicationError, ValidationFailed
-from customers.phones import normalize_phone
 from restaurants import services
 from restaurants.models import (
     Closure,

@@ -6,7 +6,7 @@ from datetime import time
 
 from django.db import transaction
 
-from customers.models import User
+from accounts.models import User
 from restaurants import services
 from restaurants.models import Restaurant
 

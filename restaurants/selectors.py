@@ -20,9 +20,9 @@ from datetime import date
 
 from django.db.models import Q, QuerySet
 
+from accounts.models import User
 from core.clock import now
 from core.errors import NotFound, PermissionDenied, ValidationFailed
-from customers.models import User
 from reservations.models import Reservation
 from restaurants.models import (
     Closure,

@@ -13,12 +13,12 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils.text import slugify
 
+from accounts.models import User
+from accounts.phones import normalize_phone
 from core.clock import now
 from core.errors import TableHasReservations, TimezoneHasReservations, ValidationFailed
 from core.timezones import NON_CANONICAL_MESSAGE, is_canonical_timezone
 from core.validation import apply_changes, validate_instance
-from customers.models import User
-from customers.phones import normalize_phone
 from reservations.models import Reservation
 from restaurants.models import (
     Closure,

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "csp",
     "core",
+    "accounts",
     "customers",
     "restaurants",
     "reservations",
@@ -132,7 +133,7 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-AUTH_USER_MODEL = "customers.User"
+AUTH_USER_MODEL = "accounts.User"
 
 # --- Redis: cache and locks in one DB, the broker in its own ---------------------------------
 

@@ -7,7 +7,8 @@ import logging
 import pytest
 from django.test import Client
 
-from customers.models import Customer, User
+from accounts.models import User
+from customers.models import Customer
 from customers.tests.factories import CustomerFactory, UserFactory
 from reservations.models import Reservation
 from restaurants.models import Restaurant, StaffMembership

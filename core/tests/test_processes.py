@@ -186,7 +186,7 @@ def test_service_settings_keep_cache_and_broker_in_separate_redis_dbs(tmp_path):
 def test_createsuperuser_noinput_from_environment(monkeypatch):
     from django.core.management import call_command
 
-    from customers.models import User
+    from accounts.models import User
 
     monkeypatch.setenv("DJANGO_SUPERUSER_EMAIL", "Boss@Example.com")
     monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a-long-enough-password")

@@ -63,7 +63,7 @@ def test_admin_login_page_has_the_strict_policy(client):
 def test_admin_pages_have_it_too(client):
     admin = UserFactory(is_staff=True, is_superuser=True)
     client.force_login(admin)
-    response = client.get("/admin/customers/user/")
+    response = client.get("/admin/accounts/user/")
     assert response.status_code == 200
     assert_strict_scripts(response)
 
@@ -144,7 +144,7 @@ import json, django
 django.setup()
 from django.db import transaction
 from django.test import Client
-from customers.models import User
+from accounts.models import User
 
 host = {"HTTP_HOST": "__HOST__"}
 out = {}

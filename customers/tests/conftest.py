@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from customers.models import Customer, GuestRecord, User
+from accounts.models import User
+from customers.models import Customer, GuestRecord
 from customers.tests.factories import CustomerFactory, UserFactory
 from reservations.models import Reservation
 from restaurants.models import Restaurant, StaffMembership

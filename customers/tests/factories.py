@@ -1,6 +1,7 @@
 import factory
 
-from customers.models import Customer, User
+from accounts.models import User
+from customers.models import Customer
 
 DEFAULT_PASSWORD = "correct-horse-battery-staple"
 

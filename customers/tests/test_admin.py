@@ -3,8 +3,9 @@
 import pytest
 from django.contrib.auth.models import Permission
 
+from accounts.models import User
 from core.errors import NotRestaurantGuest
-from customers.models import Customer, GuestRecord, User
+from customers.models import Customer, GuestRecord
 from customers.tests.conftest import make_reservation
 from customers.tests.factories import DEFAULT_PASSWORD, CustomerFactory, UserFactory
 from restaurants.tests.factories import RestaurantFactory
@@ -22,7 +23,7 @@ def admin_client(client):
 def test_user_changelist_renders_and_searches_by_email(admin_client):
     UserFactory(email="findme@example.com")
     UserFactory(email="other@example.com")
-    response = admin_client.get("/admin/customers/user/", {"q": "findme"})
+    response = admin_client.get("/admin/accounts/user/", {"q": "findme"})
     assert response.status_code == 200
     content = response.content.decode()
     assert "findme@example.com" in content
@@ -30,9 +31,9 @@ def test_user_changelist_renders_and_searches_by_email(admin_client):
 
 
 def test_user_add_form_creates_an_email_account_with_a_working_password(admin_client):
-    assert admin_client.get("/admin/customers/user/add/").status_code == 200
+    assert admin_client.get("/admin/accounts/user/add/").status_code == 200
     response = admin_client.post(
-        "/admin/customers/user/add/",
+        "/admin/accounts/user/add/",
         {
             "email": "New.Host@Example.com",
             "first_name": "New",
@@ -45,13 +46,13 @@ def test_user_add_form_creates_an_email_account_with_a_working_password(admin_cl
     assert response.status_code == 302, response.context["adminform"].form.errors
     user = User.objects.get(email="new.host@example.com")
     assert user.check_password(DEFAULT_PASSWORD)
-    assert admin_client.get(f"/admin/customers/user/{user.pk}/change/").status_code == 200
+    assert admin_client.get(f"/admin/accounts/user/{user.pk}/change/").status_code == 200
 
 
 def test_user_add_form_rejects_an_email_taken_in_another_case(admin_client):
     UserFactory(email="taken@example.com")
     response = admin_client.post(
-        "/admin/customers/user/add/",
+        "/admin/accounts/user/add/",
         {
             "email": "TAKEN@example.com",
             "usable_password": "true",
@@ -66,7 +67,7 @@ def test_user_add_form_rejects_an_email_taken_in_another_case(admin_client):
 
 def test_user_password_change_page_works(admin_client):
     user = UserFactory()
-    url = f"/admin/customers/user/{user.pk}/password/"
+    url = f"/admin/accounts/user/{user.pk}/password/"
     assert admin_client.get(url).status_code == 200
     response = admin_client.post(
         url,
@@ -160,7 +161,7 @@ def user_change_body(user: User, **overrides) -> dict:
 def test_user_email_change_moves_the_guest_profiles_email_with_it(admin_client):
     user = UserFactory(email="ana@example.com")
     profile = CustomerFactory(user=user, email="ana@example.com")
-    url = f"/admin/customers/user/{user.pk}/change/"
+    url = f"/admin/accounts/user/{user.pk}/change/"
     assert admin_client.get(url).status_code == 200
     response = admin_client.post(url, user_change_body(user, email="Ana.New@Example.com"))
     assert response.status_code == 302, response.context["adminform"].form.errors
@@ -178,7 +179,7 @@ def test_user_email_change_to_an_address_another_account_or_profile_has(admin_cl
     user = UserFactory(email="ana@example.com")
     profile = CustomerFactory(user=user, email="ana@example.com")
     response = admin_client.post(
-        f"/admin/customers/user/{user.pk}/change/",
+        f"/admin/accounts/user/{user.pk}/change/",
         user_change_body(user, email="TAKEN@example.com"),
     )
     assert response.status_code == 200
@@ -192,7 +193,7 @@ def test_user_change_of_other_fields_keeps_the_profile_and_saves_them(admin_clie
     user = UserFactory(email="host@example.com")
     profile = CustomerFactory(user=user, email="host@example.com")
     response = admin_client.post(
-        f"/admin/customers/user/{user.pk}/change/",
+        f"/admin/accounts/user/{user.pk}/change/",
         user_change_body(user, first_name="Hostess", is_staff="on"),
     )
     assert response.status_code == 302, response.context["adminform"].form.errors

@@ -3,7 +3,8 @@ written, for every case issue 4 lists that concerns accounts and guests."""
 
 import pytest
 
-from customers.models import Customer, User
+from accounts.models import User
+from customers.models import Customer
 from customers.tests.factories import DEFAULT_PASSWORD, CustomerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,8 @@ registration and login, the guest's own profile. Who sees and changes which gues
 
 import pytest
 
-from customers.models import Customer, GuestRecord, User
+from accounts.models import User
+from customers.models import Customer, GuestRecord
 from customers.tests.conftest import make_reservation
 from customers.tests.factories import DEFAULT_PASSWORD, CustomerFactory
 

@@ -8,7 +8,8 @@ import pytest
 import time_machine
 from rest_framework.test import APIClient
 
-from customers.models import Customer, GuestRecord, User
+from accounts.models import User
+from customers.models import Customer, GuestRecord
 from customers.tests.conftest import make_reservation
 from customers.tests.factories import CustomerFactory, UserFactory
 from notifications.models import Notification

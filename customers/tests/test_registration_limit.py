@@ -9,8 +9,9 @@ import pytest
 import time_machine
 from django.core.cache.backends.redis import RedisCache
 
+from accounts.models import User
 from core import throttling
-from customers.models import Customer, User
+from customers.models import Customer
 from customers.tests.factories import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.django_db

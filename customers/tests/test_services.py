@@ -3,13 +3,14 @@
 import pytest
 from django.db import IntegrityError, transaction
 
+from accounts.models import User
 from core.errors import (
     NotRestaurantGuest,
     ProfileKeptElsewhere,
     ProfileOwnedByGuest,
     ValidationFailed,
 )
-from customers.models import Customer, GuestRecord, User
+from customers.models import Customer, GuestRecord
 from customers.services import (
     customer_create,
     customer_find_or_create,

@@ -5,7 +5,6 @@ import django.contrib.postgres.fields.ranges
 import django.db.models.deletion
 import reservations.models
 import uuid
-from django.conf import settings
 from django.db import migrations, models
 
 
@@ -16,7 +15,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('customers', '0002_initial'),
         ('restaurants', '0001_initial'),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        ('customers', '0001_initial'),
     ]
 
     operations = [
@@ -41,7 +40,7 @@ class Migration(migrations.Migration):
                 ('notes', models.TextField(blank=True)),
                 ('source', models.CharField(choices=[('online', 'Online'), ('phone', 'Phone'), ('walk_in', 'Walk-in'), ('staff', 'Staff')], default='online', max_length=10)),
                 ('manage_token', models.CharField(default=reservations.models.new_manage_token, editable=False, max_length=64, unique=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='customers.user')),
                 ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reservations', to='customers.customer')),
                 ('restaurant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reservations', to='restaurants.restaurant')),
                 ('table', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reservations', to='restaurants.table')),

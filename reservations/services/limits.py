@@ -11,9 +11,10 @@ from datetime import datetime
 
 from django.conf import settings
 
+from accounts.models import User
 from core.errors import HoldLimit
 from core.throttling import AttemptLimit
-from customers.models import Customer, User
+from customers.models import Customer
 from reservations.models import Reservation
 
 BOOKING_SCOPE = "booking"

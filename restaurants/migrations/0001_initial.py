@@ -4,7 +4,6 @@ import core.constraints
 import django.core.validators
 import django.db.models.deletion
 import restaurants.models
-from django.conf import settings
 from django.contrib.postgres.operations import BtreeGistExtension
 from django.db import migrations, models
 
@@ -14,7 +13,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        ('customers', '0001_initial'),
     ]
 
     operations = [
@@ -107,7 +106,7 @@ class Migration(migrations.Migration):
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('role', models.CharField(choices=[('manager', 'Manager'), ('host', 'Host')], max_length=10)),
                 ('restaurant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='restaurants.restaurant')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
+                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='customers.user')),
             ],
             options={
                 'ordering': ['restaurant', 'role', 'user'],
