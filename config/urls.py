@@ -49,6 +49,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("r/<manage_token:token>/", include(guest_page_patterns)),
     path("api/", include(api_patterns)),
+    path("", include("web.urls")),
 ]
 
 handler400 = json_bad_request

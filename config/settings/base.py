@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "restaurants",
     "reservations",
     "notifications",
+    "web",
 ]
 
 MIDDLEWARE = [
@@ -80,6 +81,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "web.middleware.LanguageFromQueryMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Before the CSRF check, which is the first to read a form's body.
     "core.middleware.RequestLimitsMiddleware",
@@ -300,7 +303,11 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- i18n / time ----------------------------------------------------------------------------
-LANGUAGE_CODE = "en-us"
+# The guest pages and emails speak English and Spanish (docs/booking-page.md); the compiled
+# catalogues are committed (locale/*/LC_MESSAGES/django.mo), so a fresh clone needs no gettext.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True  # always: the database holds UTC, restaurants' zones are applied on display

@@ -1,0 +1,57 @@
+"""``/``: the active restaurants with their addresses and booking links, in either language."""
+
+import pytest
+
+from restaurants.tests.factories import RestaurantFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_lists_active_restaurants_with_address_and_booking_link(client):
+    RestaurantFactory(name="Casa Uno", slug="casa-uno", address="Calle Mayor 1")
+    RestaurantFactory(name="Cerrado", slug="cerrado", is_active=False)
+
+    response = client.get("/")
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Casa Uno" in page and "Calle Mayor 1" in page
+    assert 'href="/book/casa-uno/"' in page
+    assert "Book a table" in page
+    assert "Cerrado" not in page and "/book/cerrado/" not in page
+
+
+def test_the_admins_view_site_link_leads_to_the_index(admin_client):
+    page = admin_client.get("/admin/").content.decode()
+    assert 'href="/"' in page
+    assert admin_client.get("/").status_code == 200
+
+
+def test_spanish_from_accept_language(client):
+    RestaurantFactory(slug="casa")
+    page = client.get("/", headers={"accept-language": "es-ES,es;q=0.9"}).content.decode()
+    assert '<html lang="es">' in page
+    assert "Reservar mesa" in page
+
+
+def test_lang_in_the_query_wins_and_is_remembered(client):
+    RestaurantFactory(slug="casa")
+    first = client.get("/?lang=es", headers={"accept-language": "en"})
+    assert '<html lang="es">' in first.content.decode()
+    assert first.headers["Content-Language"] == "es"
+    # The next page without ?lang keeps Spanish (the cookie), whatever the browser prefers.
+    again = client.get("/", headers={"accept-language": "en"}).content.decode()
+    assert '<html lang="es">' in again
+
+
+def test_an_unknown_lang_is_ignored(client):
+    RestaurantFactory(slug="casa")
+    page = client.get("/?lang=xx", headers={"accept-language": "en"}).content.decode()
+    assert '<html lang="en">' in page
+    assert "Book a table" in page
+
+
+def test_the_switcher_links_to_the_other_language(client):
+    page = client.get("/").content.decode()
+    assert 'href="?lang=es"' in page
+    assert 'aria-current="true" lang="en"' in page
