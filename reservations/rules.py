@@ -405,3 +405,9 @@ def candidate_starts(
             found.append(slot)
     found.sort(key=lambda s: s.local_time)
     yield from found
+
+
+def has_service(context: BookingContext, local_date: date) -> bool:
+    """Whether the restaurant serves on ``local_date`` at all: a period opens that day and no
+    closure covers it."""
+    return bool(context.periods_of(local_date.weekday())) and not context.is_closed(local_date)
