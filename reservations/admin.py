@@ -3,16 +3,16 @@
 Nothing here writes a reservation directly: there is no add form (bookings go through the
 rules, the lock and the constraint), the change page only shows the row, and the
 actions call the transition services one reservation at a time (never ``queryset.update``),
-reporting each refusal as a message. Staff who are not superusers see only their restaurants'
-reservations.
+reporting each refusal as a message. Each action acts as the admin's user
+(``reservations.callers.admin_actor``: a superuser, or staff of the reservation's restaurant).
+Staff who are not superusers see only their restaurants' reservations.
 """
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 
 from core.errors import ApplicationError
-from reservations import services
-from reservations.actors import Actor
+from reservations import callers, services
 from reservations.models import Reservation
 from restaurants.selectors import staff_restaurant_ids
 
@@ -73,7 +73,7 @@ class ReservationAdmin(admin.ModelAdmin):
         succeeded = 0
         for reservation in queryset.select_related("restaurant", "customer"):
             try:
-                action(reservation)
+                action(reservation, callers.admin_actor(request.user, reservation.restaurant_id))
             except ApplicationError as exc:
                 self.message_user(request, f"{reservation}: {exc.message}", messages.ERROR)
             else:
@@ -86,7 +86,7 @@ class ReservationAdmin(admin.ModelAdmin):
         self._each(
             request,
             queryset,
-            lambda r: services.reservation_confirm(reservation=r, actor=Actor.STAFF),
+            lambda r, actor: services.reservation_confirm(reservation=r, actor=actor),
             "confirmed",
         )
 
@@ -95,8 +95,8 @@ class ReservationAdmin(admin.ModelAdmin):
         self._each(
             request,
             queryset,
-            lambda r: services.reservation_cancel(
-                reservation=r, actor=Actor.STAFF, reason="Cancelled in the admin."
+            lambda r, actor: services.reservation_cancel(
+                reservation=r, actor=actor, reason="Cancelled in the admin."
             ),
             "cancelled",
         )
@@ -106,6 +106,6 @@ class ReservationAdmin(admin.ModelAdmin):
         self._each(
             request,
             queryset,
-            lambda r: services.reservation_mark_no_show(reservation=r, actor=Actor.STAFF),
+            lambda r, actor: services.reservation_mark_no_show(reservation=r, actor=actor),
             "marked as no-show",
         )

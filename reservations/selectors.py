@@ -16,24 +16,22 @@ from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from core.errors import NotFound
-from reservations.actors import Actor
 from reservations.models import Reservation, TsTzRange
-from restaurants.models import Table
-from restaurants.selectors import is_staff_of, staff_restaurant_ids
+from restaurants.models import StaffMembership, Table
+from restaurants.selectors import staff_restaurant_ids
 
 
-def _scope(user) -> tuple[Q | None, set[int]]:
-    """The filter for ``user``'s reservations (None: everything) and their staff restaurants."""
+def _scope(user) -> Q | None:
+    """The filter for ``user``'s reservations (None: everything)."""
     if user.is_superuser:
-        return None, set()
-    staff_ids = staff_restaurant_ids(user)
-    return Q(customer__user=user) | Q(restaurant_id__in=staff_ids), staff_ids
+        return None
+    return Q(customer__user=user) | Q(restaurant_id__in=staff_restaurant_ids(user))
 
 
 def reservations_visible_to(user) -> QuerySet[Reservation]:
     if not user or not user.is_authenticated:
         return Reservation.objects.none()
-    scope, _ = _scope(user)
+    scope = _scope(user)
     qs = Reservation.objects.all()
     return qs if scope is None else qs.filter(scope)
 
@@ -57,18 +55,12 @@ def reservation_list(*, user, filters: dict[str, Any]) -> QuerySet[Reservation]:
     return qs.order_by("start_at", "id")
 
 
-def reservation_for_user(user, reservation_id: UUID) -> tuple[Reservation, Actor]:
-    """The reservation and the role ``user`` acts in on it (staff wins over guest for someone
-    who books at their own restaurant); 404 when it is outside their scope."""
-    scope, staff_ids = _scope(user)
-    qs = Reservation.objects.filter(pk=reservation_id)
-    if scope is not None:
-        qs = qs.filter(scope)
-    reservation = qs.first()
+def reservation_for_user(user, reservation_id: UUID) -> Reservation:
+    """The reservation if it is in ``user``'s scope; 404 otherwise."""
+    reservation = reservations_visible_to(user).filter(pk=reservation_id).first()
     if reservation is None:
         raise NotFound("Reservation not found.")
-    is_staff = user.is_superuser or reservation.restaurant_id in staff_ids
-    return reservation, Actor.STAFF if is_staff else Actor.GUEST
+    return reservation
 
 
 def reservation_by_manage_token(token: str) -> Reservation:
@@ -100,10 +92,15 @@ def manage_token_of(reservation_id) -> str | None:
     )
 
 
-def booking_actor(user, restaurant_id: int) -> Actor:
-    """The role in which ``user`` books at a restaurant: staff of it (or a superuser), or a
-    guest (staff of another restaurant book elsewhere as guests)."""
-    return Actor.STAFF if is_staff_of(user, restaurant_id) else Actor.GUEST
+def staff_role_at(user, restaurant_id: int) -> str | None:
+    """``user``'s role on the staff of a restaurant (manager or host), or None."""
+    if not user or not user.is_authenticated:
+        return None
+    return (
+        StaffMembership.objects.filter(user=user, restaurant_id=restaurant_id)
+        .values_list("role", flat=True)
+        .first()
+    )
 
 
 def overlapping(qs: QuerySet[Reservation], start_at: datetime, end_at: datetime):

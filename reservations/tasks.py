@@ -2,10 +2,11 @@
 
 from celery import shared_task
 
+from reservations.actors import SYSTEM
 from reservations.services import holds_expire_lapsed
 
 
 @shared_task(name="reservations.expire_lapsed_holds")
 def expire_lapsed_holds() -> int:
     # Correctness never waits for this: booking expires lapsed holds on its table itself.
-    return holds_expire_lapsed()
+    return holds_expire_lapsed(actor=SYSTEM)

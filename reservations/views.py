@@ -12,16 +12,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.clock import now as clock_now
 from core.errors import ApplicationError, NotFound, Throttled
 from core.throttling import client_address
-from reservations import services
+from reservations import callers, services
 from reservations.actors import Actor
-from reservations.manage_link import reservation_for_manage_link
 from reservations.models import Reservation
 from reservations.services.transitions import effective_status, guest_actions
 
 
-def _reservation(request, token: str) -> Reservation:
+def _reservation(request, token: str) -> tuple[Reservation, Actor]:
+    """The reservation and its guest's actor (reservations.callers)."""
     try:
-        return reservation_for_manage_link(token=token, address=client_address(request))
+        return callers.manage_link_reservation(token=token, address=client_address(request))
     except NotFound as exc:
         raise Http404("Reservation not found.") from exc
 
@@ -50,10 +50,10 @@ def _throttled_page(view):
 @require_http_methods(["GET", "HEAD"])
 @_throttled_page
 def manage_page(request, token: str):
-    reservation = _reservation(request, token)
+    reservation, actor = _reservation(request, token)
     now = clock_now()
     status = effective_status(reservation, now)
-    actions = guest_actions(reservation, now)
+    actions = guest_actions(reservation, actor, now)
     tz = reservation.restaurant.tz
     start = reservation.start_at.astimezone(tz)
     # Formatted here: template filters would show aware datetimes in UTC, not the restaurant's.
@@ -75,9 +75,9 @@ def manage_page(request, token: str):
 
 
 def _act(request, token: str, action):
-    reservation = _reservation(request, token)
+    reservation, actor = _reservation(request, token)
     try:
-        action(reservation)
+        action(reservation, actor)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return redirect("reservation-manage-page", token=token)
@@ -86,8 +86,8 @@ def _act(request, token: str, action):
 @require_POST
 @_throttled_page
 def manage_confirm(request, token: str):
-    def confirm(reservation):
-        services.reservation_confirm(reservation=reservation, actor=Actor.GUEST)
+    def confirm(reservation, actor):
+        services.reservation_confirm(reservation=reservation, actor=actor)
         messages.success(request, "Your reservation is confirmed. See you soon!")
 
     return _act(request, token, confirm)
@@ -96,10 +96,10 @@ def manage_confirm(request, token: str):
 @require_POST
 @_throttled_page
 def manage_cancel(request, token: str):
-    def cancel(reservation):
+    def cancel(reservation, actor):
         services.reservation_cancel(
             reservation=reservation,
-            actor=Actor.GUEST,
+            actor=actor,
             reason=request.POST.get("reason", "")[:300],
         )
         messages.success(request, "Your reservation is cancelled.")

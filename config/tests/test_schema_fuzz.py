@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
 
 from config.wsgi import application
 from customers.tests.factories import CustomerFactory, UserFactory
-from reservations.services import reservation_create
+from reservations.callers import reservation_create
 from reservations.tests.factories import open_every_day
 from restaurants.models import StaffMembership
 from restaurants.tests.factories import (

@@ -9,14 +9,12 @@ from rest_framework.views import APIView
 
 from core.idempotency import idempotent, url_secret_scope
 from core.throttling import FailOpenAnonRateThrottle, client_address
-from reservations import selectors, services
-from reservations.actors import Actor
+from reservations import callers, selectors, services
 from reservations.api.reservations import (
     MANAGE_TOKEN,
     ReservationCancelSerializer,
     ReservationSerializer,
 )
-from reservations.manage_link import reservation_for_manage_link
 
 
 class ManageLinkThrottle(FailOpenAnonRateThrottle):
@@ -36,14 +34,15 @@ class _ManageApi(APIView):
     throttle_classes = [ManageLinkThrottle]
 
     def reservation(self, request, token: str):
-        # Unknown tokens also count against the address's miss limit, shared with the page.
-        return reservation_for_manage_link(token=token, address=client_address(request))
+        """The reservation and its guest's actor. Unknown tokens also count against the
+        address's miss limit, shared with the page."""
+        return callers.manage_link_reservation(token=token, address=client_address(request))
 
 
 class ManageReservationApi(_ManageApi):
     @extend_schema(responses=ReservationSerializer)
     def get(self, request, token: str):
-        reservation = self.reservation(request, token)
+        reservation, _ = self.reservation(request, token)
         return Response(ReservationSerializer(reservation).data)
 
 
@@ -51,9 +50,8 @@ class ManageConfirmApi(_ManageApi):
     @extend_schema(request=None, responses=ReservationSerializer)
     @idempotent(scope=TOKEN_SCOPE, secret=MANAGE_TOKEN)
     def post(self, request, token: str):
-        reservation = services.reservation_confirm(
-            reservation=self.reservation(request, token), actor=Actor.GUEST
-        )
+        reservation, actor = self.reservation(request, token)
+        reservation = services.reservation_confirm(reservation=reservation, actor=actor)
         return Response(ReservationSerializer(reservation).data)
 
 
@@ -62,12 +60,12 @@ class ManageCancelApi(_ManageApi):
     @idempotent(scope=TOKEN_SCOPE, secret=MANAGE_TOKEN)
     def post(self, request, token: str):
         # The token first: an unknown one is a miss whatever the body says.
-        reservation = self.reservation(request, token)
+        reservation, actor = self.reservation(request, token)
         data = ReservationCancelSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         reservation = services.reservation_cancel(
             reservation=reservation,
-            actor=Actor.GUEST,
+            actor=actor,
             reason=data.validated_data.get("reason", ""),
         )
         return Response(ReservationSerializer(reservation).data)

@@ -23,7 +23,7 @@ from core.serializers import (
     parse_query,
 )
 from core.throttling import client_address
-from reservations import selectors, services
+from reservations import callers, selectors, services
 from reservations.models import Reservation
 
 CREATED_MESSAGE = "Reservation created successfully"
@@ -200,7 +200,7 @@ class ReservationListCreateApi(APIView):
     def post(self, request):
         data = ReservationCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        reservation = services.reservation_create(
+        reservation = callers.reservation_create(
             user=request.user, client_address=client_address(request), **data.validated_data
         )
         body = {**ReservationSerializer(reservation).data, "message": CREATED_MESSAGE}
@@ -212,7 +212,7 @@ class ReservationDetailApi(APIView):
 
     @extend_schema(responses=ReservationSerializer)
     def get(self, request, reservation_id):
-        reservation, _ = selectors.reservation_for_user(request.user, reservation_id)
+        reservation = selectors.reservation_for_user(request.user, reservation_id)
         return Response(ReservationSerializer(reservation).data)
 
     @extend_schema(
@@ -222,7 +222,7 @@ class ReservationDetailApi(APIView):
         "start, staff any time). The same rules, lock and constraint as a booking.",
     )
     def patch(self, request, reservation_id):
-        reservation, actor = selectors.reservation_for_user(request.user, reservation_id)
+        reservation, actor = callers.user_reservation(request.user, reservation_id)
         data = ReservationChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         changes = dict(data.validated_data)
@@ -245,7 +245,7 @@ class _TransitionApi(APIView):
     @extend_schema(request=None, responses=ReservationSerializer)
     @idempotent(secret=MANAGE_TOKEN)
     def post(self, request, reservation_id):
-        reservation, actor = selectors.reservation_for_user(request.user, reservation_id)
+        reservation, actor = callers.user_reservation(request.user, reservation_id)
         data = {}
         if self.input_serializer is not None:
             serializer = self.input_serializer(data=request.data)

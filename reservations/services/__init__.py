@@ -1,8 +1,13 @@
-"""Every write of a reservation (docs/booking.md): booking and changing a slot
-(``booking``), and the state machine (``transitions``). APIs, admin actions and tasks call
-these, and nothing else writes reservations."""
+"""Every write of a reservation (docs/booking.md): the booking core, booking and changing a
+slot for any actor (``booking``), and the state machine (``transitions``). The callers
+(reservations.callers) decide who may ask and call these; nothing else writes reservations."""
 
-from reservations.services.booking import reservation_change, reservation_create
+from reservations.services.booking import (
+    RESTAURANT_HOLD,
+    Hold,
+    reservation_book,
+    reservation_change,
+)
 from reservations.services.transitions import (
     TRANSITIONS,
     holds_expire_lapsed,
@@ -15,13 +20,15 @@ from reservations.services.transitions import (
 )
 
 __all__ = [
+    "RESTAURANT_HOLD",
     "TRANSITIONS",
+    "Hold",
     "holds_expire_lapsed",
+    "reservation_book",
     "reservation_cancel",
     "reservation_change",
     "reservation_complete",
     "reservation_confirm",
-    "reservation_create",
     "reservation_expire",
     "reservation_mark_no_show",
     "reservation_seat",

@@ -1,6 +1,13 @@
-"""Booking: create a reservation, or change its slot, without ever double booking a table.
+"""The booking core: book a reservation, or change its slot, without ever double booking a
+table, for whoever asks (docs/booking.md, "One booking core").
 
-Defence in depth (docs/booking.md):
+``reservation_book`` and ``reservation_change`` take who asks as an ``Actor`` (built by the
+callers, reservations.callers, which decide who may ask) and never look at a request. The
+rules that depend on the actor's kind are applied here: only the restaurant's staff override
+the notice or set the source, guests are limited, a host or manager acts only at their
+restaurant, a guest changes a reservation only before its start.
+
+Defence in depth:
 
 1. The rules (reservations.rules) are checked before anything is locked.
 2. A Redis lock per (table, local date) keeps concurrent bookings of one table from racing into
@@ -17,6 +24,7 @@ Defence in depth (docs/booking.md):
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -32,14 +40,13 @@ from core.errors import (
     SlotUnavailable,
     ValidationFailed,
 )
-from customers.models import Customer
 from reservations import rules
 from reservations.actors import Actor
 from reservations.models import Reservation
-from reservations.selectors import booking_actor, tables_free_for, tables_seating
+from reservations.selectors import tables_free_for, tables_seating
 from reservations.services.effects import CHANGED, CREATED, SlotBefore, after_change
-from reservations.services.guests import booking_source, guest_of_booking
-from reservations.services.limits import booking_attempt_count, refuse_over_hold_limits
+from reservations.services.guests import GuestProfile, profile_of
+from reservations.services.limits import refuse_over_hold_limits
 from reservations.services.slots import refuse_overlap, table_lock, write_guarded
 from reservations.services.transitions import effective_status, expire_lapsed_holds, expired_hold
 from restaurants.models import Restaurant, Table
@@ -52,6 +59,33 @@ CHANGEABLE = (Reservation.Status.PENDING, Reservation.Status.CONFIRMED)
 Status = Reservation.Status
 
 
+@dataclass(frozen=True)
+class Hold:
+    """The deadline of a new booking's pending hold: ``minutes`` after the booking (None: the
+    restaurant's ``hold_minutes``), never later than the start. A restaurant that auto-confirms
+    books confirmed at once, unless ``always``: a booking the guest must still confirm from the
+    emailed link (a guest without an account)."""
+
+    minutes: int | None = None
+    always: bool = False
+
+    def __post_init__(self) -> None:
+        if self.minutes is not None and self.minutes <= 0:
+            raise ValueError("A hold lasts a positive number of minutes.")
+
+    def deadline(
+        self, restaurant: Restaurant, now: datetime, start_at: datetime
+    ) -> datetime | None:
+        """When the new booking's hold lapses, or None for a booking confirmed at once."""
+        if restaurant.auto_confirm and not self.always:
+            return None
+        minutes = restaurant.hold_minutes if self.minutes is None else self.minutes
+        return min(now + timedelta(minutes=minutes), start_at)
+
+
+RESTAURANT_HOLD = Hold()
+
+
 def _table(table_id: int) -> Table:
     table = Table.objects.filter(pk=table_id).order_by().first()
     if table is None:
@@ -59,65 +93,74 @@ def _table(table_id: int) -> Table:
     return table
 
 
-# --- create ----------------------------------------------------------------------------------
+def _refuse_inactive(restaurant: Restaurant) -> None:
+    if not restaurant.is_active:
+        raise ValidationFailed.field("restaurant_id", "This restaurant takes no reservations.")
 
 
-def _refuse_notice_override(actor: Actor, override_notice: bool) -> None:
-    """Only the restaurant's staff may book or move a reservation inside the notice window."""
-    if override_notice and actor != Actor.STAFF:
-        message = "Only the restaurant's staff can override the notice."
-        raise PermissionDenied(message, details={"override_notice": [message]})
-
-
-def reservation_create(
-    *,
-    user,
-    restaurant_id: int,
-    reservation_date: date,
-    reservation_time: time,
-    party_size: int,
-    customer_id: int | None = None,
-    customer: dict[str, str] | None = None,
-    table_id: int | None = None,
-    notes: str = "",
-    source: str | None = None,
-    override_notice: bool = False,
-    client_address: str | None = None,
-) -> Reservation:
-    """Book a table.
-
-    Who: staff of the restaurant (or a superuser) book for a guest named by ``customer_id`` (a
-    guest already in their scope) or found/created from ``customer``; anyone else books for
-    themselves (403 for another guest).
-    Rules: every rule of reservations.rules (400 naming the field); the table must be the
-    restaurant's, active, and seat the party; without ``table_id`` the smallest free table that
-    seats the party is taken. Unknown ids are 400. Only staff may ``override_notice``.
-    Result: pending with ``expires_at = min(now + hold_minutes, start_at)``, or confirmed when
-    the restaurant auto-confirms. Overlaps are refused (409 ``slot_unavailable``), a held lock
-    is 423 ``slot_locked``; nothing is written on any error.
-    Limits (anyone but staff, reservations.services.limits): every attempt counts against
-    ``client_address`` (the caller's address, None from inside: no count), 429 ``throttled``
-    over the limit; a new pending hold beyond the guest's hold limits is 429 ``hold_limit``.
-    """
-    now = clock_now()
-    actor = booking_actor(user, restaurant_id)
-    if actor != Actor.STAFF:
-        booking_attempt_count(client_address=client_address)
+def bookable_restaurant(restaurant_id: int) -> Restaurant:
+    """The restaurant a booking names: 400 naming ``restaurant_id`` when it is unknown or
+    takes no reservations."""
     restaurant = Restaurant.objects.filter(pk=restaurant_id).first()
     if restaurant is None:
         raise ValidationFailed.field("restaurant_id", "No restaurant with this id.")
-    if not restaurant.is_active:
-        raise ValidationFailed.field("restaurant_id", "This restaurant takes no reservations.")
-    _refuse_notice_override(actor, override_notice)
-    row_source = booking_source(actor, source)
-    guest = guest_of_booking(
-        user=user,
-        actor=actor,
-        restaurant=restaurant,
-        customer_id=customer_id,
-        customer=customer,
-    )
+    _refuse_inactive(restaurant)
+    return restaurant
 
+
+def refuse_actor_options(
+    actor: Actor, *, restaurant_id: int, override_notice: bool, source: str | None = None
+) -> None:
+    """The rules of who may ask for what, by the actor's kind (403): a host, manager or
+    anonymous guest acts only at their restaurant; only the restaurant's staff override the
+    notice; guests book online (``source``, when a booking is made). The core applies them to
+    every booking and change; a caller may apply them first, to refuse in its own order."""
+    if not actor.acts_at(restaurant_id):
+        raise PermissionDenied("Only the restaurant's staff can do this.")
+    if override_notice and not actor.is_staff:
+        message = "Only the restaurant's staff can override the notice."
+        raise PermissionDenied(message, details={"override_notice": [message]})
+    if source is not None and actor.is_guest and source != Reservation.Source.ONLINE:
+        raise PermissionDenied(
+            "Guests book online.", details={"source": ["Only staff can set the source."]}
+        )
+
+
+# --- book ------------------------------------------------------------------------------------
+
+
+def reservation_book(
+    *,
+    restaurant: Restaurant,
+    guest: GuestProfile,
+    reservation_date: date,
+    reservation_time: time,
+    party_size: int,
+    table_id: int | None,
+    actor: Actor,
+    source: str,
+    hold: Hold = RESTAURANT_HOLD,
+    notes: str = "",
+    override_notice: bool = False,
+) -> Reservation:
+    """Book a table of ``restaurant`` for ``guest`` (a profile, or how to find or make it in
+    the booking's transaction), as ``actor``, from ``source``: every booking goes through here.
+
+    Rules: the actor's (``refuse_actor_options``, 403); every rule of reservations.rules (400
+    naming the field); the table must be the restaurant's, active, and seat the party; with
+    ``table_id`` None the smallest free table that seats the party is taken (trying the next
+    one, up to ``AUTO_PICK_ATTEMPTS``, when a concurrent booking takes it). Unknown ids are 400.
+    Result: pending with the hold's deadline (``hold``: by default the restaurant's, so
+    confirmed at once where it auto-confirms). Overlaps are refused (409 ``slot_unavailable``),
+    a held lock is 423 ``slot_locked``; a guest's new booking beyond their hold limits is 429
+    ``hold_limit`` (reservations.services.limits; the attempt limit is the callers', who know
+    the client's address). Nothing is written on any error, not even the guest's new profile.
+    """
+    now = clock_now()
+    _refuse_inactive(restaurant)
+    refuse_actor_options(
+        actor, restaurant_id=restaurant.pk, override_notice=override_notice, source=source
+    )
     context = rules.load_booking_context(
         restaurant, date_from=reservation_date, date_to=reservation_date
     )
@@ -148,11 +191,10 @@ def reservation_create(
         if not tables:
             _refuse_without_table(restaurant, party_size)
 
+    expires_at = hold.deadline(restaurant, now, slot.start_at)
+
     def build(table: Table) -> Reservation:
-        hold = None
-        status = Status.CONFIRMED if restaurant.auto_confirm else Status.PENDING
-        if status == Status.PENDING:
-            hold = min(now + timedelta(minutes=restaurant.hold_minutes), slot.start_at)
+        status = Status.CONFIRMED if expires_at is None else Status.PENDING
         return Reservation(
             restaurant=restaurant,
             table=table,
@@ -162,19 +204,17 @@ def reservation_create(
             start_at=slot.start_at,
             end_at=slot.end_at,
             status=status,
-            expires_at=hold,
+            expires_at=expires_at,
             confirmed_at=now if status == Status.CONFIRMED else None,
             notes=notes or "",
-            source=row_source,
-            created_by=user if user and user.is_authenticated else None,
+            source=source,
+            created_by=actor.user,
         )
 
     last_error: Conflict | Locked | None = None
     for table in tables:
         try:
-            return _book_table(
-                table, slot, build, guest, now, context.tz, limit_holds=actor != Actor.STAFF
-            )
+            return _book_table(table, slot, build, guest, now, context.tz, actor=actor)
         except (Locked, Conflict) as exc:
             if table_id is not None or (
                 isinstance(exc, Conflict) and not isinstance(exc, SlotUnavailable)
@@ -198,24 +238,24 @@ def _book_table(
     table: Table,
     slot: rules.Slot,
     build: Callable[[Table], Reservation],
-    guest: Callable[[], Customer],
+    guest: GuestProfile,
     now: datetime,
     tz,
     *,
-    limit_holds: bool,
+    actor: Actor,
 ) -> Reservation:
-    """Take the table's lock, then in one transaction: refuse a hold over the guest's limits
-    (``limit_holds``), expire the table's lapsed holds, refuse an overlap, insert guarded by
-    the exclusion constraint, and run the after-change hook."""
+    """Take the table's lock, then in one transaction: get the guest's profile, refuse a hold
+    over the guest's limits (a limited actor), expire the table's lapsed holds, refuse an
+    overlap, insert guarded by the exclusion constraint, and run the after-change hook."""
     with (
         table_lock(table.pk, slot.local_date),
         transaction.atomic(),
     ):
         reservation = build(table)
-        reservation.customer = guest()
-        if limit_holds:
+        reservation.customer = profile_of(guest)
+        if actor.is_limited:
             refuse_over_hold_limits(
-                user=reservation.created_by,
+                user=actor.account,
                 guest=reservation.customer,
                 restaurant_id=table.restaurant_id,
                 now=now,
@@ -241,7 +281,7 @@ def _check_changeable(reservation: Reservation, actor: Actor, now: datetime) -> 
         raise NotChangeable(
             f"A {status} reservation cannot be changed.", details={"status": status}
         )
-    if actor == Actor.GUEST and now >= reservation.start_at:
+    if actor.is_guest and now >= reservation.start_at:
         raise PermissionDenied("The reservation has started; only the restaurant can change it.")
 
 
@@ -261,14 +301,16 @@ def reservation_change(
     override_notice: bool = False,
 ) -> Reservation:
     """Change the date, time, party size, table or notes of a pending or confirmed
-    reservation: the guest before the start, staff at any time. A new slot passes the same
-    rules, lock and constraint as a booking; the row is updated in place in one transaction,
-    so the old slot is released only if the new one is taken. A lapsed hold is 409
-    ``reservation_expired``."""
+    reservation, as ``actor``: a guest before the start, staff at any time (and only staff
+    override the notice: ``refuse_actor_options``). A new slot passes the same rules, lock and
+    constraint as a booking; the row is updated in place in one transaction, so the old slot
+    is released only if the new one is taken. A lapsed hold is 409 ``reservation_expired``."""
     now = clock_now()
     current = Reservation.objects.select_related("restaurant", "table").get(pk=reservation.pk)
     _check_changeable(current, actor, now)
-    _refuse_notice_override(actor, override_notice)
+    refuse_actor_options(
+        actor, restaurant_id=current.restaurant_id, override_notice=override_notice
+    )
     wanted = {
         "reservation_date": data.get("reservation_date", current.reservation_date),
         "reservation_time": data.get("reservation_time", current.reservation_time),
@@ -290,8 +332,7 @@ def reservation_change(
         return locked
 
     restaurant = current.restaurant
-    if not restaurant.is_active:
-        raise ValidationFailed.field("restaurant_id", "This restaurant takes no reservations.")
+    _refuse_inactive(restaurant)
     context = rules.load_booking_context(
         restaurant, date_from=wanted["reservation_date"], date_to=wanted["reservation_date"]
     )

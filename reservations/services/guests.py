@@ -1,19 +1,25 @@
-"""Who a booking is for, and from where it was made."""
+"""How the booking core gets the guest's profile: a profile, or how to find or make it inside
+the booking's transaction (so a profile made for a booking that then fails is not left
+behind). Who may book for whom is not decided here but by the callers (reservations.callers).
+"""
 
 from collections.abc import Callable
 
-from core.errors import PermissionDenied, ValidationFailed
+from core.errors import ValidationFailed
 from customers.models import Customer
-from customers.selectors import customers_visible_to
 from customers.services import customer_create, customer_find_or_create
-from reservations.actors import Actor
-from reservations.models import Reservation
 from restaurants.models import Restaurant
 
+# A guest profile, or how to get it inside the booking's transaction.
+GuestProfile = Customer | Callable[[], Customer]
 
-def _own_profile_or_new(user) -> Callable[[], Customer]:
-    """A guest books for their own profile. An account without one (an account made in the
-    admin, say) gets one from the account when it first books."""
+
+def account_profile(user) -> GuestProfile:
+    """The account's own profile. An account without one (an account made in the admin, say)
+    gets one from the account when it first books."""
+    own = Customer.objects.filter(user=user).first()
+    if own is not None:
+        return own
 
     def create() -> Customer:
         try:
@@ -35,54 +41,20 @@ def _own_profile_or_new(user) -> Callable[[], Customer]:
     return create
 
 
-def guest_of_booking(
-    *,
-    user,
-    actor: Actor,
+def local_profile(
     restaurant: Restaurant,
-    customer_id: int | None,
-    customer: dict[str, str] | None,
+    *,
+    first_name: str,
+    last_name: str = "",
+    email: str = "",
+    phone: str = "",
 ) -> Callable[[], Customer]:
-    """Check who the booking is for and return how to get that profile inside the booking's
-    transaction (so a profile made for a booking that then fails is not left behind)."""
-    if actor == Actor.STAFF:
-        if customer_id is not None and customer is not None:
-            raise ValidationFailed.field("customer", "Give customer_id or customer, not both.")
-        if customer is not None:
-            return lambda: customer_find_or_create(restaurant=restaurant, **customer)
-        if customer_id is None:
-            raise ValidationFailed.field(
-                "customer_id", "Name the guest: give customer_id or a customer object."
-            )
-        # Only guests already in the caller's scope (a reservation at or a profile made by one
-        # of their restaurants): booking an arbitrary id would pull any profile into view.
-        # Others are found by e-mail or phone through ``customer``.
-        found = customers_visible_to(user).filter(pk=customer_id).first()
-        if found is None:
-            raise ValidationFailed.field("customer_id", "No customer with this id.")
-        return lambda: found
-
-    if customer is not None:
-        raise PermissionDenied(
-            "Only the restaurant's staff can book for another guest.",
-            details={"customer": ["Only the restaurant's staff can book for another guest."]},
-        )
-    own = Customer.objects.filter(user=user).first()
-    if customer_id is None or (own is not None and own.pk == customer_id):
-        return (lambda: own) if own is not None else _own_profile_or_new(user)
-    if Customer.objects.filter(pk=customer_id).exists():
-        raise PermissionDenied(
-            "You can only book for yourself.",
-            details={"customer_id": ["You can only book for yourself."]},
-        )
-    raise ValidationFailed.field("customer_id", "No customer with this id.")
+    """The restaurant's own local profile of a guest named by e-mail and/or phone, found or
+    created (``customer_find_or_create``: never an account's profile, never edited when found)."""
+    return lambda: customer_find_or_create(
+        restaurant=restaurant, first_name=first_name, last_name=last_name, email=email, phone=phone
+    )
 
 
-def booking_source(actor: Actor, source: str | None) -> str:
-    if actor == Actor.STAFF:
-        return source or Reservation.Source.STAFF
-    if source not in (None, Reservation.Source.ONLINE):
-        raise PermissionDenied(
-            "Guests book online.", details={"source": ["Only staff can set the source."]}
-        )
-    return Reservation.Source.ONLINE
+def profile_of(guest: GuestProfile) -> Customer:
+    return guest() if callable(guest) else guest

@@ -57,11 +57,13 @@ def refuse_over_hold_limits(
     restaurant or ``HOLD_LIMIT_PER_ACCOUNT`` in all, with Retry-After the seconds until the
     earliest of them lapses.
 
-    Counted are the holds the guest took themselves (``created_by`` their account): holds a
-    restaurant's staff made for the guest are the restaurant's decision, and no restaurant may
-    use up a guest's allowance elsewhere. The account row is locked first (FOR NO KEY UPDATE:
-    it serializes this account's bookings without blocking the foreign-key checks of rows that
-    point at it), so two concurrent bookings by one guest are counted one after the other.
+    Counted are the holds the guest took themselves (``created_by`` their account, ``user``;
+    for a guest without one, ``user`` None, the bookings of their profile ``guest`` made
+    without an account): holds a restaurant's staff made for the guest are the restaurant's
+    decision, and no restaurant may use up a guest's allowance elsewhere. The account row (or
+    the profile's) is locked first (FOR NO KEY UPDATE: it serializes this guest's bookings
+    without blocking the foreign-key checks of rows that point at it), so two concurrent
+    bookings by one guest are counted one after the other.
 
     Confirming frees a hold's place, so a squatter could book, confirm and book again: the
     guest's own upcoming reservations (live holds and confirmed ones not yet started) are
@@ -70,9 +72,11 @@ def refuse_over_hold_limits(
     if user is not None:
         User.objects.select_for_update(no_key=True).filter(pk=user.pk).first()
         own = Reservation.objects.filter(customer=guest, created_by=user)
-    else:  # a booking without an account (none today): the profile stands for the guest
+    else:
+        # A guest without an account (the guest booking page): their restaurant's local
+        # profile stands for them, and their own bookings are those made without an account.
         Customer.objects.select_for_update(no_key=True).filter(pk=guest.pk).first()
-        own = Reservation.objects.filter(customer=guest)
+        own = Reservation.objects.filter(customer=guest, created_by__isnull=True)
     live = own.live_holds(now)
     upcoming = (live | own.filter(status=Reservation.Status.CONFIRMED)).filter(start_at__gt=now)
     if pending:

@@ -26,7 +26,7 @@ from core.errors import (
     ReservationNotStarted,
     ValidationFailed,
 )
-from reservations.actors import Actor
+from reservations.actors import STAFF_KINDS, Actor, ActorKind
 from reservations.models import Reservation
 from reservations.services.effects import after_change
 
@@ -40,12 +40,13 @@ class Transition:
     target: str
     # The timestamp set to the time of the transition, if any.
     stamp: str | None
-    # Who may ask for it at all (other rules, like the guest's time limits, come on top).
-    actors: frozenset[Actor]
+    # The kinds of actor who may ask for it at all (other rules, like the guest's time limits,
+    # come on top).
+    actors: frozenset[ActorKind]
 
 
-_EVERYONE = frozenset({Actor.GUEST, Actor.STAFF, Actor.SYSTEM})
-_RESTAURANT = frozenset({Actor.STAFF, Actor.SYSTEM})
+_EVERYONE = frozenset(ActorKind)
+_RESTAURANT = STAFF_KINDS | {ActorKind.SYSTEM}
 
 TRANSITIONS: dict[str, Transition] = {
     t.name: t
@@ -61,7 +62,11 @@ TRANSITIONS: dict[str, Transition] = {
             _EVERYONE,
         ),
         Transition(
-            "expire", frozenset({Status.PENDING}), Status.EXPIRED, None, frozenset({Actor.SYSTEM})
+            "expire",
+            frozenset({Status.PENDING}),
+            Status.EXPIRED,
+            None,
+            frozenset({ActorKind.SYSTEM}),
         ),
         Transition("seat", frozenset({Status.CONFIRMED}), Status.SEATED, "seated_at", _RESTAURANT),
         Transition(
@@ -97,17 +102,17 @@ def effective_status(reservation: Reservation, now: datetime) -> str:
     return Status.EXPIRED if hold_lapsed(reservation, now) else reservation.status
 
 
-def guest_actions(reservation: Reservation, now: datetime) -> set[str]:
-    """The transitions the guest may ask for now (what the manage page offers): the table's
-    own sources and actors, the lapsed hold read as expired, and the guest's limit of
-    cancelling only before the start. The services decide again under the row lock."""
+def guest_actions(reservation: Reservation, actor: Actor, now: datetime) -> set[str]:
+    """Of confirm and cancel, those ``actor`` may ask for now (what the manage page offers):
+    the table's own sources and actors, the lapsed hold read as expired, and a guest's limit
+    of cancelling only before the start. The services decide again under the row lock."""
     status = effective_status(reservation, now)
     allowed = {
         name
         for name in ("confirm", "cancel")
-        if status in TRANSITIONS[name].sources and Actor.GUEST in TRANSITIONS[name].actors
+        if status in TRANSITIONS[name].sources and actor.kind in TRANSITIONS[name].actors
     }
-    if now >= reservation.start_at:
+    if actor.is_guest and now >= reservation.start_at:
         allowed.discard("cancel")
     return allowed
 
@@ -142,6 +147,21 @@ def apply_transition(reservation: Reservation, name: str, now: datetime, **field
     after_change(reservation, transition.target)
 
 
+def refuse_transition(name: str, actor: Actor, restaurant_id: int | None = None) -> None:
+    """403 when ``actor``'s kind may not ask for the transition at all, or when it acts at
+    another restaurant than ``restaurant_id``, the reservation's."""
+    allowed = actor.kind in TRANSITIONS[name].actors
+    if restaurant_id is not None:
+        allowed = allowed and actor.acts_at(restaurant_id)
+    if not allowed:
+        message = (
+            "Only the system expires holds."
+            if name == "expire"
+            else "Only the restaurant's staff can do this."
+        )
+        raise PermissionDenied(message, details={"transition": name})
+
+
 def _run(
     reservation: Reservation,
     name: str,
@@ -151,10 +171,7 @@ def _run(
     **fields,
 ) -> Reservation:
     transition = TRANSITIONS[name]
-    if actor not in transition.actors:
-        raise PermissionDenied(
-            "Only the restaurant's staff can do this.", details={"transition": name}
-        )
+    refuse_transition(name, actor, reservation.restaurant_id)
     now = clock_now()
     with transaction.atomic():
         locked = Reservation.objects.select_for_update().get(pk=reservation.pk)
@@ -170,8 +187,8 @@ def _run(
 
 
 def reservation_confirm(*, reservation: Reservation, actor: Actor) -> Reservation:
-    """pending -> confirmed, by the guest or staff, only while the hold lives: a lapsed hold
-    is 409 ``reservation_expired`` for everyone."""
+    """pending -> confirmed, by the guest (with an account or through the link) or staff,
+    only while the hold lives: a lapsed hold is 409 ``reservation_expired`` for everyone."""
     return _run(reservation, "confirm", actor=actor)
 
 
@@ -183,7 +200,7 @@ def reservation_cancel(*, reservation: Reservation, actor: Actor, reason: str = 
         raise ValidationFailed.field("reason", "Null characters are not allowed.")
 
     def guest_before_start(locked: Reservation, now: datetime) -> None:
-        if actor == Actor.GUEST and now >= locked.start_at:
+        if actor.is_guest and now >= locked.start_at:
             raise PermissionDenied(
                 "The reservation has started; only the restaurant can cancel it."
             )
@@ -218,10 +235,11 @@ def reservation_mark_no_show(*, reservation: Reservation, actor: Actor) -> Reser
     return _run(reservation, "no_show", actor=actor, rule=after_start)
 
 
-def reservation_expire(*, reservation: Reservation) -> Reservation:
-    """pending -> expired once the hold has lapsed (``expires_at <= now``); for the system
-    (the sweep, lazy expiry). Idempotent: an already expired reservation is returned as is,
-    so a repeated task does nothing. A live hold is 409 ``hold_not_lapsed``."""
+def reservation_expire(*, reservation: Reservation, actor: Actor) -> Reservation:
+    """pending -> expired once the hold has lapsed (``expires_at <= now``); by the system
+    only. Idempotent: an already expired reservation is returned as is, so a repeated task
+    does nothing. A live hold is 409 ``hold_not_lapsed``."""
+    refuse_transition("expire", actor, reservation.restaurant_id)
     now = clock_now()
     with transaction.atomic():
         locked = Reservation.objects.select_for_update().get(pk=reservation.pk)
@@ -237,8 +255,9 @@ def reservation_expire(*, reservation: Reservation) -> Reservation:
 
 def expire_lapsed_holds(*, table_id: int, now: datetime) -> list[Reservation]:
     """Inside the caller's transaction: lock and expire the lapsed pending holds on a table, so
-    a stale hold never blocks a booking whether or not the sweep has run. Rows are locked in
-    id order so two bookings of one table cannot deadlock here."""
+    a stale hold never blocks a booking whether or not the sweep has run (the system's work,
+    whoever's booking or change it runs in). Rows are locked in id order so two bookings of
+    one table cannot deadlock here."""
     lapsed = list(
         Reservation.objects.select_for_update()
         .lapsed_holds(now)
@@ -250,11 +269,12 @@ def expire_lapsed_holds(*, table_id: int, now: datetime) -> list[Reservation]:
     return lapsed
 
 
-def holds_expire_lapsed(*, now: datetime | None = None, batch_size: int = 200) -> int:
-    """The periodic sweep: every pending reservation whose hold has lapsed becomes expired
-    (and records its guest email), in batches of short transactions. Rows another
-    transaction holds (a booking expiring them lazily, a guest confirming) are skipped and
-    left to it or to the next sweep. Returns how many it expired."""
+def holds_expire_lapsed(*, actor: Actor, now: datetime | None = None, batch_size: int = 200) -> int:
+    """The periodic sweep, by the system only: every pending reservation whose hold has
+    lapsed becomes expired (and records its guest email), in batches of short transactions.
+    Rows another transaction holds (a booking expiring them lazily, a guest confirming) are
+    skipped and left to it or to the next sweep. Returns how many it expired."""
+    refuse_transition("expire", actor)
     now = now or clock_now()
     total = 0
     while True:

@@ -7,7 +7,8 @@ import pytest
 import time_machine
 
 from customers.tests.factories import CustomerFactory, UserFactory
-from reservations.services import reservation_create
+from reservations.actors import Actor
+from reservations.callers import reservation_create
 from reservations.tests.factories import NOW, SEED_DATE, SEED_TIME, open_every_day
 from restaurants.models import StaffMembership
 from restaurants.tests.factories import (
@@ -67,6 +68,18 @@ def guest(guest_user):
 
 
 @pytest.fixture
+def host_actor(staff_user, restaurant):
+    """``staff_user`` as the services see them: the restaurant's host."""
+    return Actor.host(staff_user, restaurant.pk)
+
+
+@pytest.fixture
+def guest_actor(guest_user):
+    """``guest_user`` as the services see them: a guest with an account."""
+    return Actor.guest(guest_user)
+
+
+@pytest.fixture
 def other_guest(restaurant):
     """A guest without an account whose profile the restaurant's staff made."""
     return CustomerFactory(created_by_restaurant=restaurant)
@@ -74,8 +87,8 @@ def other_guest(restaurant):
 
 @pytest.fixture
 def book(restaurant, table, staff_user, guest, clock):
-    """Book through the service with the seed's values, any of them overridden. By default
-    the restaurant's staff books for ``guest`` on ``table``."""
+    """Book as a signed-in user (reservations.callers) with the seed's values, any of them
+    overridden. By default the restaurant's staff books for ``guest`` on ``table``."""
 
     def make(**overrides):
         values = {

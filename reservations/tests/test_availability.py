@@ -241,7 +241,8 @@ class TestNeverStale:
         self, api_client, tables, staff_user, guest, clock, django_capture_on_commit_callbacks
     ):
         from reservations.actors import Actor
-        from reservations.services import reservation_cancel, reservation_create
+        from reservations.callers import reservation_create
+        from reservations.services import reservation_cancel
 
         restaurant = tables[0].restaurant
         with django_capture_on_commit_callbacks(execute=True):
@@ -256,7 +257,7 @@ class TestNeverStale:
             )
         assert table_numbers(slot_at(day(api_client, restaurant).json(), "19:00")) == ["2"]
         with django_capture_on_commit_callbacks(execute=True):
-            reservation_cancel(reservation=reservation, actor=Actor.STAFF)
+            reservation_cancel(reservation=reservation, actor=Actor.host(staff_user, restaurant.pk))
         assert table_numbers(slot_at(day(api_client, restaurant).json(), "19:00")) == ["1", "2"]
 
     def test_restaurant_changes_invalidate(

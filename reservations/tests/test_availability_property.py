@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from core.errors import ApplicationError, ValidationFailed
 from customers.tests.factories import CustomerFactory, UserFactory
 from reservations.availability import compute_days, days_availability
+from reservations.callers import reservation_create
 from reservations.models import Reservation
-from reservations.services import reservation_create
 from restaurants import services as restaurant_services
 
 ZONES = ["Europe/Madrid", "America/New_York", "UTC", "Asia/Kolkata"]

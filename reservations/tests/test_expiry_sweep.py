@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from notifications.models import Notification
+from reservations.actors import SYSTEM
 from reservations.models import Reservation
 from reservations.services import holds_expire_lapsed
 from reservations.tests.factories import NOW
@@ -20,13 +21,13 @@ def test_lapsed_holds_expire_and_live_ones_stay(book, clock, restaurant):
     clock.move_to(NOW + timedelta(minutes=10))
     later = book(reservation_time=time(21, 0))
     clock.move_to(NOW + timedelta(minutes=16))  # the first hold lapsed, the second lives
-    assert holds_expire_lapsed() == 1
+    assert holds_expire_lapsed(actor=SYSTEM) == 1
     early.refresh_from_db()
     later.refresh_from_db()
     assert early.status == "expired" and later.status == "pending"
     assert Notification.objects.filter(reservation=early, kind="expired").count() == 1
     # A repeated sweep does nothing.
-    assert holds_expire_lapsed() == 0
+    assert holds_expire_lapsed(actor=SYSTEM) == 0
     assert Notification.objects.filter(kind="expired").count() == 1
 
 
@@ -39,7 +40,7 @@ def test_works_in_batches_of_short_locking_transactions(book, clock):
     made = [book(reservation_time=time(12 + 2 * n, 0)) for n in range(5)]
     clock.move_to(NOW + timedelta(minutes=16))
     with CaptureQueriesContext(connection) as queries:
-        assert holds_expire_lapsed(batch_size=2) == 5
+        assert holds_expire_lapsed(actor=SYSTEM, batch_size=2) == 5
     batches = [q["sql"] for q in queries.captured_queries if "SKIP LOCKED" in q["sql"]]
     assert len(batches) == 3  # 2 + 2 + 1 rows, each batch in its own transaction
     assert all("LIMIT 2" in sql for sql in batches)
@@ -49,18 +50,17 @@ def test_works_in_batches_of_short_locking_transactions(book, clock):
     assert set(statuses) == {"expired"}
 
 
-def test_confirmed_and_cancelled_are_left_alone(book, clock):
+def test_confirmed_and_cancelled_are_left_alone(book, clock, host_actor):
     from datetime import time
 
-    from reservations.actors import Actor
     from reservations.services import reservation_cancel, reservation_confirm
 
     confirmed = book()
-    reservation_confirm(reservation=confirmed, actor=Actor.STAFF)
+    reservation_confirm(reservation=confirmed, actor=host_actor)
     clock.move_to(NOW + timedelta(hours=1))
     cancelled = book(reservation_time=time(21, 0))
-    reservation_cancel(reservation=cancelled, actor=Actor.STAFF)
-    assert holds_expire_lapsed(now=timezone.now()) == 0
+    reservation_cancel(reservation=cancelled, actor=host_actor)
+    assert holds_expire_lapsed(actor=SYSTEM, now=timezone.now()) == 0
     confirmed.refresh_from_db()
     cancelled.refresh_from_db()
     assert (confirmed.status, cancelled.status) == ("confirmed", "cancelled")

@@ -16,6 +16,7 @@ from django.test import Client
 from core.models import IdempotencyRecord
 from core.tests.faults import terminate_own_backend
 from notifications.models import Notification
+from reservations import callers
 from reservations.models import Reservation
 from reservations.services import booking, transitions
 
@@ -145,9 +146,9 @@ def kill_before_booking(monkeypatch):
     calls = []
 
     def arm(then=None):
-        original = booking.booking_actor
+        original = callers.actor_for_user
 
-        def booking_actor(*args, **kwargs):
+        def actor_for_user(*args, **kwargs):
             if not calls:
                 calls.append("killed")
                 terminate_own_backend()
@@ -155,7 +156,7 @@ def kill_before_booking(monkeypatch):
                     then()
             return original(*args, **kwargs)
 
-        monkeypatch.setattr(booking, "booking_actor", booking_actor)
+        monkeypatch.setattr(callers, "actor_for_user", actor_for_user)
         return calls
 
     return arm

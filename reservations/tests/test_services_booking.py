@@ -1,5 +1,6 @@
-"""Booking through reservation_create: the result, who may book for whom, every refusal, and
-the double-booking defences (lock, in-transaction check, exclusion constraint, lazy expiry)."""
+"""Booking as a signed-in user (reservations.callers.reservation_create, over the core): the
+result, who may book for whom, every refusal, and the double-booking defences (lock,
+in-transaction check, exclusion constraint, lazy expiry)."""
 
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -10,8 +11,9 @@ from core.errors import Conflict, Locked, PermissionDenied, ValidationFailed
 from customers.models import Customer
 from customers.tests.factories import CustomerFactory, UserFactory
 from reservations import rules
+from reservations.callers import reservation_create
 from reservations.models import Reservation
-from reservations.services import booking, reservation_create, slots
+from reservations.services import booking, slots
 from reservations.tests.factories import (
     NOW,
     SEED_DATE,

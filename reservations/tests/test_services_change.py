@@ -16,7 +16,9 @@ from restaurants.tests.factories import DurationRuleFactory, TableFactory
 Status = Reservation.Status
 
 
-def change(reservation, actor=Actor.STAFF, **data):
+def change(reservation, actor=None, **data):
+    """Change as ``actor``; by default as the restaurant's host who booked it (``book``'s)."""
+    actor = actor or Actor.host(reservation.created_by, reservation.restaurant_id)
     return reservation_change(reservation=reservation, actor=actor, data=data)
 
 
@@ -102,35 +104,35 @@ def test_a_change_takes_the_tables_lock(book, table):
         change(reservation, reservation_time=time(21))
 
 
-def test_notes_alone_change_without_touching_the_slot(book):
+def test_notes_alone_change_without_touching_the_slot(book, guest_actor):
     reservation = book()
-    changed = change(reservation, actor=Actor.GUEST, notes="Window seat, please")
+    changed = change(reservation, actor=guest_actor, notes="Window seat, please")
     assert changed.notes == "Window seat, please"
     assert changed.start_at == reservation.start_at
 
 
-def test_a_pending_hold_moved_earlier_never_outlives_its_new_start(book, restaurant):
+def test_a_pending_hold_moved_earlier_never_outlives_its_new_start(book, restaurant, host_actor):
     reservation = book()
     moved = reservation_change(
         reservation=reservation,
-        actor=Actor.STAFF,
+        actor=host_actor,
         data={"reservation_date": date(2025, 8, 28), "reservation_time": time(12, 15)},
         override_notice=True,
     )
     assert moved.expires_at == moved.start_at < reservation.expires_at
 
 
-def test_the_guest_changes_only_before_the_start(book, clock):
+def test_the_guest_changes_only_before_the_start(book, clock, guest_actor):
     reservation = put_in_status(book(), Status.CONFIRMED)
     clock.move_to(reservation.start_at + timedelta(minutes=1))
     with pytest.raises(PermissionDenied):
-        change(reservation, actor=Actor.GUEST, notes="late")
+        change(reservation, actor=guest_actor, notes="late")
 
 
-def test_the_guest_cannot_override_notice(book):
+def test_the_guest_cannot_override_notice(book, guest_actor):
     with pytest.raises(PermissionDenied):
         reservation_change(
-            reservation=book(), actor=Actor.GUEST, data={"party_size": 3}, override_notice=True
+            reservation=book(), actor=guest_actor, data={"party_size": 3}, override_notice=True
         )
 
 

@@ -19,8 +19,9 @@ from customers.models import Customer
 from customers.tests.factories import UserFactory
 from notifications.models import Notification
 from reservations.actors import Actor
+from reservations.callers import reservation_create
 from reservations.models import Reservation
-from reservations.services import reservation_confirm, reservation_create
+from reservations.services import reservation_confirm
 from reservations.tests.factories import NOW, SEED_DATE, open_every_day
 from restaurants.tests.factories import RestaurantFactory, TableFactory
 
@@ -106,7 +107,7 @@ def test_a_lapsed_hold_no_longer_counts(still, restaurant, tables, guest_user):
 def test_a_confirmed_booking_is_no_hold(still, restaurant, tables, guest_user):
     first = guest_books(guest_user, restaurant, time(13))
     guest_books(guest_user, restaurant, time(15))
-    reservation_confirm(reservation=first, actor="guest")
+    reservation_confirm(reservation=first, actor=Actor.guest(guest_user))
 
     assert guest_books(guest_user, restaurant, time(17)).status == Status.PENDING
     with pytest.raises(HoldLimit):
@@ -371,7 +372,8 @@ def test_booking_and_confirming_in_turn_stops_at_the_upcoming_limit(
     assert settings.UPCOMING_LIMIT_PER_RESTAURANT == 4  # the documented default
     for hour in (12, 14, 16, 18):
         reservation_confirm(
-            reservation=guest_books(guest_user, restaurant, time(hour)), actor=Actor.GUEST
+            reservation=guest_books(guest_user, restaurant, time(hour)),
+            actor=Actor.guest(guest_user),
         )
     before = written()
     with pytest.raises(HoldLimit) as refused:

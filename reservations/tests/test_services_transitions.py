@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from core.errors import Conflict, PermissionDenied
-from reservations.actors import Actor
+from reservations.actors import SYSTEM
 from reservations.models import Reservation
 from reservations.services import (
     TRANSITIONS,
@@ -53,7 +53,7 @@ def test_the_transition_table_is_the_issues_state_machine():
 
 @pytest.mark.parametrize("status", Status.values)
 @pytest.mark.parametrize("name", list(SERVICES))
-def test_every_transition_from_every_status(book, clock, name, status):
+def test_every_transition_from_every_status(book, clock, host_actor, name, status):
     reservation = book()
     if status != Status.PENDING:
         put_in_status(reservation, status)
@@ -64,13 +64,13 @@ def test_every_transition_from_every_status(book, clock, name, status):
     target = ALLOWED.get((name, status))
     if target is None:
         with pytest.raises(Conflict) as info:
-            SERVICES[name](reservation=reservation, actor=Actor.STAFF)
+            SERVICES[name](reservation=reservation, actor=host_actor)
         expired_hold = (name, status) == ("confirm", Status.EXPIRED)
         assert info.value.code == ("reservation_expired" if expired_hold else "invalid_transition")
         reservation.refresh_from_db()
         assert reservation.status == status
         return
-    result = SERVICES[name](reservation=reservation, actor=Actor.STAFF)
+    result = SERVICES[name](reservation=reservation, actor=host_actor)
     stored = Reservation.objects.get(pk=reservation.pk)
     assert result.status == stored.status == target
     stamp = TRANSITIONS[name].stamp
@@ -81,15 +81,16 @@ def test_every_transition_from_every_status(book, clock, name, status):
 # --- confirm ---------------------------------------------------------------------------------
 
 
-def test_the_guest_confirms_while_the_hold_lives(book, guest_user):
+def test_the_guest_confirms_while_the_hold_lives(book, guest_user, guest_actor):
     reservation = book(user=guest_user, customer_id=None)
-    confirmed = reservation_confirm(reservation=reservation, actor=Actor.GUEST)
+    confirmed = reservation_confirm(reservation=reservation, actor=guest_actor)
     assert confirmed.status == Status.CONFIRMED
     assert confirmed.expires_at is None  # a confirmed reservation no longer expires
 
 
-@pytest.mark.parametrize("actor", [Actor.GUEST, Actor.STAFF])
-def test_confirming_a_lapsed_hold_is_reservation_expired(book, clock, actor):
+@pytest.mark.parametrize("actor", ["guest_actor", "host_actor"])
+def test_confirming_a_lapsed_hold_is_reservation_expired(book, clock, request, actor):
+    actor = request.getfixturevalue(actor)
     reservation = book()
     clock.move_to(reservation.expires_at + timedelta(seconds=1))
     with pytest.raises(Conflict) as info:
@@ -103,21 +104,21 @@ def test_confirming_a_lapsed_hold_is_reservation_expired(book, clock, actor):
 # --- cancel ----------------------------------------------------------------------------------
 
 
-def test_the_guest_cancels_before_the_start_with_a_reason(book):
+def test_the_guest_cancels_before_the_start_with_a_reason(book, guest_actor):
     reservation = book()
-    cancelled = reservation_cancel(reservation=reservation, actor=Actor.GUEST, reason=" Sick ")
+    cancelled = reservation_cancel(reservation=reservation, actor=guest_actor, reason=" Sick ")
     assert cancelled.status == Status.CANCELLED
     assert cancelled.cancellation_reason == "Sick"
     assert cancelled.cancelled_at is not None
     assert cancelled.expires_at == reservation.expires_at  # kept as the record of the hold
 
 
-def test_after_the_start_only_staff_cancel(book, clock):
+def test_after_the_start_only_staff_cancel(book, clock, guest_actor, host_actor):
     reservation = put_in_status(book(), Status.CONFIRMED)
     clock.move_to(reservation.start_at + timedelta(minutes=5))
     with pytest.raises(PermissionDenied):
-        reservation_cancel(reservation=reservation, actor=Actor.GUEST)
-    assert reservation_cancel(reservation=reservation, actor=Actor.STAFF).status == "cancelled"
+        reservation_cancel(reservation=reservation, actor=guest_actor)
+    assert reservation_cancel(reservation=reservation, actor=host_actor).status == "cancelled"
 
 
 # --- restaurant-only transitions ---------------------------------------------------------------
@@ -131,30 +132,30 @@ def test_after_the_start_only_staff_cancel(book, clock):
         (reservation_mark_no_show, Status.CONFIRMED),
     ],
 )
-def test_guests_cannot_seat_complete_or_mark_no_show(book, clock, service, status):
+def test_guests_cannot_seat_complete_or_mark_no_show(book, clock, guest_actor, service, status):
     reservation = put_in_status(book(), status)
     clock.move_to(reservation.start_at + timedelta(minutes=30))
     with pytest.raises(PermissionDenied):
-        service(reservation=reservation, actor=Actor.GUEST)
+        service(reservation=reservation, actor=guest_actor)
     reservation.refresh_from_db()
     assert reservation.status == status
 
 
-def test_no_show_only_after_the_start(book, clock):
+def test_no_show_only_after_the_start(book, clock, host_actor):
     reservation = put_in_status(book(), Status.CONFIRMED)
     clock.move_to(reservation.start_at - timedelta(minutes=1))
     with pytest.raises(Conflict) as info:
-        reservation_mark_no_show(reservation=reservation, actor=Actor.STAFF)
+        reservation_mark_no_show(reservation=reservation, actor=host_actor)
     assert info.value.code == "reservation_not_started"
     clock.move_to(reservation.start_at)
-    assert reservation_mark_no_show(reservation=reservation, actor=Actor.STAFF).status == "no_show"
+    assert reservation_mark_no_show(reservation=reservation, actor=host_actor).status == "no_show"
 
 
-def test_seat_then_complete(book):
-    reservation = reservation_confirm(reservation=book(), actor=Actor.STAFF)
-    seated = reservation_seat(reservation=reservation, actor=Actor.STAFF)
+def test_seat_then_complete(book, host_actor):
+    reservation = reservation_confirm(reservation=book(), actor=host_actor)
+    seated = reservation_seat(reservation=reservation, actor=host_actor)
     assert seated.seated_at is not None
-    completed = reservation_complete(reservation=seated, actor=Actor.STAFF)
+    completed = reservation_complete(reservation=seated, actor=host_actor)
     assert completed.status == Status.COMPLETED and completed.completed_at is not None
 
 
@@ -164,31 +165,33 @@ def test_seat_then_complete(book):
 def test_expire_needs_a_lapsed_hold_and_is_idempotent(book, clock):
     reservation = book()
     with pytest.raises(Conflict) as info:
-        reservation_expire(reservation=reservation)
+        reservation_expire(reservation=reservation, actor=SYSTEM)
     assert info.value.code == "hold_not_lapsed"
     clock.move_to(reservation.expires_at)
-    assert reservation_expire(reservation=reservation).status == Status.EXPIRED
-    assert reservation_expire(reservation=reservation).status == Status.EXPIRED
+    assert reservation_expire(reservation=reservation, actor=SYSTEM).status == Status.EXPIRED
+    assert reservation_expire(reservation=reservation, actor=SYSTEM).status == Status.EXPIRED
 
 
 def test_expire_refuses_a_confirmed_reservation(book, clock):
     reservation = put_in_status(book(), Status.CONFIRMED)
     clock.move_to(reservation.start_at)
     with pytest.raises(Conflict) as info:
-        reservation_expire(reservation=reservation)
+        reservation_expire(reservation=reservation, actor=SYSTEM)
     assert info.value.code == "invalid_transition"
 
 
 # --- the hook --------------------------------------------------------------------------------
 
 
-def test_every_transition_passes_through_the_after_change_hook(book, clock, monkeypatch):
+def test_every_transition_passes_through_the_after_change_hook(
+    book, clock, host_actor, monkeypatch
+):
     seen = []
     monkeypatch.setattr(transitions, "after_change", lambda r, kind, **kw: seen.append(kind))
-    first = reservation_confirm(reservation=book(), actor=Actor.STAFF)
-    reservation_seat(reservation=first, actor=Actor.STAFF)
-    reservation_complete(reservation=first, actor=Actor.STAFF)
+    first = reservation_confirm(reservation=book(), actor=host_actor)
+    reservation_seat(reservation=first, actor=host_actor)
+    reservation_complete(reservation=first, actor=host_actor)
     lapsing = book(reservation_time=first.reservation_time.replace(hour=21))
     clock.move_to(lapsing.expires_at)
-    reservation_expire(reservation=lapsing)
+    reservation_expire(reservation=lapsing, actor=SYSTEM)
     assert seen == ["confirmed", "seated", "completed", "expired"]
