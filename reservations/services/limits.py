@@ -1,10 +1,12 @@
 """Limits against hold squatting (docs/booking.md): a guest may hold only a few pending
 reservations at once and have only a few upcoming ones they booked themselves, and one client
-address may try to book only so often. The restaurant's staff are never limited.
+address may try to book only so often. Guests are limited (``Actor.is_limited``), the
+restaurant's staff never.
 
-The hold limits are decided in the database, inside the booking's transaction and under a lock
-of the guest's account row, so two concurrent bookings by one guest are counted one after the
-other. The attempt counter lives in the cache and fails open (core.throttling.AttemptLimit).
+The hold limits are decided in the database, inside the booking core's transaction and under a
+lock of the guest's account row, so two concurrent bookings by one guest are counted one after
+the other. The attempt counter lives in the cache and fails open (core.throttling.AttemptLimit);
+the callers that know the client's address count it first (reservations.callers).
 """
 
 from datetime import datetime
