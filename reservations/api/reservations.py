@@ -1,6 +1,7 @@
-"""The reservations API (docs/api-reservations.md): thin views over reservations.selectors and
-reservations.services. Plain serializers (no ModelSerializer introspection) on these hot
-paths; every body is strict (core.serializers), so a misspelt or foreign key is a 400."""
+"""The reservations API (docs/api-reservations.md): thin views over reservations.callers (who
+may ask, as which actor), reservations.selectors and reservations.services. Plain serializers
+(no ModelSerializer introspection) on these hot paths; every body is strict (core.serializers),
+so a misspelt or foreign key is a 400."""
 
 from drf_spectacular.utils import (
     OpenApiParameter,
