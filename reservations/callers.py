@@ -18,11 +18,11 @@ from uuid import UUID
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 
+from accounts.emails import normalize_email
+from accounts.phones import normalize_phone
 from core.errors import NotAuthenticated, PermissionDenied, ValidationFailed
 from customers.models import Customer
-from customers.phones import normalize_phone
 from customers.selectors import customers_visible_to
-from customers.services import normalize_email
 from reservations import selectors
 from reservations.actors import Actor
 from reservations.manage_link import reservation_for_manage_link
