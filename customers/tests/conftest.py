@@ -2,42 +2,15 @@
 scope test can show both what a caller sees and what it must not."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from accounts.models import User
 from customers.models import Customer, GuestRecord
 from customers.tests.factories import CustomerFactory, UserFactory
-from reservations.models import Reservation
+from reservations.tests.factories import ReservationFactory
 from restaurants.models import Restaurant, StaffMembership
-from restaurants.tests.factories import RestaurantFactory, StaffMembershipFactory, TableFactory
-
-
-def make_reservation(
-    *,
-    customer: Customer,
-    restaurant: Restaurant,
-    status: str = "completed",
-    days_ago: int = 1,
-    created_by: User | None = None,
-) -> Reservation:
-    """A past reservation of ``customer`` at ``restaurant`` (each on its own table, so the
-    overlap constraint never interferes), made by ``created_by`` (the guest's own account
-    for a booking they made themselves)."""
-    start = datetime(2024, 6, 1, 19, 0, tzinfo=UTC) - timedelta(days=days_ago)
-    return Reservation.objects.create(
-        restaurant=restaurant,
-        table=TableFactory(restaurant=restaurant),
-        customer=customer,
-        party_size=2,
-        reservation_date=start.date(),
-        reservation_time=start.time(),
-        start_at=start,
-        end_at=start + timedelta(minutes=90),
-        status=status,
-        created_by=created_by,
-    )
+from restaurants.tests.factories import RestaurantFactory, StaffMembershipFactory
 
 
 @dataclass
@@ -67,12 +40,12 @@ def world(db) -> World:
     guest = CustomerFactory(user=guest_user, email=guest_user.email)
     # A local profile no restaurant keeps (made in the admin), booked at r.
     booked_at_r = CustomerFactory()
-    make_reservation(customer=booked_at_r, restaurant=r)
+    ReservationFactory(past=True, customer=booked_at_r, table__restaurant=r)
     GuestRecord.objects.create(restaurant=r, customer=booked_at_r, notes="Prefers the window.")
     created_by_r = CustomerFactory(created_by_restaurant=r)
     GuestRecord.objects.create(restaurant=r, customer=created_by_r, notes="Called twice.")
     booked_at_other = CustomerFactory()
-    make_reservation(customer=booked_at_other, restaurant=other)
+    ReservationFactory(past=True, customer=booked_at_other, table__restaurant=other)
     GuestRecord.objects.create(
         restaurant=other, customer=booked_at_other, notes="VIP at the other place."
     )

@@ -6,8 +6,8 @@ from django.contrib.auth.models import Permission
 from accounts.models import User
 from core.errors import NotRestaurantGuest
 from customers.models import Customer, GuestRecord
-from customers.tests.conftest import make_reservation
 from customers.tests.factories import DEFAULT_PASSWORD, CustomerFactory, UserFactory
+from reservations.tests.factories import ReservationFactory
 from restaurants.tests.factories import RestaurantFactory
 
 pytestmark = pytest.mark.django_db
@@ -86,8 +86,8 @@ def test_customer_changelist_renders_with_reservation_counts_and_search(admin_cl
     restaurant = RestaurantFactory()
     ana = CustomerFactory(first_name="Anastasia", last_name="Zed", phone="+34611223344")
     CustomerFactory(first_name="Bob", last_name="Other")
-    make_reservation(customer=ana, restaurant=restaurant)
-    make_reservation(customer=ana, restaurant=restaurant, days_ago=3)
+    ReservationFactory(past=True, customer=ana, table__restaurant=restaurant)
+    ReservationFactory(past=True, customer=ana, table__restaurant=restaurant)
     response = admin_client.get("/admin/customers/customer/")
     assert response.status_code == 200
     for q in ("anastasia", "611223344", ana.email.upper()):

@@ -6,8 +6,8 @@ import pytest
 
 from accounts.models import User
 from customers.models import Customer, GuestRecord
-from customers.tests.conftest import make_reservation
 from customers.tests.factories import DEFAULT_PASSWORD, CustomerFactory
+from reservations.tests.factories import ReservationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -156,8 +156,10 @@ def test_staff_list_their_restaurants_guests_only(api_client, world, role):
 
 @pytest.mark.parametrize("role", ["host", "manager"])
 def test_staff_read_a_guest_of_their_restaurant_with_counts(api_client, world, role):
-    make_reservation(customer=world.booked_at_r, restaurant=world.r, status="no_show", days_ago=4)
-    make_reservation(customer=world.booked_at_r, restaurant=world.other, days_ago=5)
+    ReservationFactory(
+        past=True, customer=world.booked_at_r, table__restaurant=world.r, status="no_show"
+    )
+    ReservationFactory(past=True, customer=world.booked_at_r, table__restaurant=world.other)
     api_client.force_authenticate(getattr(world, role))
     body = api_client.get(detail(world.booked_at_r)).json()
     assert (body["visit_count"], body["no_show_count"]) == (1, 1)
@@ -262,7 +264,7 @@ def test_staff_list_paginates_and_orders(api_client, world):
 
 def test_staff_who_booked_as_guests_never_read_notes_about_themselves(api_client, world):
     own = CustomerFactory(user=world.host, email=world.host.email)
-    make_reservation(customer=own, restaurant=world.r, created_by=world.host)
+    ReservationFactory(past=True, customer=own, table__restaurant=world.r, created_by=world.host)
     GuestRecord.objects.create(restaurant=world.r, customer=own, notes="Difficult guest")
     api_client.force_authenticate(world.host)
     assert own.pk not in listed_ids(api_client.get(LIST))

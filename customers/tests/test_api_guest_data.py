@@ -10,11 +10,16 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from customers.models import Customer, GuestRecord
-from customers.tests.conftest import make_reservation
 from customers.tests.factories import CustomerFactory, UserFactory
 from notifications.models import Notification
 from reservations.models import Reservation
-from reservations.tests.factories import NOW, SEED_DATE, SEED_TIME, open_every_day
+from reservations.tests.factories import (
+    NOW,
+    SEED_DATE,
+    SEED_TIME,
+    ReservationFactory,
+    open_every_day,
+)
 from restaurants.models import Restaurant, StaffMembership
 from restaurants.tests.factories import RestaurantFactory, StaffMembershipFactory, TableFactory
 
@@ -42,7 +47,7 @@ def guests(db) -> Guests:
         user=guest_a, email=guest_a.email, phone="+34611000001", allergies="Peanuts"
     )
     CustomerFactory(user=guest_b, email=guest_b.email)
-    make_reservation(customer=account, restaurant=r, created_by=guest_a)
+    ReservationFactory(past=True, customer=account, table__restaurant=r, created_by=guest_a)
     local_r = CustomerFactory(created_by_restaurant=r)
     local_s = CustomerFactory(created_by_restaurant=s)
     record = GuestRecord.objects.create(restaurant=r, customer=account, notes=NOTES)
@@ -377,8 +382,11 @@ def test_a_staff_booking_by_email_of_a_guest_who_booked_here_gets_a_local_profil
 def test_staff_made_reservations_never_bring_an_account_into_view(api_client, guests):
     """A booking staff made for an account profile (as the hole allowed before issue 11)
     does not put the profile in the restaurant's scope."""
-    make_reservation(
-        customer=guests.account, restaurant=guests.s, created_by=guests.callers["host_s"]
+    ReservationFactory(
+        past=True,
+        customer=guests.account,
+        table__restaurant=guests.s,
+        created_by=guests.callers["host_s"],
     )
     api_client.force_authenticate(guests.callers["host_s"])
     assert api_client.get(profile_url(guests, "account")).status_code == 404

@@ -11,8 +11,8 @@ from customers.selectors import (
     customers_in_staff_scope,
     customers_visible_to,
 )
-from customers.tests.conftest import make_reservation
 from customers.tests.factories import CustomerFactory
+from reservations.tests.factories import ReservationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -44,8 +44,8 @@ def test_the_scope_follows_the_restaurant_not_the_person(world):
 
 
 def test_a_guest_with_many_reservations_is_one_row(world):
-    make_reservation(customer=world.booked_at_r, restaurant=world.r, days_ago=5)
-    make_reservation(customer=world.booked_at_r, restaurant=world.r, days_ago=9)
+    ReservationFactory(past=True, customer=world.booked_at_r, table__restaurant=world.r)
+    ReservationFactory(past=True, customer=world.booked_at_r, table__restaurant=world.r)
     rows = list(customers_visible_to(world.host).values_list("pk", flat=True))
     assert sorted(rows) == sorted({world.booked_at_r.pk, world.created_by_r.pk})
 
@@ -58,7 +58,7 @@ def test_superuser_sees_every_profile(world):
 
 def test_staff_who_are_also_guests_read_their_own_profile_as_guests(world):
     own = CustomerFactory(user=world.host, email=world.host.email)
-    make_reservation(customer=own, restaurant=world.r)
+    ReservationFactory(past=True, customer=own, table__restaurant=world.r)
     assert own.pk in ids(customers_visible_to(world.host))
     assert own.pk not in ids(customers_in_staff_scope(world.host))
 
@@ -67,13 +67,13 @@ def test_visit_counts_are_derived_in_one_query_and_scoped_to_the_callers_restaur
     world, django_assert_num_queries
 ):
     guest = world.booked_at_r  # one completed visit at r already
-    make_reservation(customer=guest, restaurant=world.r, status="no_show", days_ago=3)
-    make_reservation(customer=guest, restaurant=world.r, status="cancelled", days_ago=4)
-    make_reservation(customer=guest, restaurant=world.other, status="completed", days_ago=5)
-    make_reservation(customer=guest, restaurant=world.other, status="no_show", days_ago=6)
+    ReservationFactory(past=True, customer=guest, table__restaurant=world.r, status="no_show")
+    ReservationFactory(past=True, customer=guest, table__restaurant=world.r, status="cancelled")
+    ReservationFactory(past=True, customer=guest, table__restaurant=world.other)
+    ReservationFactory(past=True, customer=guest, table__restaurant=world.other, status="no_show")
     other_guest = world.created_by_r
-    make_reservation(customer=other_guest, restaurant=world.r, status="completed", days_ago=7)
-    make_reservation(customer=other_guest, restaurant=world.r, status="completed", days_ago=8)
+    ReservationFactory(past=True, customer=other_guest, table__restaurant=world.r)
+    ReservationFactory(past=True, customer=other_guest, table__restaurant=world.r)
 
     # One query for the staff ids, one for the rows with both counts.
     with django_assert_num_queries(2):

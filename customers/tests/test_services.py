@@ -20,8 +20,8 @@ from customers.services import (
     user_register,
     user_update,
 )
-from customers.tests.conftest import make_reservation
 from customers.tests.factories import DEFAULT_PASSWORD, CustomerFactory, UserFactory
+from reservations.tests.factories import ReservationFactory
 from restaurants.tests.factories import RestaurantFactory
 
 pytestmark = pytest.mark.django_db
@@ -163,7 +163,7 @@ def test_find_or_create_uses_only_profiles_the_restaurant_keeps():
     reservation there: the booking gets a profile the restaurant keeps."""
     restaurant = RestaurantFactory()
     booked_here = CustomerFactory(created_by_restaurant=RestaurantFactory())
-    make_reservation(customer=booked_here, restaurant=restaurant)
+    ReservationFactory(past=True, customer=booked_here, table__restaurant=restaurant)
     found = customer_find_or_create(
         restaurant=restaurant, first_name="X", email=booked_here.email.upper()
     )
@@ -211,7 +211,9 @@ def test_find_or_create_never_uses_an_account_profile_of_the_restaurants_guest(b
     restaurant = RestaurantFactory()
     user = UserFactory(email="ana@example.com")
     registered = CustomerFactory(user=user, email="ana@example.com", phone="+34611223344")
-    make_reservation(customer=registered, restaurant=restaurant, created_by=user)
+    ReservationFactory(
+        past=True, customer=registered, table__restaurant=restaurant, created_by=user
+    )
     admin_user = UserFactory(email="admin-made@example.com")
     admin_made = CustomerFactory(
         user=admin_user,
@@ -251,7 +253,7 @@ def test_find_or_create_does_not_match_a_registered_guest_by_phone_alone():
 def test_find_or_create_makes_a_new_profile_for_another_restaurants_phone_only_guest():
     theirs = RestaurantFactory()
     phone_only = CustomerFactory(email="", phone="+34611223344", created_by_restaurant=theirs)
-    make_reservation(customer=phone_only, restaurant=theirs)
+    ReservationFactory(past=True, customer=phone_only, table__restaurant=theirs)
     ours = RestaurantFactory()
     created = customer_find_or_create(
         restaurant=ours,
@@ -274,7 +276,7 @@ def test_find_or_create_makes_a_new_profile_for_another_restaurants_phone_only_g
 def test_find_or_create_makes_its_own_profile_for_the_email_of_another_restaurants_guest():
     theirs = RestaurantFactory()
     standalone = CustomerFactory(email="ana@example.com", created_by_restaurant=theirs)
-    make_reservation(customer=standalone, restaurant=theirs)
+    ReservationFactory(past=True, customer=standalone, table__restaurant=theirs)
     ours = RestaurantFactory()
     created = customer_find_or_create(
         restaurant=ours, first_name="Ana", email="ANA@example.com", phone="+34611999999"
@@ -406,8 +408,12 @@ def test_update_by_staff_only_of_local_profiles_their_restaurant_keeps(world):
 
 def test_guest_record_update_creates_one_record_per_restaurant_and_guest(world):
     # The guest booked at both restaurants herself: each may keep its own record.
-    make_reservation(customer=world.guest, restaurant=world.r, created_by=world.guest_user)
-    make_reservation(customer=world.guest, restaurant=world.other, created_by=world.guest_user)
+    ReservationFactory(
+        past=True, customer=world.guest, table__restaurant=world.r, created_by=world.guest_user
+    )
+    ReservationFactory(
+        past=True, customer=world.guest, table__restaurant=world.other, created_by=world.guest_user
+    )
     first = guest_record_update(restaurant=world.r, customer=world.guest, notes="Quiet table")
     again = guest_record_update(restaurant=world.r, customer=world.guest, notes="Corner table")
     theirs = guest_record_update(restaurant=world.other, customer=world.guest, notes="Theirs")
@@ -420,7 +426,9 @@ def test_guest_record_update_creates_one_record_per_restaurant_and_guest(world):
 def test_guest_record_update_refuses_a_guest_not_the_restaurants(world):
     """The rule is the service's, so the admin and every other caller obey it."""
     # Another restaurant's guests, and an account whose only reservation at r staff made.
-    make_reservation(customer=world.guest, restaurant=world.r, created_by=world.host)
+    ReservationFactory(
+        past=True, customer=world.guest, table__restaurant=world.r, created_by=world.host
+    )
     for restaurant, customer in (
         (world.r, world.created_by_other),
         (world.r, world.booked_at_other),
@@ -506,7 +514,7 @@ def test_register_with_the_email_of_restaurants_local_profiles_links_none_of_the
     local = CustomerFactory(
         email="ana@example.com", created_by_restaurant=restaurant, allergies="shellfish"
     )
-    make_reservation(customer=local, restaurant=restaurant)
+    ReservationFactory(past=True, customer=local, table__restaurant=restaurant)
     own = user_register(
         email="ANA@example.com", password=DEFAULT_PASSWORD, first_name="Ana", last_name="B"
     )

@@ -6,7 +6,6 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import timedelta
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
@@ -89,38 +88,9 @@ def smtp_settings(settings, smtp_server):
 @pytest.fixture
 def reservation_factory(db):
     """Reservations as test data (the booking service is tested in reservations/)."""
-    from django.utils import timezone
+    from reservations.tests.factories import ReservationFactory
 
-    from customers.tests.factories import CustomerFactory
-    from reservations.models import Reservation
-    from restaurants.tests.factories import RestaurantFactory, TableFactory
-
-    def make(**overrides):
-        restaurant = overrides.pop("restaurant", None) or RestaurantFactory(
-            name="Casa Lola", address="Calle Mayor 1, Madrid", phone="+34911000000"
-        )
-        table = overrides.pop("table", None) or TableFactory(restaurant=restaurant)
-        customer = overrides.pop("customer", None) or CustomerFactory(first_name="Ana")
-        start = overrides.pop("start_at", None) or timezone.now() + timedelta(days=2)
-        local = start.astimezone(restaurant.tz)
-        fields = {
-            "restaurant": restaurant,
-            "table": table,
-            "customer": customer,
-            "party_size": 2,
-            "reservation_date": local.date(),
-            "reservation_time": local.time().replace(microsecond=0),
-            "start_at": start,
-            "end_at": start + timedelta(minutes=90),
-            "status": Reservation.Status.CONFIRMED,
-            "confirmed_at": timezone.now(),
-        }
-        fields.update(overrides)
-        if fields["status"] == Reservation.Status.PENDING and "expires_at" not in overrides:
-            fields["expires_at"] = timezone.now() + timedelta(minutes=15)
-        return Reservation.objects.create(**fields)
-
-    return make
+    return ReservationFactory
 
 
 WORKER_DB_APPLICATION_NAME = "reservaflow-test-worker"

@@ -23,7 +23,9 @@ def notification_for(reservation, kind):
 
 def test_confirmation_has_local_time_zone_party_notes_link_and_ics(reservation_factory, settings):
     settings.PUBLIC_BASE_URL = "https://book.example.com"
-    reservation = reservation_factory(notes="Window seat, please", party_size=3)
+    reservation = reservation_factory(
+        notes="Window seat, please", party_size=3, table__restaurant__name="Casa Lola"
+    )
     email = build_email(notification_for(reservation, Notification.Kind.CONFIRMED))
 
     local = reservation.start_at.astimezone(reservation.restaurant.tz)

@@ -88,13 +88,8 @@ def test_a_lapsed_hold_expires_by_the_sweep_and_its_email_arrives(
     from reservations.tasks import expire_lapsed_holds
 
     celery_worker_process()
-    hold = reservation_factory(  # a hold whose time ran out (arranged)
-        restaurant=restaurant,
-        table=restaurant.tables.get(),
-        status="pending",
-        confirmed_at=None,
-        expires_at=timezone.now() - timedelta(seconds=1),
-    )
+    # A hold whose time ran out (arranged).
+    hold = reservation_factory(table=restaurant.tables.get(), lapsed=True)
     expire_lapsed_holds.delay()  # what beat sends every EXPIRY_SWEEP_SECONDS
     wait_for(lambda: Notification.objects.filter(reservation=hold, status="sent").exists())
     hold.refresh_from_db()
@@ -109,7 +104,6 @@ def test_a_reminder_comes_due_and_goes_out_once(
 
     celery_worker_process()
     reservation = reservation_factory(  # confirmed days ago (arranged)
-        restaurant=restaurant,
         table=restaurant.tables.get(),
         start_at=timezone.now() + timedelta(hours=3),
         confirmed_at=timezone.now() - timedelta(days=3),

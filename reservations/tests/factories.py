@@ -3,13 +3,21 @@
 
 from datetime import UTC, date, datetime, time, timedelta
 
+import factory
+
+from core.clock import now
+from customers.tests.factories import CustomerFactory
 from reservations.models import Reservation
-from restaurants.tests.factories import OpeningHoursFactory
+from restaurants.tests.factories import OpeningHoursFactory, TableFactory
 
 # Thursday 2025-08-28 10:00 UTC, 12:00 in Madrid: the seed's Saturday 19:00 is bookable.
 NOW = datetime(2025, 8, 28, 10, 0, tzinfo=UTC)
 SEED_DATE = date(2025, 8, 30)
 SEED_TIME = time(19, 0)
+
+Status = Reservation.Status
+# Statuses a reservation reaches only through a confirmation.
+_CONFIRMED_ONCE = (Status.CONFIRMED, Status.SEATED, Status.COMPLETED, Status.NO_SHOW)
 
 
 def open_every_day(restaurant, opens=time(12, 0), closes=time(23, 30)):
@@ -30,20 +38,80 @@ def put_in_status(reservation: Reservation, status: str, **fields) -> Reservatio
     return reservation
 
 
-def insert_reservation(*, table, customer, start_at, minutes=90, status="confirmed", **extra):
-    """A reservation row written directly, for tests that need many of them quickly."""
-    tz = table.restaurant.tz
-    local = start_at.astimezone(tz)
-    return Reservation.objects.create(
-        restaurant=table.restaurant,
-        table=table,
-        customer=customer,
-        party_size=2,
-        reservation_date=local.date(),
-        reservation_time=local.time(),
-        start_at=start_at,
-        end_at=start_at + timedelta(minutes=minutes),
-        status=status,
-        expires_at=extra.pop("expires_at", None),
-        **extra,
+def _in_two_days() -> datetime:
+    return (now() + timedelta(days=2)).replace(second=0, microsecond=0)
+
+
+def _start(o) -> datetime:
+    if o.reservation_date is None and o.reservation_time is None:
+        return _in_two_days()
+    if o.reservation_date is None or o.reservation_time is None:
+        raise ValueError("give both reservation_date and reservation_time, or start_at")
+    local = datetime.combine(o.reservation_date, o.reservation_time, tzinfo=o.restaurant.tz)
+    return local.astimezone(UTC)  # a wall time the clock skips comes back another time
+
+
+class ReservationFactory(factory.django.DjangoModelFactory):
+    """A reservation row written directly, for tests that need one as data.
+
+    Its times agree as the booking service writes them: give ``start_at`` (an aware instant;
+    by default two days from now, to the minute) and the local ``reservation_date`` and
+    ``reservation_time`` are read from it in the restaurant's zone, or give those two and
+    ``start_at`` is computed from them; ``end_at`` is ``minutes`` (90) after the start. The
+    table decides the restaurant: ``table__restaurant=r`` puts the reservation on a new table
+    of ``r``. A pending row is a live hold (``expires_at`` the restaurant's ``hold_minutes``
+    from now); ``lapsed=True`` is a pending hold whose time ran out; ``past=True`` a visit
+    (completed, a day ago; give ``status`` for a no-show). Rows past a confirmation carry
+    ``confirmed_at``."""
+
+    class Meta:
+        model = Reservation
+
+    class Params:
+        minutes = 90
+        lapsed = factory.Trait(
+            status=Status.PENDING,
+            expires_at=factory.LazyFunction(lambda: now() - timedelta(minutes=1)),
+        )
+        past = factory.Trait(
+            status=Status.COMPLETED,
+            start_at=factory.LazyFunction(lambda: now() - timedelta(days=1)),
+        )
+
+    table = factory.SubFactory(TableFactory)
+    restaurant = factory.SelfAttribute("table.restaurant")
+    customer = factory.SubFactory(CustomerFactory)
+    party_size = 2
+    status = Status.CONFIRMED
+    # Read from start_at when not given (see _adjust_kwargs).
+    reservation_date = None
+    reservation_time = None
+    start_at = factory.LazyAttribute(_start)
+    end_at = factory.LazyAttribute(lambda o: o.start_at + timedelta(minutes=o.minutes))
+    expires_at = factory.LazyAttribute(
+        lambda o: (
+            now() + timedelta(minutes=o.restaurant.hold_minutes)
+            if o.status == Status.PENDING
+            else None
+        )
     )
+    confirmed_at = factory.LazyAttribute(lambda o: now() if o.status in _CONFIRMED_ONCE else None)
+
+    @classmethod
+    def _adjust_kwargs(cls, **kwargs):
+        restaurant, table = kwargs["restaurant"], kwargs["table"]
+        if table.restaurant_id != restaurant.pk:
+            raise ValueError("the table is at another restaurant: give table__restaurant=")
+        local = kwargs["start_at"].astimezone(UTC).astimezone(restaurant.tz)
+        if kwargs["reservation_date"] is None:
+            kwargs["reservation_date"], kwargs["reservation_time"] = local.date(), local.time()
+        elif (kwargs["reservation_date"], kwargs["reservation_time"]) != (
+            local.date(),
+            local.time(),
+        ):
+            # Given both ways and disagreeing, or a local time the clock skips.
+            raise ValueError(
+                f"start_at {kwargs['start_at']} is {local:%Y-%m-%d %H:%M} in {restaurant.tz}, "
+                f"not {kwargs['reservation_date']} {kwargs['reservation_time']}"
+            )
+        return kwargs

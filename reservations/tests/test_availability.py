@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from customers.tests.factories import CustomerFactory
-from reservations.tests.factories import NOW, SEED_DATE, insert_reservation
+from reservations.tests.factories import NOW, SEED_DATE, SEED_TIME, ReservationFactory
 from restaurants import services as restaurant_services
 from restaurants.tests.factories import RestaurantFactory, TableFactory
 
@@ -80,7 +80,7 @@ class TestDayAnswer:
     def test_busy_table_is_left_out_for_overlapping_starts_only(self, api_client, tables, clock):
         restaurant = tables[0].restaurant
         start = datetime(2025, 8, 30, 17, 0, tzinfo=UTC)  # 19:00 Madrid
-        insert_reservation(table=tables[0], customer=CustomerFactory(), start_at=start)
+        ReservationFactory(table=tables[0], start_at=start)
         body = day(api_client, restaurant).json()
         assert table_numbers(slot_at(body, "17:30")) == ["1", "2"]  # ends 19:00 exactly
         assert table_numbers(slot_at(body, "17:45")) == ["2"]
@@ -89,10 +89,10 @@ class TestDayAnswer:
 
     def test_a_time_with_no_free_table_is_not_offered(self, api_client, restaurant, clock):
         only = TableFactory(restaurant=restaurant, capacity=2)
-        insert_reservation(
+        ReservationFactory(
             table=only,
-            customer=CustomerFactory(),
-            start_at=datetime(2025, 8, 30, 17, 0, tzinfo=UTC),
+            reservation_date=SEED_DATE,
+            reservation_time=SEED_TIME,
         )
         body = day(api_client, restaurant).json()
         assert slot_at(body, "19:00") is None and slot_at(body, "18:00") is None
@@ -173,10 +173,10 @@ class TestCalendar:
 
     def test_counts_agree_with_the_day_answer(self, api_client, tables, clock):
         restaurant = tables[0].restaurant
-        insert_reservation(
+        ReservationFactory(
             table=tables[0],
-            customer=CustomerFactory(),
-            start_at=datetime(2025, 8, 30, 17, 0, tzinfo=UTC),
+            reservation_date=SEED_DATE,
+            reservation_time=SEED_TIME,
         )
         calendar = api_client.get(
             DAYS_URL.format(restaurant.pk),
@@ -289,10 +289,10 @@ class TestNeverStale:
 
     def test_a_lapsed_hold_frees_its_table_in_a_warm_cache(self, api_client, restaurant, clock):
         only = TableFactory(restaurant=restaurant, capacity=2)
-        insert_reservation(
+        ReservationFactory(
             table=only,
-            customer=CustomerFactory(),
-            start_at=datetime(2025, 8, 30, 17, 0, tzinfo=UTC),
+            reservation_date=SEED_DATE,
+            reservation_time=SEED_TIME,
             status="pending",
             expires_at=NOW + timedelta(minutes=10),
         )
@@ -343,7 +343,7 @@ def busy_restaurant(db):
         for n in range(8):
             if count == 300:
                 break
-            insert_reservation(
+            ReservationFactory(
                 table=table, customer=customer, start_at=first + timedelta(minutes=95 * n)
             )
             count += 1
@@ -356,9 +356,7 @@ def small_restaurant():
     restaurant = RestaurantFactory(timezone="Europe/Madrid")
     open_every_day(restaurant, opens=time(10, 0), closes=time(0, 0))
     table = TableFactory(restaurant=restaurant, capacity=4)
-    insert_reservation(
-        table=table, customer=CustomerFactory(), start_at=datetime(2025, 8, 30, 9, 0, tzinfo=UTC)
-    )
+    ReservationFactory(table=table, start_at=datetime(2025, 8, 30, 9, 0, tzinfo=UTC))
     return restaurant
 
 
@@ -398,9 +396,5 @@ def test_versions_survive_eviction_without_serving_old_answers(db, tables, clock
     restaurant = tables[0].restaurant
     assert day(api_client, restaurant).status_code == 200
     cache.delete(f"avail:v:{restaurant.pk}")  # evicted version: a new key space
-    insert_reservation(
-        table=tables[0],
-        customer=CustomerFactory(),
-        start_at=datetime(2025, 8, 30, 17, 0, tzinfo=UTC),
-    )
+    ReservationFactory(table=tables[0], reservation_date=SEED_DATE, reservation_time=SEED_TIME)
     assert table_numbers(slot_at(day(api_client, restaurant).json(), "19:00")) == ["2"]

@@ -17,6 +17,7 @@ from customers.tests.factories import CustomerFactory, UserFactory
 from reservations.availability import compute_days, days_availability
 from reservations.callers import reservation_create
 from reservations.models import Reservation
+from reservations.tests.factories import ReservationFactory
 from restaurants import services as restaurant_services
 
 ZONES = ["Europe/Madrid", "America/New_York", "UTC", "Asia/Kolkata"]
@@ -104,7 +105,7 @@ def scenarios(draw):
     return now, policy, local_day, weeks, tables, rule, closed, party, existing, probes
 
 
-def build(policy, weeks, tables, rule, existing, local_day, now):
+def build(policy, weeks, tables, rule, existing, local_day):
     restaurant = restaurant_services.restaurant_create(name="Property", **policy)
     for weekday, periods in enumerate(weeks):
         for opens, closes in periods:
@@ -140,20 +141,13 @@ def build(policy, weeks, tables, rule, existing, local_day, now):
         ).exists()
         if overlaps and status != "cancelled":
             continue
-        local = start.astimezone(restaurant.tz)
-        Reservation.objects.create(
-            restaurant=restaurant,
+        ReservationFactory(
             table=table,
             customer=customer,
             party_size=1,
-            reservation_date=local.date(),
-            reservation_time=local.time(),
             start_at=start,
-            end_at=end,
             status=status,
-            expires_at=(now - timedelta(minutes=1) if lapsed else now + timedelta(minutes=30))
-            if status == "pending"
-            else None,
+            lapsed=lapsed and status == "pending",
         )
     return restaurant, made
 
@@ -187,7 +181,7 @@ def attempt(user, restaurant, local_day, local_time, party, table_id=None):
 def test_availability_and_booking_agree(scenario):
     now, policy, local_day, weeks, tables, rule, closed, party, existing, probes = scenario
     with time_machine.travel(now, tick=False), transaction.atomic():
-        restaurant, made = build(policy, weeks, tables, rule, existing, local_day, now)
+        restaurant, made = build(policy, weeks, tables, rule, existing, local_day)
         if closed:
             restaurant_services.closure_create(
                 restaurant=restaurant, starts_on=local_day, ends_on=local_day

@@ -18,7 +18,7 @@ from reservations.tests.factories import (
     NOW,
     SEED_DATE,
     SEED_TIME,
-    insert_reservation,
+    ReservationFactory,
     put_in_status,
 )
 from restaurants.tests.factories import (
@@ -363,10 +363,10 @@ def test_a_booking_makes_a_bounded_number_of_queries(
     for n in range(6):
         other = TableFactory(restaurant=restaurant, number=f"x{n}")
         for day in range(4):
-            insert_reservation(
+            ReservationFactory(
                 table=other, customer=guest, start_at=SEED_START + timedelta(days=day)
             )
-        insert_reservation(table=table, customer=guest, start_at=SEED_START + timedelta(days=n + 1))
+        ReservationFactory(table=table, customer=guest, start_at=SEED_START + timedelta(days=n + 1))
     with django_assert_max_num_queries(19):
         book()
     with django_assert_max_num_queries(18):
@@ -412,7 +412,7 @@ def test_new_york_fall_back_night_books_the_first_occurrence(staff_user, guest, 
     assert (reservation.start_at, reservation.end_at) == (first, second)
     # So the table is free from the second 01:30 on: the database's no-overlap constraint
     # takes a stay starting there (it would refuse one if the booking held the second hour).
-    later = insert_reservation(table=table, customer=guest, start_at=second, minutes=60)
+    later = ReservationFactory(table=table, customer=guest, start_at=second, minutes=60)
     assert (later.reservation_date, later.reservation_time) == (fall_back, time(1, 30))
 
 

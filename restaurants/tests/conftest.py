@@ -1,14 +1,11 @@
 """The cast of the restaurants tests: a restaurant R with a manager and a host, another
 restaurant, a plain guest account and a superuser; and a way to put reservations on a table."""
 
-from datetime import datetime, timedelta
-
 import pytest
 
-from core.clock import now
 from customers.tests.factories import CustomerFactory, UserFactory
-from reservations.models import Reservation
-from restaurants.models import StaffMembership, Table
+from reservations.tests.factories import ReservationFactory
+from restaurants.models import StaffMembership
 from restaurants.tests.factories import RestaurantFactory, StaffMembershipFactory
 
 
@@ -46,25 +43,8 @@ def superuser():
 
 @pytest.fixture
 def book_table():
-    """Put a reservation on a table: ``book_table(table, start_at=..., status=...)``."""
-
-    def book(table: Table, *, start_at: datetime | None = None, status: str = "confirmed"):
-        start_at = start_at or now() + timedelta(days=1)
-        local = start_at.astimezone(table.restaurant.tz)
-        return Reservation.objects.create(
-            restaurant=table.restaurant,
-            table=table,
-            customer=CustomerFactory(),
-            party_size=2,
-            reservation_date=local.date(),
-            reservation_time=local.time(),
-            start_at=start_at,
-            end_at=start_at + timedelta(minutes=90),
-            status=status,
-            expires_at=start_at if status == Reservation.Status.PENDING else None,
-        )
-
-    return book
+    """Put a reservation on a table: ``book_table(table=table, start_at=..., status=...)``."""
+    return ReservationFactory
 
 
 @pytest.fixture

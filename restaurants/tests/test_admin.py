@@ -186,7 +186,7 @@ def test_min_capacity_above_capacity_is_a_form_error(admin_client, restaurant):
 
 def test_deleting_a_table_with_reservations_is_refused(admin_client, restaurant, book_table):
     table = TableFactory(restaurant=restaurant, number="9")
-    book_table(table, start_at=now() + timedelta(days=1))
+    book_table(table=table, start_at=now() + timedelta(days=1))
     data = restaurant_form(restaurant)
     data["tables-0-DELETE"] = "on"
     response = admin_client.post(change_url(restaurant), data)
@@ -303,7 +303,7 @@ def test_a_service_refusal_after_the_forms_passed_is_a_message_not_a_500(
 def test_a_timezone_change_with_reservations_ahead_is_a_message(
     admin_client, restaurant, book_table
 ):
-    book_table(TableFactory(restaurant=restaurant, number="1"))
+    book_table(table=TableFactory(restaurant=restaurant, number="1"))
     data = {**restaurant_form(restaurant), "timezone": "America/New_York", "name": "Not Saved"}
     response = admin_client.post(change_url(restaurant), data, follow=True)
     assert response.status_code == 200

@@ -73,7 +73,7 @@ def test_a_table_without_reservations_is_deleted(as_manager, restaurant):
 @pytest.mark.parametrize("status", ["pending", "confirmed", "seated"])
 def test_a_table_with_reservations_ahead_is_not_deleted(as_manager, restaurant, book_table, status):
     table = TableFactory(restaurant=restaurant)
-    book_table(table, start_at=now() + timedelta(days=3), status=status)
+    book_table(table=table, start_at=now() + timedelta(days=3), status=status)
     response = as_manager.delete(tables_url(restaurant, table))
     assert response.status_code == 409
     assert response.json()["code"] == "table_has_reservations"
@@ -83,8 +83,8 @@ def test_a_table_with_reservations_ahead_is_not_deleted(as_manager, restaurant, 
 
 def test_a_table_with_past_reservations_is_kept_and_deactivated(as_manager, restaurant, book_table):
     table = TableFactory(restaurant=restaurant)
-    book_table(table, start_at=now() - timedelta(days=3), status="completed")
-    book_table(table, start_at=now() + timedelta(days=3), status="cancelled")
+    book_table(table=table, start_at=now() - timedelta(days=3), status="completed")
+    book_table(table=table, start_at=now() + timedelta(days=3), status="cancelled")
     response = as_manager.delete(tables_url(restaurant, table))
     assert response.status_code == 200
     assert response.json()["is_active"] is False

@@ -159,7 +159,7 @@ def test_patch_changes_only_the_fields_sent(api_client, manager, restaurant):
 
 
 def test_patch_timezone_with_reservations_ahead_is_409(api_client, manager, restaurant, book_table):
-    book_table(TableFactory(restaurant=restaurant))
+    book_table(table=TableFactory(restaurant=restaurant))
     api_client.force_authenticate(manager)
     response = api_client.patch(
         f"/api/restaurants/{restaurant.pk}/", {"timezone": "America/New_York"}, format="json"

@@ -79,7 +79,7 @@ def test_timezone_change_is_refused_while_reservations_are_ahead(book_table, sta
     table = TableFactory()
     restaurant = table.restaurant
     name = restaurant.name
-    book_table(table, start_at=now() + starts_in, status=status)
+    book_table(table=table, start_at=now() + starts_in, status=status)
     with pytest.raises(Conflict) as caught:
         services.restaurant_update(
             restaurant=restaurant, data={"timezone": NEW_YORK, "name": "Renamed"}
@@ -107,7 +107,7 @@ def test_timezone_change_is_allowed_with_only_past_or_inactive_reservations(
     book_table, status, starts_in
 ):
     table = TableFactory()
-    book_table(table, start_at=now() + starts_in, status=status)
+    book_table(table=table, start_at=now() + starts_in, status=status)
     services.restaurant_update(restaurant=table.restaurant, data={"timezone": NEW_YORK})
     assert Restaurant.objects.get(pk=table.restaurant_id).timezone == NEW_YORK
 
@@ -121,7 +121,7 @@ def test_timezone_change_is_allowed_without_reservations():
 def test_reservations_ahead_block_only_a_change_of_zone(book_table):
     table = TableFactory()
     restaurant = table.restaurant
-    book_table(table)
+    book_table(table=table)
     services.restaurant_update(
         restaurant=restaurant, data={"timezone": restaurant.timezone, "name": "Renamed"}
     )
@@ -130,7 +130,7 @@ def test_reservations_ahead_block_only_a_change_of_zone(book_table):
 
 def test_an_unknown_zone_is_a_400_even_with_reservations_ahead(book_table):
     table = TableFactory()
-    book_table(table)
+    book_table(table=table)
     with pytest.raises(ValidationFailed) as caught:
         services.restaurant_update(restaurant=table.restaurant, data={"timezone": "Mars/Base"})
     assert list(caught.value.details) == ["timezone"]
@@ -235,7 +235,7 @@ def test_table_create_names_the_duplicate_number():
 
 def test_table_delete_refuses_while_reservations_are_ahead(book_table):
     table = TableFactory()
-    book_table(table, start_at=now() + timedelta(hours=2))
+    book_table(table=table, start_at=now() + timedelta(hours=2))
     with pytest.raises(Conflict) as caught:
         services.table_delete(table=table)
     assert caught.value.code == "table_has_reservations"
@@ -244,14 +244,14 @@ def test_table_delete_refuses_while_reservations_are_ahead(book_table):
 
 def test_table_delete_counts_a_reservation_in_progress_as_ahead(book_table):
     table = TableFactory()
-    book_table(table, start_at=now() - timedelta(minutes=30), status="seated")
+    book_table(table=table, start_at=now() - timedelta(minutes=30), status="seated")
     with pytest.raises(Conflict):
         services.table_delete(table=table)
 
 
 def test_table_delete_keeps_a_table_with_history(book_table):
     table = TableFactory()
-    book_table(table, start_at=now() - timedelta(days=2), status="completed")
+    book_table(table=table, start_at=now() - timedelta(days=2), status="completed")
     kept = services.table_delete(table=table)
     assert kept is not None and kept.pk == table.pk
     assert Table.objects.get(pk=table.pk).is_active is False
