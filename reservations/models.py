@@ -144,7 +144,3 @@ class Reservation(TimeStampedModel):
 
     def __str__(self):
         return f"{self.customer} x{self.party_size} @ {self.start_at:%Y-%m-%d %H:%M}Z"
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in self.ACTIVE_STATUSES

@@ -37,7 +37,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from core.errors import ValidationFailed
-from restaurants.models import Closure, DurationRule, OpeningHours, Restaurant, Table
+from restaurants.models import (
+    Closure,
+    DurationRule,
+    OpeningHours,
+    Restaurant,
+    Table,
+    period_length_minutes,
+)
 
 MINUTES_PER_DAY = 1440
 ONE_DAY = timedelta(days=1)
@@ -58,9 +65,7 @@ class ServicePeriod:
 
     @property
     def length_minutes(self) -> int:
-        """Wall-clock length (a period that closes when it opens lasts 24 hours)."""
-        start, end = _minute_of_day(self.opens_at), _minute_of_day(self.closes_at)
-        return end - start if end > start else end + MINUTES_PER_DAY - start
+        return period_length_minutes(self.opens_at, self.closes_at)
 
     def __str__(self) -> str:
         return f"{self.opens_at:%H:%M}-{self.closes_at:%H:%M}"

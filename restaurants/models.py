@@ -1,4 +1,5 @@
 import zoneinfo
+from datetime import time
 
 from django.conf import settings
 from django.contrib.postgres.fields import RangeOperators
@@ -127,6 +128,14 @@ class DurationRule(TimeStampedModel):
         return f"{self.min_party}-{upper}: {self.duration_minutes} min"
 
 
+def period_length_minutes(opens_at: time, closes_at: time) -> int:
+    """Wall-clock length of an opening period: one that closes at or before its opening time
+    runs past midnight (equal times make 24 hours)."""
+    start = opens_at.hour * 60 + opens_at.minute
+    end = closes_at.hour * 60 + closes_at.minute
+    return end - start if end > start else end + 1440 - start
+
+
 class OpeningHours(TimeStampedModel):
     """A service period. closes_at <= opens_at means it closes after midnight, the next day."""
 
@@ -162,14 +171,8 @@ class OpeningHours(TimeStampedModel):
         return f"{self.get_weekday_display()} {self.opens_at:%H:%M}-{self.closes_at:%H:%M}{label}"
 
     @property
-    def crosses_midnight(self) -> bool:
-        return self.closes_at <= self.opens_at
-
-    @property
     def length_minutes(self) -> int:
-        start = self.opens_at.hour * 60 + self.opens_at.minute
-        end = self.closes_at.hour * 60 + self.closes_at.minute
-        return end - start if end > start else end + 1440 - start
+        return period_length_minutes(self.opens_at, self.closes_at)
 
 
 class Closure(TimeStampedModel):

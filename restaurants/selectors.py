@@ -58,10 +58,6 @@ def is_staff_of(user, restaurant_id: int, *, roles: tuple[str, ...] = (MANAGER, 
     ).exists()
 
 
-def is_manager_of(user, restaurant_id: int) -> bool:
-    return is_staff_of(user, restaurant_id, roles=(MANAGER,))
-
-
 def _is_superuser(user) -> bool:
     return bool(user and user.is_authenticated and user.is_superuser)
 
