@@ -101,6 +101,9 @@ class NotFound(ApplicationError):
 
 
 class Conflict(ApplicationError):
+    """What the 409s have in common; each one raised is a subclass with its own code."""
+
+    abstract = True
     code = "conflict"
     status = 409
     message = "The request conflicts with the current state."
@@ -164,13 +167,6 @@ class ReservationNotStarted(Conflict):
 
     code = "reservation_not_started"
     message = "A no-show can only be recorded after the reservation's start."
-
-
-class HoldNotLapsed(Conflict):
-    """Only a hold past its ``expires_at`` can be expired."""
-
-    code = "hold_not_lapsed"
-    message = "The hold has not lapsed yet."
 
 
 class NoEmailAddress(Conflict):

@@ -14,7 +14,6 @@ from reservations.services.transitions import (
     reservation_cancel,
     reservation_complete,
     reservation_confirm,
-    reservation_expire,
     reservation_mark_no_show,
     reservation_seat,
 )
@@ -29,7 +28,6 @@ __all__ = [
     "reservation_change",
     "reservation_complete",
     "reservation_confirm",
-    "reservation_expire",
     "reservation_mark_no_show",
     "reservation_seat",
 ]

@@ -19,7 +19,6 @@ from django.db import transaction
 
 from core.clock import now as clock_now
 from core.errors import (
-    HoldNotLapsed,
     InvalidTransition,
     PermissionDenied,
     ReservationExpired,
@@ -233,24 +232,6 @@ def reservation_mark_no_show(*, reservation: Reservation, actor: Actor) -> Reser
             raise ReservationNotStarted()
 
     return _run(reservation, "no_show", actor=actor, rule=after_start)
-
-
-def reservation_expire(*, reservation: Reservation, actor: Actor) -> Reservation:
-    """pending -> expired once the hold has lapsed (``expires_at <= now``); by the system
-    only. Idempotent: an already expired reservation is returned as is, so a repeated task
-    does nothing. A live hold is 409 ``hold_not_lapsed``."""
-    refuse_transition("expire", actor, reservation.restaurant_id)
-    now = clock_now()
-    with transaction.atomic():
-        locked = Reservation.objects.select_for_update().get(pk=reservation.pk)
-        if locked.status == Status.EXPIRED:
-            return locked
-        if locked.status != Status.PENDING:
-            raise invalid_transition(locked.status, "expire")
-        if not hold_lapsed(locked, now):
-            raise HoldNotLapsed()
-        apply_transition(locked, "expire", now)
-    return locked
 
 
 def expire_lapsed_holds(*, table_id: int, now: datetime) -> list[Reservation]:

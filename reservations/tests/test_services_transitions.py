@@ -4,16 +4,17 @@ on who may ask when."""
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 
 from core.errors import Conflict, PermissionDenied
 from reservations.actors import SYSTEM
 from reservations.models import Reservation
 from reservations.services import (
     TRANSITIONS,
+    holds_expire_lapsed,
     reservation_cancel,
     reservation_complete,
     reservation_confirm,
-    reservation_expire,
     reservation_mark_no_show,
     reservation_seat,
     transitions,
@@ -162,22 +163,28 @@ def test_seat_then_complete(book, host_actor):
 # --- expire ----------------------------------------------------------------------------------
 
 
-def test_expire_needs_a_lapsed_hold_and_is_idempotent(book, clock):
+def test_expire_needs_a_lapsed_hold_and_is_idempotent(book):
     reservation = book()
-    with pytest.raises(Conflict) as info:
-        reservation_expire(reservation=reservation, actor=SYSTEM)
-    assert info.value.code == "hold_not_lapsed"
-    clock.move_to(reservation.expires_at)
-    assert reservation_expire(reservation=reservation, actor=SYSTEM).status == Status.EXPIRED
-    assert reservation_expire(reservation=reservation, actor=SYSTEM).status == Status.EXPIRED
+    just_before = reservation.expires_at - timedelta(microseconds=1)
+    assert holds_expire_lapsed(actor=SYSTEM, now=just_before) == 0
+    reservation.refresh_from_db()
+    assert reservation.status == Status.PENDING
+    assert holds_expire_lapsed(actor=SYSTEM, now=reservation.expires_at) == 1
+    assert holds_expire_lapsed(actor=SYSTEM, now=reservation.expires_at) == 0
+    reservation.refresh_from_db()
+    assert reservation.status == Status.EXPIRED
 
 
-def test_expire_refuses_a_confirmed_reservation(book, clock):
+def test_expire_leaves_a_confirmed_reservation_alone(book):
     reservation = put_in_status(book(), Status.CONFIRMED)
-    clock.move_to(reservation.start_at)
-    with pytest.raises(Conflict) as info:
-        reservation_expire(reservation=reservation, actor=SYSTEM)
-    assert info.value.code == "invalid_transition"
+    with transaction.atomic():
+        expired = transitions.expire_lapsed_holds(
+            table_id=reservation.table_id, now=reservation.start_at
+        )
+    assert expired == []
+    assert holds_expire_lapsed(actor=SYSTEM, now=reservation.start_at) == 0
+    reservation.refresh_from_db()
+    assert reservation.status == Status.CONFIRMED
 
 
 # --- the hook --------------------------------------------------------------------------------
@@ -192,6 +199,5 @@ def test_every_transition_passes_through_the_after_change_hook(
     reservation_seat(reservation=first, actor=host_actor)
     reservation_complete(reservation=first, actor=host_actor)
     lapsing = book(reservation_time=first.reservation_time.replace(hour=21))
-    clock.move_to(lapsing.expires_at)
-    reservation_expire(reservation=lapsing, actor=SYSTEM)
+    holds_expire_lapsed(actor=SYSTEM, now=lapsing.expires_at)
     assert seen == ["confirmed", "seated", "completed", "expired"]
