@@ -3,6 +3,7 @@
 import logging
 import uuid
 
+from celery import current_app
 from django.core.cache import cache
 from django.db import connection
 
@@ -24,9 +25,9 @@ def _check_cache() -> None:
 
 
 def _check_broker() -> None:
-    from config.celery import app
-
-    with app.connection_for_write() as conn:
+    # The project's Celery app, which config makes the default of every thread at start-up
+    # (core imports no app, config included).
+    with current_app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
 
 

@@ -60,9 +60,11 @@ def test_health_is_503_and_names_the_failing_cache(api_client):
     assert "127.0.0.1:1" not in response.content.decode()
 
 
-def test_health_is_503_when_broker_is_unreachable(api_client, settings):
+def test_health_is_503_when_broker_is_unreachable(api_client, monkeypatch):
     from config.celery import app
 
+    # Celery prefers CELERY_BROKER_URL from the environment over its configuration.
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
     original = app.conf.broker_url
     app.conf.broker_url = "redis://127.0.0.1:1/0"
     try:
@@ -71,6 +73,38 @@ def test_health_is_503_when_broker_is_unreachable(api_client, settings):
         app.conf.broker_url = original
     assert response.status_code == 503
     assert response.json()["broker"] == "error"
+
+
+def test_the_broker_check_probes_the_projects_app_from_any_thread(monkeypatch):
+    """core reads the Celery app as ``celery.current_app`` (it imports no app); a request
+    served in a thread other than the one that imported config must still probe config's app,
+    not Celery's unconfigured fallback, which would answer for a broker nobody uses."""
+    import threading
+
+    from config.celery import app
+    from core.health import CHECKS
+
+    probed = []
+    connect = app.connection_for_write
+
+    def recording_connection_for_write(*args, **kwargs):
+        probed.append(threading.current_thread().name)
+        return connect(*args, **kwargs)
+
+    monkeypatch.setattr(app, "connection_for_write", recording_connection_for_write)
+    failures = []
+
+    def check_in_a_new_thread():
+        try:
+            CHECKS["broker"]()
+        except Exception as exc:  # reported below, not lost in the thread
+            failures.append(exc)
+
+    thread = threading.Thread(target=check_in_a_new_thread, name="request-thread")
+    thread.start()
+    thread.join(10)
+    assert failures == []
+    assert probed == ["request-thread"]
 
 
 def test_jwt_token_by_email_then_refresh_and_use(api_client):
