@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 
 from core.errors import ApplicationError
 from notifications.models import Notification
-from notifications.services import notification_resend
+from notifications.recording import notification_resend
 
 
 @admin.register(Notification)

@@ -1,4 +1,6 @@
-from django.db.models import QuerySet
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
 
 from notifications.models import Notification
 from restaurants.selectors import staff_restaurant_ids
@@ -11,9 +13,18 @@ def notifications_visible_to(user) -> QuerySet[Notification]:
         return qs
     staff_ids = staff_restaurant_ids(user)
     customer = getattr(user, "customer", None)
-    from django.db.models import Q
-
     scope = Q(reservation__restaurant_id__in=staff_ids)
     if customer is not None:
         scope |= Q(customer=customer)
     return qs.filter(scope)
+
+
+def notifications_to_relay(*, now: datetime, limit: int) -> list[int]:
+    """Ids of the due rows whose delivery task may have been lost, oldest first: pending rows
+    past their time (a crash between commit and publish, a lost retry) and claims that lapsed
+    (a worker died while sending)."""
+    due = Notification.objects.filter(
+        Q(status=Notification.Status.PENDING, scheduled_for__lte=now)
+        | Q(status=Notification.Status.SENDING, claimed_until__lt=now)
+    ).order_by("scheduled_for")
+    return list(due.values_list("pk", flat=True)[:limit])

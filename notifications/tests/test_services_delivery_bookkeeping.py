@@ -14,7 +14,7 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from core.tests.faults import terminate_backends
-from notifications import services
+from notifications import delivery, recording, tasks
 from notifications.models import Notification
 
 pytestmark = [
@@ -27,7 +27,7 @@ pytestmark = [
 def enqueued(monkeypatch):
     """Deliveries run in-process here: record what would be published instead."""
     published = []
-    monkeypatch.setattr(services, "_enqueue", lambda pk, countdown=None: published.append(pk))
+    monkeypatch.setattr(tasks, "delivery_enqueue", lambda pk, countdown=None: published.append(pk))
     return published
 
 
@@ -45,7 +45,7 @@ def backend_pid() -> int:
 
 
 def record(reservation):
-    return services.notification_record(reservation=reservation, kind="confirmed")
+    return recording.notification_record(reservation=reservation, kind="confirmed")
 
 
 def test_mark_sent_is_retried_on_a_fresh_connection_after_the_connection_is_killed(
@@ -58,7 +58,7 @@ def test_mark_sent_is_retried_on_a_fresh_connection_after_the_connection_is_kill
     # worker reads the 250: its first "mark sent" fails.
     smtp_settings.after_accept = lambda: killed.append(terminate_backends(pid=worker_pid))
 
-    assert services.notification_deliver(notification_id=notification.pk) == ("sent", None)
+    assert delivery.notification_deliver(notification_id=notification.pk) == ("sent", None)
 
     assert killed == [1]
     assert backend_pid() != worker_pid, "the bookkeeping went over a new connection"
@@ -69,8 +69,8 @@ def test_mark_sent_is_retried_on_a_fresh_connection_after_the_connection_is_kill
 
     # Neither the relay after the claim would have lapsed nor a repeated task sends it again.
     later = timezone.now() + timedelta(seconds=fast_retries.NOTIFICATION_CLAIM_SECONDS + 1)
-    assert services.notifications_relay_due(now=later) == 0
-    assert services.notification_deliver(notification_id=notification.pk) == ("skipped", None)
+    assert tasks.notifications_relay_due(now=later) == 0
+    assert delivery.notification_deliver(notification_id=notification.pk) == ("skipped", None)
     assert len(smtp_settings.messages) == 1
 
 
@@ -95,8 +95,8 @@ def test_database_down_past_the_retry_budget_leaves_the_claim_to_lapse_then_one_
     smtp_settings.after_accept = database_goes_down
     started = time.monotonic()
     try:
-        with caplog.at_level(logging.WARNING, logger="notifications.services"):
-            outcome = services.notification_deliver(notification_id=notification.pk)
+        with caplog.at_level(logging.WARNING, logger="notifications.delivery"):
+            outcome = delivery.notification_deliver(notification_id=notification.pk)
     finally:
         settings_dict["PORT"] = real_port
         connection.close()
@@ -117,11 +117,11 @@ def test_database_down_past_the_retry_budget_leaves_the_claim_to_lapse_then_one_
     # While the claim lives nothing happens; once it lapses, the relay hands it out again and
     # the guest gets a second copy carrying the same Message-ID.
     smtp_settings.after_accept = None
-    assert services.notification_deliver(notification_id=notification.pk) == ("skipped", None)
+    assert delivery.notification_deliver(notification_id=notification.pk) == ("skipped", None)
     later = notification.claimed_until + timedelta(seconds=1)
-    assert services.notifications_relay_due(now=later) == 1
+    assert tasks.notifications_relay_due(now=later) == 1
     with time_machine.travel(later, tick=False):
-        assert services.notification_deliver(notification_id=notification.pk) == ("sent", None)
+        assert delivery.notification_deliver(notification_id=notification.pk) == ("sent", None)
     notification.refresh_from_db()
     assert notification.status == "sent" and notification.attempts == 2
     assert smtp_settings.message_ids() == [notification.message_id] * 2
@@ -139,8 +139,8 @@ def test_a_stale_worker_cannot_overwrite_a_newer_claim(
     def row_moves_on():
         try:
             Notification.objects.filter(pk=notification.pk).update(status="failed")
-            services.notification_resend(notification=Notification.objects.get(pk=notification.pk))
-            newer["claim"] = services.notification_claim(
+            recording.notification_resend(notification=Notification.objects.get(pk=notification.pk))
+            newer["claim"] = delivery.notification_claim(
                 notification_id=notification.pk, now=timezone.now()
             )
         finally:
@@ -148,7 +148,7 @@ def test_a_stale_worker_cannot_overwrite_a_newer_claim(
 
     smtp_settings.after_accept = row_moves_on
 
-    services.notification_deliver(notification_id=notification.pk)
+    delivery.notification_deliver(notification_id=notification.pk)
 
     notification.refresh_from_db()
     assert newer["claim"].attempts == 1

@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from notifications import services
+from notifications import delivery, recording, reminders, tasks
 from notifications.models import Notification
 from reservations.models import Reservation
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def record(reservation, kind="confirmed", **kw):
-    return services.notification_record(reservation=reservation, kind=kind, **kw)
+    return recording.notification_record(reservation=reservation, kind=kind, **kw)
 
 
 def test_record_is_once_per_kind_and_per_change(reservation_factory):
@@ -55,13 +55,13 @@ def test_guest_without_email_is_recorded_as_failed_and_not_enqueued(
 
 def test_deliver_sends_once_with_the_deterministic_message_id(reservation_factory, smtp_settings):
     notification = record(reservation_factory())
-    assert services.notification_deliver(notification_id=notification.pk) == ("sent", None)
+    assert delivery.notification_deliver(notification_id=notification.pk) == ("sent", None)
     notification.refresh_from_db()
     assert notification.status == "sent" and notification.sent_at and notification.attempts == 1
     assert smtp_settings.message_ids() == [notification.message_id]
 
     # A repeated delivery (a task delivered twice) does nothing.
-    assert services.notification_deliver(notification_id=notification.pk) == ("skipped", None)
+    assert delivery.notification_deliver(notification_id=notification.pk) == ("skipped", None)
     assert len(smtp_settings.messages) == 1
 
 
@@ -70,7 +70,7 @@ def test_connection_refused_is_retried_later_with_backoff(reservation_factory, s
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 1
     notification = record(reservation_factory())
     before = timezone.now()
-    outcome, delay = services.notification_deliver(notification_id=notification.pk)
+    outcome, delay = delivery.notification_deliver(notification_id=notification.pk)
     assert outcome == "retry"
     notification.refresh_from_db()
     assert notification.status == "pending"
@@ -80,15 +80,15 @@ def test_connection_refused_is_retried_later_with_backoff(reservation_factory, s
     assert base / 2 <= delay <= base
     assert notification.scheduled_for >= before + timedelta(seconds=base / 2)
     # Not due yet: a second task does nothing.
-    assert services.notification_deliver(notification_id=notification.pk)[0] == "skipped"
+    assert delivery.notification_deliver(notification_id=notification.pk)[0] == "skipped"
 
 
 def test_backoff_grows_and_is_capped(settings):
     settings.NOTIFICATION_RETRY_BASE_SECONDS = 10
     settings.NOTIFICATION_RETRY_MAX_SECONDS = 60
-    assert 5 <= services.retry_delay(1) <= 10
-    assert 20 <= services.retry_delay(3) <= 40
-    assert 30 <= services.retry_delay(9) <= 60
+    assert 5 <= delivery.retry_delay(1) <= 10
+    assert 20 <= delivery.retry_delay(3) <= 40
+    assert 30 <= delivery.retry_delay(9) <= 60
 
 
 def test_4xx_reply_retries_until_the_limit_then_fails(reservation_factory, smtp_settings, settings):
@@ -97,9 +97,9 @@ def test_4xx_reply_retries_until_the_limit_then_fails(reservation_factory, smtp_
     notification = record(reservation_factory())
     for attempt in (1, 2):
         with time_machine.travel(timezone.now() + timedelta(hours=attempt), tick=False):
-            assert services.notification_deliver(notification_id=notification.pk)[0] == "retry"
+            assert delivery.notification_deliver(notification_id=notification.pk)[0] == "retry"
     with time_machine.travel(timezone.now() + timedelta(hours=3), tick=False):
-        assert services.notification_deliver(notification_id=notification.pk)[0] == "failed"
+        assert delivery.notification_deliver(notification_id=notification.pk)[0] == "failed"
     notification.refresh_from_db()
     assert notification.status == "failed" and notification.attempts == 3
     assert "451" in notification.last_error
@@ -108,7 +108,7 @@ def test_4xx_reply_retries_until_the_limit_then_fails(reservation_factory, smtp_
 def test_5xx_reply_fails_at_once(reservation_factory, smtp_settings):
     smtp_settings.reply = "550 5.1.1 No such user"
     notification = record(reservation_factory())
-    assert services.notification_deliver(notification_id=notification.pk)[0] == "failed"
+    assert delivery.notification_deliver(notification_id=notification.pk)[0] == "failed"
     notification.refresh_from_db()
     assert notification.status == "failed" and notification.attempts == 1
     assert "550" in notification.last_error
@@ -119,12 +119,12 @@ def test_resend_puts_a_failed_notification_back_and_it_goes_out(
 ):
     smtp_settings.reply = "550 5.1.1 No such user"
     notification = record(reservation_factory())
-    services.notification_deliver(notification_id=notification.pk)
+    delivery.notification_deliver(notification_id=notification.pk)
     smtp_settings.reply = None
     with django_capture_on_commit_callbacks() as callbacks:
-        services.notification_resend(notification=notification)
+        recording.notification_resend(notification=notification)
     assert len(callbacks) == 1
-    assert services.notification_deliver(notification_id=notification.pk)[0] == "sent"
+    assert delivery.notification_deliver(notification_id=notification.pk)[0] == "sent"
     assert len(smtp_settings.messages) == 1
 
 
@@ -133,21 +133,21 @@ def test_resend_refuses_what_is_not_failed(reservation_factory):
 
     notification = record(reservation_factory())
     with pytest.raises(Conflict):
-        services.notification_resend(notification=notification)
+        recording.notification_resend(notification=notification)
 
 
 def test_a_live_claim_blocks_a_second_worker_and_a_lapsed_one_does_not(
     reservation_factory, smtp_settings, settings
 ):
     notification = record(reservation_factory())
-    claimed = services.notification_claim(notification_id=notification.pk, now=timezone.now())
+    claimed = delivery.notification_claim(notification_id=notification.pk, now=timezone.now())
     assert claimed.status == "sending"
     # Another worker while the claim lives: nothing to do.
-    assert services.notification_deliver(notification_id=notification.pk)[0] == "skipped"
+    assert delivery.notification_deliver(notification_id=notification.pk)[0] == "skipped"
     # The first worker died; once its claim lapses, delivery goes ahead.
     later = timezone.now() + timedelta(seconds=settings.NOTIFICATION_CLAIM_SECONDS + 1)
     with time_machine.travel(later, tick=False):
-        assert services.notification_deliver(notification_id=notification.pk)[0] == "sent"
+        assert delivery.notification_deliver(notification_id=notification.pk)[0] == "sent"
     notification.refresh_from_db()
     assert notification.attempts == 2
     assert len(smtp_settings.messages) == 1
@@ -157,7 +157,7 @@ def test_relay_enqueues_due_pending_and_lapsed_claims_only(
     reservation_factory, settings, monkeypatch
 ):
     enqueued = []
-    monkeypatch.setattr(services, "_enqueue", lambda pk, countdown=None: enqueued.append(pk))
+    monkeypatch.setattr(tasks, "delivery_enqueue", lambda pk, countdown=None: enqueued.append(pk))
     now = timezone.now()
     due = record(reservation_factory())
     later = record(reservation_factory(), scheduled_for=now + timedelta(minutes=5))
@@ -172,7 +172,7 @@ def test_relay_enqueues_due_pending_and_lapsed_claims_only(
     sent = record(reservation_factory())
     Notification.objects.filter(pk=sent.pk).update(status="sent")
 
-    assert services.notifications_relay_due(now=now + timedelta(seconds=1)) == 2
+    assert tasks.notifications_relay_due(now=now + timedelta(seconds=1)) == 2
     assert sorted(enqueued) == sorted([due.pk, lapsed.pk])
     assert later.pk not in enqueued
 
@@ -186,8 +186,8 @@ class TestReminders:
         reservation = reservation_factory(
             start_at=now + timedelta(hours=20), confirmed_at=now - timedelta(days=3)
         )
-        assert services.reminders_record_due(now=now) == 1
-        assert services.reminders_record_due(now=now) == 0
+        assert len(reminders.reminders_record_due(now=now)) == 1
+        assert len(reminders.reminders_record_due(now=now)) == 0
         reminder = Notification.objects.get()
         assert (reminder.reservation, reminder.kind) == (reservation, "reminder")
 
@@ -196,19 +196,19 @@ class TestReminders:
         reservation_factory(
             start_at=now + timedelta(hours=25), confirmed_at=now - timedelta(days=3)
         )
-        assert services.reminders_record_due(now=now) == 0
+        assert len(reminders.reminders_record_due(now=now)) == 0
         # The restaurant's own lead time decides.
         from restaurants.models import Restaurant
 
         Restaurant.objects.update(reminder_minutes_before=26 * 60)
-        assert services.reminders_record_due(now=now) == 1
+        assert len(reminders.reminders_record_due(now=now)) == 1
 
     def test_not_for_one_confirmed_inside_the_window(self, reservation_factory):
         now = timezone.now()
         reservation_factory(
             start_at=now + timedelta(hours=5), confirmed_at=now - timedelta(hours=1)
         )
-        assert services.reminders_record_due(now=now) == 0
+        assert len(reminders.reminders_record_due(now=now)) == 0
 
     def test_never_after_the_start(self, reservation_factory):
         now = timezone.now()
@@ -220,7 +220,7 @@ class TestReminders:
         reservation_factory(
             start_at=now - timedelta(minutes=1), confirmed_at=now - timedelta(days=3)
         )
-        assert services.reminders_record_due(now=now) == 0
+        assert len(reminders.reminders_record_due(now=now)) == 0
 
     def test_only_confirmed_reservations(self, reservation_factory):
         now = timezone.now()
@@ -230,7 +230,25 @@ class TestReminders:
             confirmed_at=now - timedelta(days=3),
         )
         reservation_factory(start_at=now + timedelta(hours=2), status="pending", confirmed_at=None)
-        assert services.reminders_record_due(now=now) == 0
+        assert len(reminders.reminders_record_due(now=now)) == 0
+
+    def test_the_scan_task_enqueues_the_reminders_it_wrote(self, reservation_factory, monkeypatch):
+        from customers.tests.factories import CustomerFactory
+
+        enqueued = []
+        monkeypatch.setattr(
+            tasks, "delivery_enqueue", lambda pk, countdown=None: enqueued.append(pk)
+        )
+        now = timezone.now()
+        due = {"start_at": now + timedelta(hours=2), "confirmed_at": now - timedelta(days=3)}
+        reservation_factory(**due)
+        reservation_factory(customer=CustomerFactory(email=""), **due)
+        assert tasks.record_reminders() == 2
+        emailed = Notification.objects.get(kind="reminder", status="pending")
+        assert Notification.objects.filter(kind="reminder", status="failed").count() == 1
+        assert enqueued == [emailed.pk], "the phone-only guest's failed row is not enqueued"
+        assert tasks.record_reminders() == 0
+        assert enqueued == [emailed.pk]
 
 
 class TestNoLongerTrue:
@@ -241,7 +259,7 @@ class TestNoLongerTrue:
         reservation = reservation_factory()
         reminder = record(reservation, "reminder")
         Reservation.objects.filter(pk=reservation.pk).update(status="cancelled")
-        assert services.notification_deliver(notification_id=reminder.pk)[0] == "skipped"
+        assert delivery.notification_deliver(notification_id=reminder.pk)[0] == "skipped"
         reminder.refresh_from_db()
         assert reminder.status == "failed" and "no longer true" in reminder.last_error
         assert smtp_settings.messages == []
@@ -250,7 +268,7 @@ class TestNoLongerTrue:
         reservation = reservation_factory()
         reminder = record(reservation, "reminder")
         with time_machine.travel(reservation.start_at + timedelta(minutes=1), tick=False):
-            services.notification_deliver(notification_id=reminder.pk)
+            delivery.notification_deliver(notification_id=reminder.pk)
         reminder.refresh_from_db()
         assert reminder.status == "failed"
         assert smtp_settings.messages == []
@@ -261,7 +279,7 @@ class TestNoLongerTrue:
         reservation = reservation_factory()
         confirmation = record(reservation, "confirmed")
         Reservation.objects.filter(pk=reservation.pk).update(status="cancelled")
-        services.notification_deliver(notification_id=confirmation.pk)
+        delivery.notification_deliver(notification_id=confirmation.pk)
         assert smtp_settings.messages == []
 
     def test_hold_email_after_the_guest_confirmed_is_not_sent(
@@ -270,10 +288,10 @@ class TestNoLongerTrue:
         reservation = reservation_factory(status="pending")
         hold = record(reservation, "hold_created")
         Reservation.objects.filter(pk=reservation.pk).update(status="confirmed", expires_at=None)
-        services.notification_deliver(notification_id=hold.pk)
+        delivery.notification_deliver(notification_id=hold.pk)
         assert smtp_settings.messages == []
 
     def test_a_cancellation_email_still_goes_out(self, reservation_factory, smtp_settings):
         reservation = reservation_factory(status="cancelled")
         cancelled = record(reservation, "cancelled")
-        assert services.notification_deliver(notification_id=cancelled.pk)[0] == "sent"
+        assert delivery.notification_deliver(notification_id=cancelled.pk)[0] == "sent"

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.tests.faults import terminate_backends
-from notifications import services
+from notifications import recording, tasks
 from notifications.models import Notification
 from notifications.tests.conftest import WORKER_DB_APPLICATION_NAME, wait_for
 
@@ -25,7 +25,7 @@ def test_worker_delivers_a_recorded_notification_exactly_once(
 ):
     celery_worker_process()
     with transaction.atomic():
-        notification = services.notification_record(
+        notification = recording.notification_record(
             reservation=reservation_factory(), kind="confirmed"
         )
     wait_for(lambda: all_sent([notification.pk]))
@@ -44,7 +44,7 @@ def test_kill_9_during_delivery_then_a_new_worker_sends_everything_once(
     smtp_server.rcpt_delay = 30  # the first delivery hangs mid-conversation
     with transaction.atomic():
         ids = [
-            services.notification_record(reservation=reservation_factory(), kind="confirmed").pk
+            recording.notification_record(reservation=reservation_factory(), kind="confirmed").pk
             for _ in range(4)
         ]
     assert smtp_server.rcpt_started.wait(30), "the worker never reached the SMTP server"
@@ -56,7 +56,7 @@ def test_kill_9_during_delivery_then_a_new_worker_sends_everything_once(
     # The new worker takes the queued ones; the interrupted one waits for its claim to lapse
     # and for the relay (beat's job, run here by hand) to hand it out again.
     time.sleep(claim_seconds + 0.5)
-    services.notifications_relay_due(now=timezone.now() + timedelta(seconds=0))
+    tasks.notifications_relay_due(now=timezone.now() + timedelta(seconds=0))
     wait_for(lambda: all_sent(ids), timeout=60)
 
     time.sleep(0.5)
@@ -79,7 +79,7 @@ def test_worker_whose_database_connection_is_killed_after_the_250_records_sent_o
         terminate_backends(application_name=WORKER_DB_APPLICATION_NAME)
     )
     with transaction.atomic():
-        notification = services.notification_record(
+        notification = recording.notification_record(
             reservation=reservation_factory(), kind="confirmed"
         )
     wait_for(lambda: all_sent([notification.pk]))
@@ -87,7 +87,7 @@ def test_worker_whose_database_connection_is_killed_after_the_250_records_sent_o
 
     # Past the claim, the relay finds nothing to hand out again.
     time.sleep(claim_seconds + 0.5)
-    assert services.notifications_relay_due() == 0
+    assert tasks.notifications_relay_due() == 0
     time.sleep(0.5)
     notification.refresh_from_db()
     assert notification.attempts == 1

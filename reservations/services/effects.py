@@ -61,7 +61,7 @@ def after_change(reservation: Reservation, kind: str, *, previous: SlotBefore | 
 
     Records the guest's email in the outbox (same transaction) and, once the transaction
     commits, bumps the availability cache versions of the local dates it touched."""
-    from notifications.services import notification_record
+    from notifications.recording import notification_record
     from reservations.availability import availability_invalidate_on_commit
 
     # A stay near midnight also changes the neighbouring days' answers (a 23:30 slot overlaps

@@ -1,5 +1,6 @@
-"""The outbox: notifications are recorded with the change that causes them and delivered by a
-worker after commit, at most once per dedupe key, with retries for transient SMTP failures.
+"""Delivery of the outbox: a worker claims a due row, sends it, records the outcome; at most
+once per claim, with retries for transient SMTP failures. The tasks (notifications.tasks) call
+this; nothing here enqueues.
 
 Delivery claims a row (status ``sending`` with a lease and a claim token) in a short
 transaction, talks to the SMTP server outside any transaction, then marks the row ``sent``,
@@ -18,71 +19,14 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, InterfaceError, OperationalError, transaction
-from django.db.models import (
-    Exists,
-    F,
-    OuterRef,
-    Q,
-)
+from django.db import InterfaceError, OperationalError, transaction
 
 from core.clock import now as clock_now
-from core.errors import InvalidTransition, NoEmailAddress
 from core.reconnecting import retry_on_new_connection
 from notifications.emails import build_email, message_id_for
 from notifications.models import Notification
 
 logger = logging.getLogger(__name__)
-
-
-# --- recording --------------------------------------------------------------------------------
-
-
-def _enqueue(notification_id: int, countdown: float | None = None) -> None:
-    """Publish a delivery task. A broker that does not answer is logged, not raised: the row
-    is committed, and the relay hands it to a worker once the broker is back."""
-    from notifications.tasks import deliver_notification
-
-    try:
-        deliver_notification.apply_async((notification_id,), countdown=countdown, retry=False)
-    except Exception as exc:  # any broker failure; the outbox row is the source of truth
-        logger.warning(
-            "Notification %s: enqueue failed (%s); the relay will retry", notification_id, exc
-        )
-
-
-def notification_record(
-    *, reservation, kind: str, scheduled_for: datetime | None = None, change_key: str = ""
-) -> Notification | None:
-    """Record ``kind`` for ``reservation`` inside the caller's transaction; delivery is
-    enqueued only once that transaction commits. A kind already recorded for the reservation
-    is not recorded again (``changed`` is keyed per change by ``change_key``). Returns the new
-    row, or None when it existed."""
-    key = f"{reservation.pk}:{kind}" + (f":{change_key}" if change_key else "")
-    customer = reservation.customer
-    when = scheduled_for or clock_now()
-    notification = Notification(
-        reservation=reservation,
-        customer=customer,
-        kind=kind,
-        dedupe_key=key,
-        scheduled_for=when,
-    )
-    if not customer.email:
-        # A phone-only guest: kept, visibly, so staff know the guest was not told.
-        notification.status = Notification.Status.FAILED
-        notification.last_error = "The guest has no email address."
-    try:
-        with transaction.atomic():
-            notification.save()
-    except IntegrityError:
-        return None
-    if notification.status == Notification.Status.PENDING:
-        transaction.on_commit(lambda: _enqueue(notification.pk), robust=True)
-    return notification
-
-
-# --- delivery ---------------------------------------------------------------------------------
 
 TRANSIENT_ERRORS = (
     smtplib.SMTPServerDisconnected,
@@ -257,88 +201,3 @@ def notification_deliver(*, notification_id: int) -> tuple[str, float | None]:
             notification.pk,
         )
     return "sent", None
-
-
-@transaction.atomic
-def notification_resend(*, notification: Notification) -> Notification:
-    """Put a failed notification back in the outbox (the admin's "resend")."""
-    locked = Notification.objects.select_for_update().get(pk=notification.pk)
-    if locked.status != Notification.Status.FAILED:
-        raise InvalidTransition("Only a failed notification can be resent.")
-    if not locked.customer.email:
-        raise NoEmailAddress()
-    locked.status = Notification.Status.PENDING
-    locked.attempts = 0
-    locked.scheduled_for = clock_now()
-    locked.claimed_until = None
-    locked.save()
-    transaction.on_commit(lambda: _enqueue(locked.pk), robust=True)
-    return locked
-
-
-def notifications_relay_due(*, now: datetime | None = None, limit: int = 500) -> int:
-    """Enqueue delivery of every due row whose task may have been lost: pending rows past
-    their time (a crash between commit and publish, a lost retry) and claims that lapsed (a
-    worker died while sending). Enqueuing twice is harmless: the claim decides."""
-    now = now or clock_now()
-    due = Notification.objects.filter(
-        Q(status=Notification.Status.PENDING, scheduled_for__lte=now)
-        | Q(status=Notification.Status.SENDING, claimed_until__lt=now)
-    ).order_by("scheduled_for")
-    ids = list(due.values_list("pk", flat=True)[:limit])
-    for notification_id in ids:
-        _enqueue(notification_id)
-    return len(ids)
-
-
-# --- reminders --------------------------------------------------------------------------------
-
-
-def reminders_record_due(*, now: datetime | None = None, limit: int = 1000) -> int:
-    """Record the reminder of every confirmed reservation whose reminder time has come:
-    ``start_at - reminder_minutes_before <= now < start_at``, at most once (dedupe key), and
-    never for one confirmed inside that window (its confirmation said it all)."""
-    from reservations.models import Reservation
-    from restaurants.models import Restaurant
-
-    now = now or clock_now()
-    # One condition per distinct lead time (restaurants share a handful of them): an integer
-    # field times an interval has no portable SQL (SQLite refuses it), a constant interval
-    # subtracted from a datetime column works on every backend.
-    lead_times = (
-        Restaurant.objects.filter(reservations__status=Reservation.Status.CONFIRMED)
-        .values_list("reminder_minutes_before", flat=True)
-        .distinct()
-        .order_by()
-    )
-    due = Q(pk__in=[])
-    for minutes in lead_times:
-        lead = timedelta(minutes=minutes)
-        due |= Q(
-            restaurant__reminder_minutes_before=minutes,
-            start_at__lte=now + lead,
-            confirmed_at__lt=F("start_at") - lead,
-        )
-    already = Notification.objects.filter(
-        reservation=OuterRef("pk"), kind=Notification.Kind.REMINDER
-    )
-    due_ids = list(
-        Reservation.objects.filter(due, status=Reservation.Status.CONFIRMED, start_at__gt=now)
-        .exclude(Exists(already))
-        .order_by("start_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    recorded = 0
-    for reservation_id in due_ids:
-        with transaction.atomic():
-            reservation = (
-                Reservation.objects.select_for_update(of=("self",))
-                .select_related("customer")
-                .filter(pk=reservation_id, status=Reservation.Status.CONFIRMED, start_at__gt=now)
-                .first()
-            )
-            if reservation and notification_record(
-                reservation=reservation, kind=Notification.Kind.REMINDER
-            ):
-                recorded += 1
-    return recorded
