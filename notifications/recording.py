@@ -1,6 +1,11 @@
 """Recording: the outbox rows a change writes in its own transaction, each one's delivery
 enqueued (notifications.tasks) only once that transaction commits, so a rolled-back change
-sends nothing and a committed one always has its row."""
+sends nothing and a committed one always has its row.
+
+A reservation's change reaches this module as an event (reservations.events): the handlers
+below are subscribed at start-up (NotificationsConfig.ready) and run inside the writing
+transaction; reservations never imports notifications.
+"""
 
 from datetime import datetime
 
@@ -11,6 +16,8 @@ from core.errors import InvalidTransition, NoEmailAddress
 from notifications import tasks
 from notifications.models import Notification
 from notifications.outbox import notification_add
+from reservations.events import ReservationChanged, ReservationCreated, ReservationStatusChanged
+from reservations.models import Reservation
 
 
 def notification_record(
@@ -43,3 +50,37 @@ def notification_resend(*, notification: Notification) -> Notification:
     locked.save()
     transaction.on_commit(lambda: tasks.delivery_enqueue(locked.pk), robust=True)
     return locked
+
+
+# --- reservation events -----------------------------------------------------------------------
+
+# Which guest email a transition records (issue 7); statuses not listed tell the guest nothing.
+_EMAIL_FOR_STATUS = {
+    Reservation.Status.CONFIRMED: Notification.Kind.CONFIRMED,
+    Reservation.Status.CANCELLED: Notification.Kind.CANCELLED,
+    Reservation.Status.EXPIRED: Notification.Kind.EXPIRED,
+}
+
+
+def record_reservation_created(event: ReservationCreated) -> None:
+    """A hold asks the guest to confirm; a booking confirmed at once says so."""
+    reservation = event.reservation
+    pending = reservation.status == Reservation.Status.PENDING
+    kind = Notification.Kind.HOLD_CREATED if pending else Notification.Kind.CONFIRMED
+    notification_record(reservation=reservation, kind=kind)
+
+
+def record_reservation_changed(event: ReservationChanged) -> None:
+    """One "changed" email per change (keyed by the row's new ``updated_at``)."""
+    reservation = event.reservation
+    notification_record(
+        reservation=reservation,
+        kind=Notification.Kind.CHANGED,
+        change_key=reservation.updated_at.isoformat(),
+    )
+
+
+def record_reservation_status_changed(event: ReservationStatusChanged) -> None:
+    kind = _EMAIL_FOR_STATUS.get(event.status)
+    if kind is not None:
+        notification_record(reservation=event.reservation, kind=kind)
