@@ -7,7 +7,21 @@ class ReservationsConfig(AppConfig):
     def ready(self):
         from django.urls import register_converter
 
+        from core.events import subscribe
+        from reservations import availability, selectors
         from reservations.models import ManageTokenConverter
+        from restaurants.events import RestaurantSetupChanged
+        from restaurants.hooks import ReservationGuard, reservation_guard
 
         # Used by the guest's manage URLs (config/urls.py and reservations/urls.py).
         register_converter(ManageTokenConverter, "manage_token")
+
+        # The apps below never import this one: they publish events and ask hooks, and this
+        # app answers here, at start-up (docs/architecture.md).
+        subscribe(RestaurantSetupChanged, availability.availability_on_setup_changed)
+        reservation_guard.register(
+            ReservationGuard(
+                reservations_ahead=selectors.reservations_ahead_count,
+                table_has_reservations_ahead=selectors.table_has_reservations_ahead,
+            )
+        )

@@ -36,6 +36,7 @@ from core.errors import NotFound
 from reservations import rules
 from reservations.models import Reservation
 from reservations.selectors import holding_reservations, tables_seating
+from restaurants.events import RestaurantSetupChanged
 from restaurants.models import Restaurant
 
 logger = logging.getLogger(__name__)
@@ -80,6 +81,12 @@ def availability_invalidate_on_commit(
     transaction.on_commit(
         lambda: availability_invalidate(restaurant_id=restaurant_id, dates=dates), robust=True
     )
+
+
+def availability_on_setup_changed(event: RestaurantSetupChanged) -> None:
+    """A restaurant's policy, tables, hours, closures or turn times changed (subscribed in
+    ReservationsConfig.ready): every answer cached for it is unreachable once that commits."""
+    availability_invalidate_on_commit(restaurant_id=event.restaurant_id)
 
 
 def _versions(restaurant_id: int, days: list[date]) -> dict[date, str | None]:

@@ -47,6 +47,11 @@ class ReservationQuerySet(models.QuerySet):
     def without_lapsed_holds(self, now):
         return self.exclude(_lapsed(now))
 
+    def ahead(self, now):
+        """Pending, confirmed or seated and not over yet: what a table's deletion or a change
+        of the restaurant's time zone must not pull out from under."""
+        return self.filter(end_at__gt=now, status__in=Reservation.ACTIVE_STATUSES)
+
 
 def _lapsed(now) -> Q:
     return Q(status=Reservation.Status.PENDING, expires_at__lte=now)

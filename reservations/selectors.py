@@ -15,9 +15,10 @@ from django.db import connection
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from core.clock import now as clock_now
 from core.errors import NotFound
 from reservations.models import Reservation, TsTzRange
-from restaurants.models import StaffMembership, Table
+from restaurants.models import Restaurant, StaffMembership, Table
 from restaurants.selectors import staff_restaurant_ids
 
 
@@ -153,3 +154,16 @@ def tables_free_for(
     )
     qs = tables_seating(restaurant_id=restaurant_id, party_size=party_size).exclude(Exists(busy))
     return list(qs[:limit] if limit else qs)
+
+
+# --- answers to the apps below (registered in ReservationsConfig.ready) -----------------------
+
+
+def reservations_ahead_count(restaurant: Restaurant) -> int:
+    """The restaurant's reservations ahead (restaurants' guard on a time zone change)."""
+    return Reservation.objects.filter(restaurant=restaurant).ahead(clock_now()).count()
+
+
+def table_has_reservations_ahead(table: Table) -> bool:
+    """Whether one of the table's reservations is ahead (restaurants' guard on deleting it)."""
+    return Reservation.objects.filter(table=table).ahead(clock_now()).exists()

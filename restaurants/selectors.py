@@ -23,7 +23,6 @@ from django.db.models import Q, QuerySet
 from accounts.models import User
 from core.clock import now
 from core.errors import NotFound, PermissionDenied, ValidationFailed
-from reservations.models import Reservation
 from restaurants.models import (
     Closure,
     DurationRule,
@@ -165,13 +164,6 @@ def memberships_visible(*, access: RestaurantAccess) -> QuerySet[StaffMembership
     """A restaurant's staff list is for its managers (and superusers) only."""
     access.require_manager()
     return StaffMembership.objects.filter(restaurant=access.restaurant).select_related("user")
-
-
-def table_has_reservations_ahead(table: Table) -> bool:
-    """Whether a reservation that still holds the table ends in the future."""
-    return Reservation.objects.filter(
-        table=table, end_at__gt=now(), status__in=Reservation.ACTIVE_STATUSES
-    ).exists()
 
 
 def staff_candidate(*, user_id: int | None = None, email: str | None = None) -> User:

@@ -11,15 +11,17 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
+from django.db.models import ProtectedError
 from django.utils.text import slugify
 
 from accounts.models import User
 from accounts.phones import normalize_phone
-from core.clock import now
 from core.errors import TableHasReservations, TimezoneHasReservations, ValidationFailed
+from core.events import publish
 from core.timezones import NON_CANONICAL_MESSAGE, is_canonical_timezone
 from core.validation import apply_changes, validate_instance
-from reservations.models import Reservation
+from restaurants.events import RestaurantSetupChanged
+from restaurants.hooks import reservation_guard
 from restaurants.models import (
     Closure,
     DurationRule,
@@ -28,7 +30,6 @@ from restaurants.models import (
     StaffMembership,
     Table,
 )
-from restaurants.selectors import table_has_reservations_ahead
 
 RESTAURANT_FIELDS = [
     "name",
@@ -87,16 +88,15 @@ def _constraint_name(exc: IntegrityError) -> str | None:
 
 
 # What a booking stands on: a change to any of these changes the restaurant's availability.
-_AVAILABILITY_MODELS = (Restaurant, Table, OpeningHours, Closure, DurationRule)
+_SETUP_MODELS = (Restaurant, Table, OpeningHours, Closure, DurationRule)
 
 
-def _availability_changed(instance: models.Model) -> None:
-    """After commit, make every cached availability answer of the restaurant unreachable."""
-    if isinstance(instance, _AVAILABILITY_MODELS):
-        from reservations.availability import availability_invalidate_on_commit
-
+def _setup_changed(instance: models.Model) -> None:
+    """Tell the apps above (RestaurantSetupChanged): reservations makes every cached
+    availability answer of the restaurant unreachable once the transaction commits."""
+    if isinstance(instance, _SETUP_MODELS):
         restaurant_id = instance.pk if isinstance(instance, Restaurant) else instance.restaurant_id
-        availability_invalidate_on_commit(restaurant_id=restaurant_id)
+        publish(RestaurantSetupChanged(restaurant_id=restaurant_id))
 
 
 def _save(instance, *, rules: CrossFieldRules | None = None, exclude: list[str] | None = None):
@@ -110,13 +110,13 @@ def _save(instance, *, rules: CrossFieldRules | None = None, exclude: list[str] 
         message = "The change conflicts with existing data."
         field = _CONSTRAINT_FIELDS.get(_constraint_name(exc) or "", "non_field_errors")
         raise ValidationFailed(message, details={field: [message]}) from exc
-    _availability_changed(instance)
+    _setup_changed(instance)
     return instance
 
 
 def _delete(instance: models.Model) -> None:
     instance.delete()
-    _availability_changed(instance)
+    _setup_changed(instance)
 
 
 def _lock_restaurant(restaurant: Restaurant) -> None:
@@ -166,9 +166,7 @@ def restaurant_create(*, name: str, timezone: str, **fields: Any) -> Restaurant:
 def _refuse_zone_change_with_reservations_ahead(restaurant: Restaurant) -> None:
     """A reservation keeps its local date and time next to its UTC start; under another zone
     they would no longer match (lists by date, the admin, e-mails and changes read them)."""
-    ahead = Reservation.objects.filter(
-        restaurant=restaurant, end_at__gt=now(), status__in=Reservation.ACTIVE_STATUSES
-    ).count()
+    ahead = reservation_guard.get().reservations_ahead(restaurant)
     if ahead:
         raise TimezoneHasReservations(
             "The time zone cannot change while reservations are ahead: their local dates and "
@@ -239,14 +237,17 @@ def table_delete(*, table: Table) -> Table | None:
     with only past reservations is kept for their history, deactivated, and returned. None
     means the table is gone."""
     locked = Table.objects.select_for_update().get(pk=table.pk)
-    if table_has_reservations_ahead(locked):
+    if reservation_guard.get().table_has_reservations_ahead(locked):
         raise TableHasReservations()
-    if locked.reservations.exists():
+    try:
+        _delete(locked)
+    except ProtectedError:
+        # Rows that refer to the table protect it (its past reservations): Django refuses
+        # before deleting anything, and the table stays for their history.
         locked.is_active = False
         locked.save(update_fields=["is_active", "updated_at"])
-        _availability_changed(locked)
+        _setup_changed(locked)
         return locked
-    _delete(locked)
     return None
 
 
