@@ -17,7 +17,7 @@ guest's; a local profile is its restaurant's. What a restaurant records about a 
 its own ``GuestRecord`` (``guest_record_scope``), never on the profile.
 """
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from core.errors import (
     ApplicationError,
@@ -26,8 +26,8 @@ from core.errors import (
     ProfileOwnedByGuest,
     ValidationFailed,
 )
+from customers.hooks import guest_history
 from customers.models import Customer, GuestRecord
-from reservations.models import Reservation
 from restaurants.models import Restaurant
 from restaurants.selectors import staff_restaurant_ids
 
@@ -54,15 +54,11 @@ def customers_known_to(restaurant_ids: set[int]) -> QuerySet[Customer]:
         return Customer.objects.none()
     # Subqueries rather than joins, so a guest with many reservations is one row and the
     # queryset can still be annotated and counted.
-    here = Reservation.objects.filter(restaurant_id__in=restaurant_ids)
-    local_with_reservation = here.filter(customer__user__isnull=True).values("customer_id")
-    booked_themselves = here.filter(
-        customer__user__isnull=False, created_by_id=F("customer__user_id")
-    ).values("customer_id")
+    history = guest_history.get()
     return Customer.objects.filter(
         Q(created_by_restaurant_id__in=restaurant_ids)
-        | Q(pk__in=local_with_reservation)
-        | Q(pk__in=booked_themselves)
+        | Q(user__isnull=True, pk__in=history.guests_with_reservations_at(restaurant_ids))
+        | Q(pk__in=history.guests_who_booked_at(restaurant_ids))
     )
 
 
@@ -127,21 +123,13 @@ def with_visit_counts(
     queryset: QuerySet[Customer], *, restaurant_ids: set[int] | None
 ) -> QuerySet[Customer]:
     """Annotate ``visit_count`` (completed reservations) and ``no_show_count`` in the same
-    query, derived from reservations, never stored. Only reservations at ``restaurant_ids``
-    count (None: every restaurant), so one restaurant's history with a guest is not shown to
-    another's staff."""
-    at_restaurants = Q()
-    if restaurant_ids is not None:
-        at_restaurants = Q(reservations__restaurant_id__in=restaurant_ids)
+    query, derived from reservations (``guest_history``), never stored. Only reservations at
+    ``restaurant_ids`` count (None: every restaurant), so one restaurant's history with a
+    guest is not shown to another's staff."""
+    history = guest_history.get()
     return queryset.annotate(
-        visit_count=Count(
-            "reservations",
-            filter=at_restaurants & Q(reservations__status=Reservation.Status.COMPLETED),
-        ),
-        no_show_count=Count(
-            "reservations",
-            filter=at_restaurants & Q(reservations__status=Reservation.Status.NO_SHOW),
-        ),
+        visit_count=history.visit_count(restaurant_ids),
+        no_show_count=history.no_show_count(restaurant_ids),
     )
 
 

@@ -8,6 +8,7 @@ class ReservationsConfig(AppConfig):
         from django.urls import register_converter
 
         from core.events import subscribe
+        from customers.hooks import GuestHistory, guest_history
         from reservations import availability, selectors
         from reservations.models import ManageTokenConverter
         from restaurants.events import RestaurantSetupChanged
@@ -23,5 +24,13 @@ class ReservationsConfig(AppConfig):
             ReservationGuard(
                 reservations_ahead=selectors.reservations_ahead_count,
                 table_has_reservations_ahead=selectors.table_has_reservations_ahead,
+            )
+        )
+        guest_history.register(
+            GuestHistory(
+                guests_with_reservations_at=selectors.guests_with_reservations_at,
+                guests_who_booked_at=selectors.guests_who_booked_at,
+                visit_count=selectors.guest_visit_count,
+                no_show_count=selectors.guest_no_show_count,
             )
         )

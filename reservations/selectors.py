@@ -13,7 +13,7 @@ from uuid import UUID
 from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary
 from django.db import connection
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
 from core.clock import now as clock_now
 from core.errors import NotFound
@@ -167,3 +167,37 @@ def reservations_ahead_count(restaurant: Restaurant) -> int:
 def table_has_reservations_ahead(table: Table) -> bool:
     """Whether one of the table's reservations is ahead (restaurants' guard on deleting it)."""
     return Reservation.objects.filter(table=table).ahead(clock_now()).exists()
+
+
+def guests_with_reservations_at(restaurant_ids: set[int]) -> QuerySet[Reservation]:
+    """``customer_id`` of every reservation, of any status, at ``restaurant_ids`` (customers'
+    guest history: whose guests a restaurant's staff see)."""
+    return Reservation.objects.filter(restaurant_id__in=restaurant_ids).values("customer_id")
+
+
+def guests_who_booked_at(restaurant_ids: set[int]) -> QuerySet[Reservation]:
+    """``customer_id`` of the reservations at ``restaurant_ids`` that the guest's own account
+    made, not staff on the guest's behalf (customers' guest history)."""
+    return Reservation.objects.filter(
+        restaurant_id__in=restaurant_ids,
+        customer__user__isnull=False,
+        created_by_id=F("customer__user_id"),
+    ).values("customer_id")
+
+
+def _guest_reservation_count(status: str, restaurant_ids: set[int] | None) -> Count:
+    matching = Q(reservations__status=status)
+    if restaurant_ids is not None:
+        matching &= Q(reservations__restaurant_id__in=restaurant_ids)
+    return Count("reservations", filter=matching)
+
+
+def guest_visit_count(restaurant_ids: set[int] | None) -> Count:
+    """A guest's completed reservations at ``restaurant_ids`` (None: anywhere), as an
+    annotation of their profile (customers' guest history)."""
+    return _guest_reservation_count(Reservation.Status.COMPLETED, restaurant_ids)
+
+
+def guest_no_show_count(restaurant_ids: set[int] | None) -> Count:
+    """A guest's no-shows at ``restaurant_ids`` (None: anywhere), as an annotation."""
+    return _guest_reservation_count(Reservation.Status.NO_SHOW, restaurant_ids)

@@ -1,6 +1,6 @@
 """What the reservations app registers at start-up for the apps below it, which never import
-it: the availability cache hears of restaurant changes, and restaurants' guard is answered
-from reservations' own queries."""
+it: the availability cache hears of restaurant changes, and restaurants' guard and customers'
+guest history are answered from reservations' own queries."""
 
 from datetime import timedelta
 
@@ -8,6 +8,7 @@ import pytest
 
 from core.clock import now
 from core.events import subscribers
+from customers.hooks import GuestHistory, guest_history
 from reservations import availability, selectors
 from reservations.models import Reservation
 from reservations.tests.factories import insert_reservation
@@ -25,6 +26,15 @@ def test_restaurants_guard_is_answered_at_start_up():
     assert reservation_guard.get() == ReservationGuard(
         reservations_ahead=selectors.reservations_ahead_count,
         table_has_reservations_ahead=selectors.table_has_reservations_ahead,
+    )
+
+
+def test_customers_guest_history_is_answered_at_start_up():
+    assert guest_history.get() == GuestHistory(
+        guests_with_reservations_at=selectors.guests_with_reservations_at,
+        guests_who_booked_at=selectors.guests_who_booked_at,
+        visit_count=selectors.guest_visit_count,
+        no_show_count=selectors.guest_no_show_count,
     )
 
 
