@@ -3,7 +3,7 @@ publishes one of these through ``reservations.services.effects.after_change``, i
 transaction, right after the write; notifications records the guest's e-mail from them."""
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from core.events import Event
 from reservations.models import Reservation
@@ -11,23 +11,14 @@ from reservations.models import Reservation
 
 @dataclass(frozen=True)
 class SlotBefore:
-    """Where a reservation was before a change, for those who must also update the old slot."""
+    """Where a reservation was before a change, for those who must also update the old slot
+    (the availability of its former date)."""
 
-    table_id: int
     reservation_date: date
-    start_at: datetime
-    end_at: datetime
-    party_size: int
 
     @classmethod
     def of(cls, reservation: Reservation) -> "SlotBefore":
-        return cls(
-            table_id=reservation.table_id,
-            reservation_date=reservation.reservation_date,
-            start_at=reservation.start_at,
-            end_at=reservation.end_at,
-            party_size=reservation.party_size,
-        )
+        return cls(reservation_date=reservation.reservation_date)
 
 
 @dataclass(frozen=True)

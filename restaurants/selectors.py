@@ -20,6 +20,7 @@ from datetime import date
 
 from django.db.models import Q, QuerySet
 
+from accounts.emails import normalize_email
 from accounts.models import User
 from core.clock import now
 from core.errors import NotFound, PermissionDenied, ValidationFailed
@@ -167,12 +168,13 @@ def memberships_visible(*, access: RestaurantAccess) -> QuerySet[StaffMembership
 
 
 def staff_candidate(*, user_id: int | None = None, email: str | None = None) -> User:
-    """The existing, active account to add to a restaurant's staff, by id or by email (case
-    does not matter); ValidationFailed naming the field used when there is none."""
+    """The existing, active account to add to a restaurant's staff, by id or by email (in its
+    normal form, as the login compares it); ValidationFailed naming the field used when there
+    is none."""
     if user_id is not None:
         field, matches = "user_id", User.objects.filter(pk=user_id)
     else:
-        field, matches = "email", User.objects.filter(email__iexact=(email or "").strip())
+        field, matches = "email", User.objects.filter(email=normalize_email(email))
     user = matches.first()
     if user is None:
         raise ValidationFailed.field(field, "No user account matches.")

@@ -47,7 +47,7 @@ from reservations.selectors import tables_free_for, tables_seating
 from reservations.services.effects import CHANGED, CREATED, SlotBefore, after_change
 from reservations.services.guests import GuestProfile, profile_of
 from reservations.services.limits import refuse_over_hold_limits
-from reservations.services.slots import refuse_overlap, table_lock, write_guarded
+from reservations.services.table_guard import refuse_overlap, table_lock, write_guarded
 from reservations.services.transitions import effective_status, expire_lapsed_holds, expired_hold
 from restaurants.models import Restaurant, Table
 

@@ -11,7 +11,7 @@ from core.events import subscribers
 from customers.hooks import GuestHistory, guest_history
 from reservations import availability, selectors
 from reservations.models import Reservation
-from reservations.tests.factories import insert_reservation
+from reservations.tests.factories import ReservationFactory
 from restaurants.events import RestaurantSetupChanged
 from restaurants.hooks import ReservationGuard, reservation_guard
 
@@ -46,13 +46,13 @@ def test_reservations_ahead_are_the_active_ones_not_over_yet(table, guest):
     ):
         start_at = soon + timedelta(hours=2 * hours)
         expires_at = start_at if status == "pending" else None
-        insert_reservation(
+        ReservationFactory(
             table=table, customer=guest, start_at=start_at, status=status, expires_at=expires_at
         )
-    insert_reservation(
+    ReservationFactory(
         table=table, customer=guest, start_at=now() - timedelta(minutes=30), status="seated"
     )
-    insert_reservation(
+    ReservationFactory(
         table=table, customer=guest, start_at=now() - timedelta(days=1), status="confirmed"
     )
     assert selectors.reservations_ahead_count(restaurant) == 3

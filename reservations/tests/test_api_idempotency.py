@@ -25,7 +25,7 @@ from core.idempotency import (
 from core.models import IdempotencyRecord
 from customers.tests.factories import CustomerFactory, UserFactory
 from reservations.models import Reservation
-from reservations.services import slots
+from reservations.services import table_guard
 from reservations.tests.factories import NOW, SEED_DATE
 from restaurants.tests.factories import TableFactory
 
@@ -149,7 +149,7 @@ def test_a_final_client_error_is_replayed_even_after_the_slot_frees(
 
 
 def test_a_locked_slot_is_not_kept_so_the_retry_runs_again(as_guest, body, clock, table):
-    with locking.redis_lock(slots.lock_name(table.pk, SEED_DATE)):
+    with locking.redis_lock(table_guard.lock_name(table.pk, SEED_DATE)):
         locked = post(as_guest, URL, body)
     assert locked.status_code == 423 and REPLAYED not in locked.headers
     assert not IdempotencyRecord.objects.exists()

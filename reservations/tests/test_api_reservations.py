@@ -8,7 +8,7 @@ import pytest
 from core import locking
 from customers.tests.factories import CustomerFactory, UserFactory
 from reservations.models import Reservation
-from reservations.services import slots
+from reservations.services import table_guard
 from reservations.tests.factories import SEED_DATE, open_every_day, put_in_status
 from restaurants.models import StaffMembership
 from restaurants.tests.factories import RestaurantFactory, StaffMembershipFactory, TableFactory
@@ -158,7 +158,7 @@ def test_a_taken_slot_is_409_with_the_conflicting_time(as_staff, seed_body, cloc
 
 
 def test_a_held_lock_is_423_with_retry_after(as_staff, seed_body, clock, table):
-    with locking.redis_lock(slots.lock_name(table.pk, SEED_DATE)):
+    with locking.redis_lock(table_guard.lock_name(table.pk, SEED_DATE)):
         response = as_staff.post(URL, seed_body, format="json")
     assert response.status_code == 423
     assert response.json()["code"] == "slot_locked"

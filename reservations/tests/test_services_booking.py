@@ -13,7 +13,7 @@ from customers.tests.factories import CustomerFactory, UserFactory
 from reservations import rules
 from reservations.callers import reservation_create
 from reservations.models import Reservation
-from reservations.services import booking, slots
+from reservations.services import booking, table_guard
 from reservations.tests.factories import (
     NOW,
     SEED_DATE,
@@ -243,7 +243,7 @@ def test_without_table_id_the_smallest_free_table_that_fits_is_taken(book, resta
 
 def test_auto_pick_moves_on_when_its_first_table_is_locked(book, restaurant, table):
     second = TableFactory(restaurant=restaurant, number="2", capacity=4)
-    with locking.redis_lock(slots.lock_name(table.pk, SEED_DATE)):
+    with locking.redis_lock(table_guard.lock_name(table.pk, SEED_DATE)):
         reservation = book(table_id=None)
     assert reservation.table_id == second.pk
 
@@ -315,7 +315,10 @@ def test_a_live_hold_still_blocks(book, clock):
 
 
 def test_a_held_lock_is_423_slot_locked(book, table):
-    with locking.redis_lock(slots.lock_name(table.pk, SEED_DATE)), pytest.raises(Locked) as info:
+    with (
+        locking.redis_lock(table_guard.lock_name(table.pk, SEED_DATE)),
+        pytest.raises(Locked) as info,
+    ):
         book()
     assert info.value.code == "slot_locked"
     assert info.value.headers() == {"Retry-After": "1"}
@@ -330,7 +333,7 @@ def test_the_lock_is_released_when_the_critical_section_fails(book, table, monke
     with pytest.raises(RuntimeError):
         book()
     assert not Reservation.objects.exists()  # rolled back
-    key = locking.LOCK_PREFIX + slots.lock_name(table.pk, SEED_DATE)
+    key = locking.LOCK_PREFIX + table_guard.lock_name(table.pk, SEED_DATE)
     assert locking.redis_client().get(key) is None
     monkeypatch.undo()
     assert book().status == Status.PENDING
@@ -338,7 +341,7 @@ def test_the_lock_is_released_when_the_critical_section_fails(book, table, monke
 
 def test_the_lock_is_held_during_the_write(book, table, monkeypatch):
     seen = []
-    key = locking.LOCK_PREFIX + slots.lock_name(table.pk, SEED_DATE)
+    key = locking.LOCK_PREFIX + table_guard.lock_name(table.pk, SEED_DATE)
 
     def look(reservation, kind, **kwargs):
         seen.append(locking.redis_client().get(key) is not None)

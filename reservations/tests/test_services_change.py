@@ -9,7 +9,7 @@ from core import locking
 from core.errors import Conflict, Locked, PermissionDenied, ValidationFailed
 from reservations.actors import Actor
 from reservations.models import Reservation
-from reservations.services import booking, reservation_change, slots
+from reservations.services import booking, reservation_change, table_guard
 from reservations.tests.factories import SEED_DATE, put_in_status
 from restaurants.tests.factories import DurationRuleFactory, TableFactory
 
@@ -98,7 +98,7 @@ def test_a_change_follows_the_rules(book):
 def test_a_change_takes_the_tables_lock(book, table):
     reservation = book()
     with (
-        locking.redis_lock(slots.lock_name(table.pk, SEED_DATE)),
+        locking.redis_lock(table_guard.lock_name(table.pk, SEED_DATE)),
         pytest.raises(Locked),
     ):
         change(reservation, reservation_time=time(21))
