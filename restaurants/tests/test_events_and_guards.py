@@ -64,7 +64,7 @@ def test_staff_changes_are_not_part_of_the_booking_setup(published):
 
 def test_a_table_kept_for_its_history_is_published_as_changed(book_table, published):
     table = TableFactory()
-    book_table(table, start_at=now() - timedelta(days=2), status="completed")
+    book_table(table=table, start_at=now() - timedelta(days=2), status="completed")
     assert services.table_delete(table=table) is not None
     assert published == [RestaurantSetupChanged(restaurant_id=table.restaurant_id)]
 
