@@ -1,0 +1,200 @@
+"""The booking page's first two steps through the Django test client: the calendar with its
+reasons, the day's times by service period, deep links and every bad parameter."""
+
+import re
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from reservations.tests.factories import ReservationFactory
+from restaurants.tests.factories import (
+    ClosureFactory,
+    OpeningHoursFactory,
+    RestaurantFactory,
+    TableFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+# Thursday 2025-08-28, 12:00 in Madrid.
+NOW = datetime(2025, 8, 28, 10, 0, tzinfo=UTC)
+URL = "/book/casa/"
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def restaurant():
+    """Lunch 13:00-16:00 and dinner 20:00-23:30 every day but Monday, 30-minute starts,
+    90-minute stays, one table of four, bookable 30 days ahead, closed on 2025-09-03."""
+    restaurant = RestaurantFactory(
+        slug="casa",
+        timezone="Europe/Madrid",
+        slot_interval_minutes=30,
+        default_duration_minutes=90,
+        min_notice_minutes=60,
+        max_days_ahead=30,
+    )
+    for weekday in range(1, 7):
+        OpeningHoursFactory(
+            restaurant=restaurant,
+            weekday=weekday,
+            opens_at=time(13),
+            closes_at=time(16),
+            name="lunch",
+        )
+        OpeningHoursFactory(
+            restaurant=restaurant,
+            weekday=weekday,
+            opens_at=time(20),
+            closes_at=time(23, 30),
+            name="dinner",
+        )
+    ClosureFactory(restaurant=restaurant, starts_on=date(2025, 9, 3), ends_on=date(2025, 9, 3))
+    TableFactory(restaurant=restaurant, number="1", capacity=4, min_capacity=1)
+    return restaurant
+
+
+def _madrid(day: date, at: time) -> datetime:
+    return datetime.combine(day, at, tzinfo=ZoneInfo("Europe/Madrid"))
+
+
+def _occupy(restaurant, day: date, at: time, minutes: int):
+    return ReservationFactory(
+        table=restaurant.tables.get(), start_at=_madrid(day, at), minutes=minutes
+    )
+
+
+def _page(client, query: str = "", **headers) -> str:
+    response = client.get(URL + query, headers=headers)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _day_cell(page: str, day: date) -> str:
+    """The calendar cell of ``day`` in the month shown (its link or its disabled span)."""
+    for cell in re.findall(r"<td>(.*?)</td>", page, re.S):
+        if re.search(rf">{day.day}(<small|</a>)", cell):
+            return cell
+    raise AssertionError(f"no calendar cell for {day}")
+
+
+def _times(section: str) -> list[str]:
+    return re.findall(r'class="button time[^"]*"[^>]*>([0-9]{2}:[0-9]{2})</a>', section)
+
+
+def _section(page: str, step: int) -> str:
+    start = page.index(f'id="step-{step}"')
+    end = page.find("</section>", start)
+    return page[start:end]
+
+
+def test_the_calendar_links_open_days_and_disables_the_others_with_their_reason(client, restaurant):
+    _occupy(restaurant, date(2025, 9, 6), time(13), minutes=11 * 60)  # the whole Saturday
+    page = _page(client, "?party_size=2&month=2025-09")
+    assert "href" in _day_cell(page, date(2025, 9, 2))  # a Tuesday
+    closed_monday = _day_cell(page, date(2025, 9, 1))
+    assert "aria-disabled" in closed_monday and "Closed" in closed_monday
+    assert "Closed" in _day_cell(page, date(2025, 9, 3))  # the closure
+    assert "Fully booked" in _day_cell(page, date(2025, 9, 6))
+    assert "href" in _day_cell(page, date(2025, 9, 27))  # the last day of the horizon
+    assert "Not bookable yet" in _day_cell(page, date(2025, 9, 28))
+
+
+def test_days_before_today_are_past(client, restaurant):
+    page = _page(client, "?party_size=2")
+    assert "Past" in _day_cell(page, date(2025, 8, 27))
+    assert "href" in _day_cell(page, date(2025, 8, 28))
+
+
+def test_a_day_shows_its_free_times_grouped_by_service_period(client, restaurant):
+    page = _page(client, "?party_size=2&date=2025-08-30")
+    times = _section(page, 2)
+    lunch, dinner = times.index("<h3>Lunch</h3>"), times.index("<h3>Dinner</h3>")
+    assert lunch < dinner
+    assert _times(times[lunch:dinner]) == ["13:00", "13:30", "14:00", "14:30"]
+    assert _times(times[dinner:]) == ["20:00", "20:30", "21:00", "21:30", "22:00"]
+    assert 'href="?party_size=2&amp;date=2025-08-30&amp;time=20:00"' in times
+    assert 'id="step-3"' not in page
+
+
+def test_a_deep_link_with_a_free_time_opens_the_details_step(client, restaurant):
+    page = _page(client, "?party_size=2&date=2025-08-30&time=20:00")
+    assert 'data-step="3"' in page
+    assert "3. Your details for 20:00" in page
+    assert 'aria-current="true"' in _section(page, 2)
+
+
+def test_a_taken_time_says_so_and_offers_the_nearest_free_ones(client, restaurant):
+    _occupy(restaurant, date(2025, 8, 30), time(20), minutes=90)
+    page = _page(client, "?party_size=2&date=2025-08-30&time=20:30")
+    step = _section(page, 2)
+    assert "20:30 is not free for a party of 2." in step
+    nearest = step[: step.index("<h3>")]
+    assert _times(nearest) == ["21:30", "22:00"]
+    assert 'data-step="2"' in page
+
+
+def test_a_full_day_says_why_and_offers_the_next_days_with_a_free_start(client, restaurant):
+    _occupy(restaurant, date(2025, 8, 30), time(13), minutes=11 * 60)
+    page = _page(client, "?party_size=2&date=2025-08-30")
+    assert "cannot be booked: fully booked" in page
+    step = _section(page, 1)
+    assert "date=2025-08-31" in step.split("Next days with a free table:")[1]
+    assert 'id="step-2"' not in page
+
+
+@pytest.mark.parametrize(
+    ("query", "step", "message"),
+    [
+        ("?party_size=0", 1, "Choose a party size from 1 to 12."),
+        ("?party_size=abc&date=2025-08-30", 1, "Choose a party size from 1 to 12."),
+        ("?date=2025-08-30", 1, "Choose a party size."),
+        ("?party_size=2&date=2025-02-30", 1, "Choose a date from the calendar."),
+        ("?party_size=2&date=2025-08-27", 1, "cannot be booked: past"),
+        ("?party_size=2&date=2025-09-01", 1, "cannot be booked: closed"),
+        ("?party_size=2&date=2025-10-30", 1, "cannot be booked: not bookable yet"),
+        ("?party_size=2&date=2025-08-30&time=25:00", 2, "Choose one of the times shown."),
+        ("?party_size=2&date=2025-08-30&time=20:10", 2, "20:10 is not free for a party of 2."),
+        ("?party_size=2&date=2025-08-30&time=%00%ff", 2, "Choose one of the times shown."),
+    ],
+)
+def test_a_bad_parameter_shows_its_own_step_with_a_message(
+    client, restaurant, query, step, message
+):
+    page = _page(client, query)
+    assert message in _section(page, step)
+    assert 'role="alert"' in _section(page, step)
+
+
+@pytest.mark.parametrize("month", ["0000-01", "2025-13", "x", "1999-01", "2030-01"])
+def test_any_month_parameter_shows_a_bookable_month(client, restaurant, month):
+    page = _page(client, f"?party_size=2&month={month}")
+    assert re.search(r'class="month-name">(August|September) 2025<', page)
+
+
+def test_in_spanish(client, restaurant):
+    page = _page(client, "?party_size=2&date=2025-08-30&lang=es")
+    assert '<html lang="es">' in page
+    assert "1. Personas y fecha" in page and "Cena" not in page  # period names are the restaurant's
+    assert "agosto" in page.lower()
+    assert "<h3>Dinner</h3>" in page
+
+
+def test_an_htmx_request_gets_only_the_steps(client, restaurant):
+    response = client.get(URL + "?party_size=2&date=2025-08-30", headers={"hx-request": "true"})
+    body = response.content.decode()
+    assert body.startswith('<div id="booking"')
+    assert "<html" not in body and 'id="step-2"' in body
+
+
+def test_unknown_and_inactive_restaurants_are_404(client, restaurant):
+    RestaurantFactory(slug="closed-for-good", is_active=False)
+    assert client.get("/book/nowhere/").status_code == 404
+    assert client.get("/book/closed-for-good/").status_code == 404
