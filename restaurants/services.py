@@ -82,9 +82,25 @@ def _validate(
     validate_instance(instance, exclude=exclude)
 
 
-def _constraint_name(exc: IntegrityError) -> str | None:
-    diag = getattr(exc.__cause__, "diag", None)
-    return getattr(diag, "constraint_name", None)
+_SQLITE_UNIQUE = "UNIQUE constraint failed: "
+
+
+def _refused_field(exc: IntegrityError, model: type[models.Model]) -> str:
+    """The field a refusal of the database concerns. PostgreSQL names the constraint; SQLite
+    names the columns of the unique key instead ("UNIQUE constraint failed:
+    restaurants_table.restaurant_id, restaurants_table.number"), which name the model's
+    unique field or unique constraint."""
+    name = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
+    message = str(exc)
+    if name is None and message.startswith(_SQLITE_UNIQUE):
+        columns = {c.rsplit(".", 1)[-1] for c in message.removeprefix(_SQLITE_UNIQUE).split(", ")}
+        for field in model._meta.concrete_fields:
+            if field.unique and {field.column} == columns:
+                return field.name
+        for constraint in model._meta.total_unique_constraints:
+            if {model._meta.get_field(f).column for f in constraint.fields} == columns:
+                name = constraint.name
+    return _CONSTRAINT_FIELDS.get(name or "", "non_field_errors")
 
 
 # What a booking stands on: a change to any of these changes the restaurant's availability.
@@ -108,7 +124,7 @@ def _save(instance, *, rules: CrossFieldRules | None = None, exclude: list[str] 
             instance.save()
     except IntegrityError as exc:
         message = "The change conflicts with existing data."
-        field = _CONSTRAINT_FIELDS.get(_constraint_name(exc) or "", "non_field_errors")
+        field = _refused_field(exc, type(instance))
         raise ValidationFailed(message, details={field: [message]}) from exc
     _setup_changed(instance)
     return instance
