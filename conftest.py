@@ -28,8 +28,10 @@ def _unreachable() -> str | None:
             f"PostgreSQL is not reachable at {db.hostname}:{db.port or 5432} ({first}); "
             "start it (e.g. `docker compose up -d db`) or set DATABASE_URL"
         )
+    from django.conf import settings
+
     for name in ("REDIS_CACHE_URL", "REDIS_URL"):
-        url = os.environ[name]
+        url = getattr(settings, name)
         try:
             redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2).ping()
         except redis.RedisError as exc:
@@ -48,13 +50,18 @@ def pytest_configure(config):
 
 
 @pytest.fixture(autouse=True)
-def _clean_redis():
-    """Each test starts with an empty cache DB (and so no stale booking locks)."""
+def _clean_cache():
+    """Each test starts with an empty cache (and so no stale booking locks or attempt counts):
+    the cache DB in Redis, or the in-process cache of the embedded mode."""
+    from django.core.cache import cache
+
     from core.locking import redis_client
 
     client = redis_client()
     if client is not None:
         client.flushdb()
+    else:
+        cache.clear()
     yield
 
 
@@ -65,4 +72,4 @@ def api_client():
     return APIClient()
 
 
-pytest_plugins = ["core.tests.faults"]
+pytest_plugins = ["core.tests.faults", "core.tests.markers"]

@@ -4,14 +4,20 @@ otherwise. The embedded-mode tests start their own processes with their own envi
 import os
 
 # RESERVAFLOW_TEST_EMBEDDED=1 runs the tests in the embedded mode (SQLite in DATA_DIR, no
-# Redis): the `embedded`-marked tests run that way in a subprocess
-# (reservations/tests/test_embedded.py).
+# Redis) whatever else is set: the SQLite pass (config/tests/test_sqlite_pass.py, markers in
+# core/tests/markers.py).
 TEST_EMBEDDED = os.environ.get("RESERVAFLOW_TEST_EMBEDDED") == "1"
-if not TEST_EMBEDDED:
+SERVICE_VARIABLES = ("DATABASE_URL", "REDIS_URL", "REDIS_CACHE_URL", "CELERY_BROKER_URL")
+if TEST_EMBEDDED:
+    for name in SERVICE_VARIABLES:
+        os.environ.pop(name, None)
+else:
     os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/reservaflow")
-    # Cache and locks in Redis DB 15, the broker (for the tests with a real worker) in DB 14.
-    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
-    os.environ.setdefault("REDIS_CACHE_URL", "redis://127.0.0.1:6379/15")
+    if "REDIS_URL" not in os.environ:
+        # Cache and locks in Redis DB 15, the broker (for the tests with a real worker) in DB
+        # 14. A REDIS_URL that is set gives the cache its next DB, as in service mode.
+        os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/14"
+        os.environ.setdefault("REDIS_CACHE_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-that-is-long-enough-for-hmac-sha256")
 
 from .base import *  # noqa: E402, F403

@@ -103,6 +103,7 @@ def world(db):
         signals.request_finished.connect(close_old_connections)
 
 
+@pytest.mark.slow  # minutes of one core: once, in the PostgreSQL run
 @pytest.mark.parametrize("role", ROLES)
 @schema.parametrize()
 @settings(

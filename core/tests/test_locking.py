@@ -10,6 +10,7 @@ from core import locking
 from core.errors import Locked, SlotLocked
 
 
+@pytest.mark.redis_only(reason="tests the Redis lock itself")
 def test_second_holder_gets_423_after_the_wait():
     with locking.redis_lock("t1", wait=0.05, error=SlotLocked) as held:
         assert held is True
@@ -19,6 +20,7 @@ def test_second_holder_gets_423_after_the_wait():
     assert info.value.status == 423
 
 
+@pytest.mark.redis_only(reason="tests the Redis lock itself")
 def test_lock_is_released_after_an_exception_inside():
     with pytest.raises(ZeroDivisionError), locking.redis_lock("t2"):
         1 / 0  # noqa: B018
@@ -28,12 +30,14 @@ def test_lock_is_released_after_an_exception_inside():
         assert held is True
 
 
+@pytest.mark.redis_only(reason="tests the Redis lock itself")
 def test_lock_has_a_ttl_so_a_crashed_holder_cannot_block_forever():
     with locking.redis_lock("t3", ttl=3):
         ttl_ms = locking.redis_client().pttl(locking.LOCK_PREFIX + "t3")
         assert 0 < ttl_ms <= 3000
 
 
+@pytest.mark.redis_only(reason="tests the Redis lock itself")
 def test_waiter_gets_the_lock_when_the_holder_releases_within_the_wait():
     acquired = threading.Event()
     release = threading.Event()
@@ -52,6 +56,7 @@ def test_waiter_gets_the_lock_when_the_holder_releases_within_the_wait():
     thread.join()
 
 
+@pytest.mark.redis_only(reason="tests the Redis lock itself")
 def test_release_does_not_delete_another_holders_token():
     client = locking.redis_client()
     with locking.redis_lock("t5", ttl=0.2):

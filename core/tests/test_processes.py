@@ -87,6 +87,7 @@ def test_up_in_embedded_mode_serves_health_and_stops_cleanly(tmp_path):
     assert processes_with_env(f"DATA_DIR={tmp_path}") == [], "processes left behind"
 
 
+@pytest.mark.postgres_only(reason="service mode: a configured PostgreSQL that does not answer")
 def test_up_refuses_an_unreachable_database_with_one_line(tmp_path):
     env = embedded_env(tmp_path)
     env.update(
@@ -105,6 +106,7 @@ def test_up_refuses_an_unreachable_database_with_one_line(tmp_path):
     assert not (tmp_path / "reservaflow.sqlite3").exists(), "fell back to SQLite"
 
 
+@pytest.mark.postgres_only(reason="service mode: starts against the reachable PostgreSQL")
 def test_up_refuses_an_unreachable_redis_with_one_line(tmp_path):
     env = embedded_env(tmp_path)
     # The server's maintenance database exists whatever the test run created.
@@ -118,6 +120,7 @@ def test_up_refuses_an_unreachable_redis_with_one_line(tmp_path):
     assert "cannot reach Redis" in result.stderr
 
 
+@pytest.mark.postgres_only(reason="service mode: PostgreSQL and Redis from the environment")
 def test_service_mode_without_secret_key_refuses_to_start(tmp_path):
     env = embedded_env(tmp_path)
     env.update(DATABASE_URL=os.environ["DATABASE_URL"], REDIS_URL=os.environ["REDIS_URL"])
@@ -206,6 +209,7 @@ def test_console_script_forwards_to_manage_py(tmp_path):
     assert "no issues" in out.stdout
 
 
+@pytest.mark.postgres_only(reason="the PostgreSQL run's refusal to start without PostgreSQL")
 def test_pytest_stops_with_one_line_when_postgres_is_down(tmp_path):
     env = dict(os.environ, DATABASE_URL="postgres://postgres@127.0.0.1:1/reservaflow")
     result = subprocess.run(

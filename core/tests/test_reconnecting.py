@@ -23,6 +23,7 @@ def backend_pid() -> int:
         return cursor.fetchone()[0]
 
 
+@pytest.mark.postgres_only(reason="kills the connection with pg_terminate_backend")
 def test_a_write_on_a_killed_connection_runs_again_on_a_new_one():
     killed = backend_pid()
     terminate_backends(pid=killed)

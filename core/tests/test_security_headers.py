@@ -122,10 +122,11 @@ def production_env(tmp_path: Path) -> dict[str, str]:
     documented.update(filled)
     keep = ("PATH", "HOME", "LANG", "VIRTUAL_ENV", "UV_LINK_MODE")
     env = {k: v for k, v in os.environ.items() if k in keep}
-    env.update(documented, DATA_DIR=str(tmp_path), REDIS_CACHE_URL=os.environ["REDIS_CACHE_URL"])
+    env.update(documented, DATA_DIR=str(tmp_path), REDIS_CACHE_URL=django_settings.REDIS_CACHE_URL)
     return env
 
 
+@pytest.mark.postgres_only(reason="the documented production settings name PostgreSQL and Redis")
 def test_check_deploy_is_clean_with_the_documented_production_settings(tmp_path):
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
@@ -170,6 +171,7 @@ print("PROBE" + json.dumps(out))
 """.replace("__HOST__", HOST).replace("__PASSWORD__", DEFAULT_PASSWORD)
 
 
+@pytest.mark.postgres_only(reason="the documented production settings name PostgreSQL and Redis")
 @pytest.mark.django_db
 def test_https_behind_the_proxy_gets_hsts_and_secure_cookies(tmp_path):
     """The production environment, read by the settings, over a request the proxy marks as
@@ -201,6 +203,7 @@ def test_https_behind_the_proxy_gets_hsts_and_secure_cookies(tmp_path):
         ("false", None),
     ],
 )
+@pytest.mark.postgres_only(reason="the documented production settings name PostgreSQL and Redis")
 def test_the_proxy_header_setting_reads_the_environment(tmp_path, value, expected):
     env = {**production_env(tmp_path), "SECURE_PROXY_SSL_HEADER": value}
     result = subprocess.run(

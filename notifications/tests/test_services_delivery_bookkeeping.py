@@ -48,6 +48,7 @@ def record(reservation):
     return recording.notification_record(reservation=reservation, kind="confirmed")
 
 
+@pytest.mark.postgres_only(reason="kills the connection with pg_terminate_backend")
 def test_mark_sent_is_retried_on_a_fresh_connection_after_the_connection_is_killed(
     reservation_factory, smtp_settings, fast_retries, enqueued
 ):
@@ -74,6 +75,7 @@ def test_mark_sent_is_retried_on_a_fresh_connection_after_the_connection_is_kill
     assert len(smtp_settings.messages) == 1
 
 
+@pytest.mark.postgres_only(reason="kills the connection with pg_terminate_backend")
 def test_database_down_past_the_retry_budget_leaves_the_claim_to_lapse_then_one_resend(
     reservation_factory, smtp_settings, fast_retries, enqueued, caplog
 ):

@@ -177,9 +177,8 @@ def test_relay_enqueues_due_pending_and_lapsed_claims_only(
     assert later.pk not in enqueued
 
 
-@pytest.mark.embedded
 class TestReminders:
-    """Marked ``embedded``: the lead-time arithmetic must hold on SQLite as on PostgreSQL."""
+    """The lead-time arithmetic holds on SQLite as on PostgreSQL (both passes run these)."""
 
     def test_due_reminder_is_recorded_once(self, reservation_factory):
         now = timezone.now()

@@ -148,6 +148,7 @@ def test_a_final_client_error_is_replayed_even_after_the_slot_frees(
     assert Reservation.objects.count() == 1
 
 
+@pytest.mark.redis_only(reason="the booking lock lives in Redis")
 def test_a_locked_slot_is_not_kept_so_the_retry_runs_again(as_guest, body, clock, table):
     with locking.redis_lock(table_guard.lock_name(table.pk, SEED_DATE)):
         locked = post(as_guest, URL, body)

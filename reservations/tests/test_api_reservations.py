@@ -157,6 +157,7 @@ def test_a_taken_slot_is_409_with_the_conflicting_time(as_staff, seed_body, cloc
     assert body["details"]["conflict"]["reservation_time"] == "19:00"
 
 
+@pytest.mark.redis_only(reason="the booking lock lives in Redis")
 def test_a_held_lock_is_423_with_retry_after(as_staff, seed_body, clock, table):
     with locking.redis_lock(table_guard.lock_name(table.pk, SEED_DATE)):
         response = as_staff.post(URL, seed_body, format="json")

@@ -23,6 +23,7 @@ from reservations.services import booking, transitions
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("usable_connection_at_teardown"),
+    pytest.mark.postgres_only(reason="kills the connection with pg_terminate_backend"),
 ]
 
 

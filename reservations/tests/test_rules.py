@@ -15,7 +15,7 @@ from restaurants.tests.factories import (
     RestaurantFactory,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
+pytestmark = pytest.mark.django_db
 
 THURSDAY = date(2025, 8, 28)
 FRIDAY = date(2025, 8, 29)

@@ -39,7 +39,6 @@ def field_of(exc_info) -> list[str]:
 # --- the booking ----------------------------------------------------------------------------
 
 
-@pytest.mark.embedded
 def test_seed_booking_is_pending_with_a_hold(book, restaurant, table, guest, staff_user):
     reservation = book()
     assert reservation.status == Status.PENDING
@@ -188,7 +187,6 @@ def test_staff_give_customer_id_or_customer_not_both(book, guest):
 # --- ids and the table -----------------------------------------------------------------------
 
 
-@pytest.mark.embedded
 @pytest.mark.parametrize("field", ["restaurant_id", "table_id", "customer_id"])
 def test_unknown_ids_are_400_naming_the_field(book, field):
     with pytest.raises(ValidationFailed) as info:
@@ -241,6 +239,7 @@ def test_without_table_id_the_smallest_free_table_that_fits_is_taken(book, resta
     assert field_of(info) == ["party_size"]
 
 
+@pytest.mark.redis_only(reason="the booking lock lives in Redis")
 def test_auto_pick_moves_on_when_its_first_table_is_locked(book, restaurant, table):
     second = TableFactory(restaurant=restaurant, number="2", capacity=4)
     with locking.redis_lock(table_guard.lock_name(table.pk, SEED_DATE)):
@@ -251,7 +250,6 @@ def test_auto_pick_moves_on_when_its_first_table_is_locked(book, restaurant, tab
 # --- overlaps --------------------------------------------------------------------------------
 
 
-@pytest.mark.embedded
 def test_an_overlapping_booking_is_409_naming_the_conflicting_time(book):
     book()
     with pytest.raises(Conflict) as info:
@@ -265,7 +263,6 @@ def test_an_overlapping_booking_is_409_naming_the_conflicting_time(book):
     assert Reservation.objects.count() == 1
 
 
-@pytest.mark.embedded
 def test_back_to_back_stays_do_not_overlap(book):
     book()
     assert book(reservation_time=time(20, 30)).start_at == SEED_START + timedelta(minutes=90)
@@ -280,6 +277,7 @@ def test_inactive_reservations_do_not_hold_the_table(book, status):
     assert book().status == Status.PENDING
 
 
+@pytest.mark.postgres_only(reason="the exclusion constraint exists on PostgreSQL only")
 def test_the_exclusion_constraint_refusal_is_a_409_not_a_500(book, monkeypatch):
     """Without the friendly check (as when a concurrent insert is not yet visible to it),
     PostgreSQL's constraint refuses the overlap, and the booking still answers 409."""
@@ -292,7 +290,6 @@ def test_the_exclusion_constraint_refusal_is_a_409_not_a_500(book, monkeypatch):
     assert Reservation.objects.count() == 1
 
 
-@pytest.mark.embedded
 def test_a_stale_hold_does_not_block_and_ends_expired(book, clock):
     stale = book()
     clock.move_to(stale.expires_at + timedelta(seconds=1))
@@ -314,6 +311,7 @@ def test_a_live_hold_still_blocks(book, clock):
 # --- the lock --------------------------------------------------------------------------------
 
 
+@pytest.mark.redis_only(reason="the booking lock lives in Redis")
 def test_a_held_lock_is_423_slot_locked(book, table):
     with (
         locking.redis_lock(table_guard.lock_name(table.pk, SEED_DATE)),
@@ -325,6 +323,7 @@ def test_a_held_lock_is_423_slot_locked(book, table):
     assert not Reservation.objects.exists()
 
 
+@pytest.mark.redis_only(reason="the booking lock lives in Redis")
 def test_the_lock_is_released_when_the_critical_section_fails(book, table, monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError("boom inside the transaction")
@@ -339,6 +338,7 @@ def test_the_lock_is_released_when_the_critical_section_fails(book, table, monke
     assert book().status == Status.PENDING
 
 
+@pytest.mark.redis_only(reason="the booking lock lives in Redis")
 def test_the_lock_is_held_during_the_write(book, table, monkeypatch):
     seen = []
     key = locking.LOCK_PREFIX + table_guard.lock_name(table.pk, SEED_DATE)

@@ -22,7 +22,6 @@ def change(reservation, actor=None, **data):
     return reservation_change(reservation=reservation, actor=actor, data=data)
 
 
-@pytest.mark.embedded
 def test_moving_the_time_releases_the_old_slot(book):
     reservation = book()
     moved = change(reservation, reservation_time=time(21))
@@ -33,7 +32,6 @@ def test_moving_the_time_releases_the_old_slot(book):
     assert book().reservation_time == time(19)  # the old slot is free again
 
 
-@pytest.mark.embedded
 def test_a_change_may_overlap_its_own_old_slot(book):
     reservation = book()
     moved = change(reservation, reservation_time=time(19, 30))
@@ -41,7 +39,6 @@ def test_a_change_may_overlap_its_own_old_slot(book):
     assert Reservation.objects.get().start_at == moved.start_at
 
 
-@pytest.mark.embedded
 def test_a_change_into_a_taken_slot_keeps_the_old_one(book):
     mine = book()
     book(reservation_time=time(21))
@@ -54,6 +51,7 @@ def test_a_change_into_a_taken_slot_keeps_the_old_one(book):
         book(reservation_time=time(19))  # still held by ``mine``
 
 
+@pytest.mark.postgres_only(reason="the exclusion constraint exists on PostgreSQL only")
 def test_the_constraint_guards_a_change_too(book, monkeypatch):
     mine = book()
     book(reservation_time=time(21))
@@ -95,6 +93,7 @@ def test_a_change_follows_the_rules(book):
     assert list(info.value.details) == ["table_id"]
 
 
+@pytest.mark.redis_only(reason="the booking lock lives in Redis")
 def test_a_change_takes_the_tables_lock(book, table):
     reservation = book()
     with (

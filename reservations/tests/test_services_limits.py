@@ -190,7 +190,6 @@ def test_a_superuser_is_exempt(still, restaurant, tables, guest):
 # --- the race ---------------------------------------------------------------------------------
 
 
-@pytest.mark.embedded
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_bookings_by_one_guest_cannot_both_take_the_last_hold(
     restaurant, tables, guest_user

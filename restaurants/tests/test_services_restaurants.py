@@ -212,6 +212,7 @@ def test_two_open_ended_rules_overlap():
     assert "min_party" in caught.value.details
 
 
+@pytest.mark.postgres_only(reason="the exclusion constraint exists on PostgreSQL only")
 def test_the_database_refuses_overlapping_rules_the_service_did_not_see():
     """The exclusion constraint is the final guard (a write that skipped the service)."""
     restaurant = RestaurantFactory()
