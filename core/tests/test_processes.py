@@ -3,7 +3,6 @@ against an unreachable configured database, and createsuperuser from the environ
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -11,6 +10,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from core.tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 REVEALING = ("DATABASE_URL", "REDIS_URL", "REDIS_CACHE_URL", "CELERY_BROKER_URL", "SECRET_KEY")
@@ -21,12 +22,6 @@ def embedded_env(data_dir: Path) -> dict[str, str]:
     env.pop("DJANGO_SETTINGS_MODULE", None)
     env["DATA_DIR"] = str(data_dir)
     return env
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def processes_with_env(marker: str) -> list[int]:

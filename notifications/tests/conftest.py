@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
+from core.tests.ports import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -61,11 +63,7 @@ class RecordingHandler:
 
 @pytest.fixture
 def smtp_server():
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     handler = RecordingHandler()
     handler.port = port
     controller = Controller(handler, hostname="127.0.0.1", port=port)
