@@ -9,6 +9,7 @@ import time
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -99,12 +100,16 @@ def worker_env(smtp_port: int, **extra: str) -> dict[str, str]:
     from django.db import connection
 
     db = connection.settings_dict
+    login = quote(db["USER"], safe="") + (
+        f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else ""
+    )
     env = dict(os.environ)
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings.base",
-        # The worker reads and writes the test database the test process created.
+        # The worker reads and writes the test database the test process created, with the
+        # credentials DATABASE_URL gave it.
         DATABASE_URL=(
-            f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+            f"postgres://{login}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
             f"?application_name={WORKER_DB_APPLICATION_NAME}"
         ),
         REDIS_URL=settings.CELERY_BROKER_URL,
