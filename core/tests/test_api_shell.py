@@ -63,10 +63,11 @@ def test_health_is_503_and_names_the_failing_cache(api_client):
 def test_health_is_503_when_broker_is_unreachable(api_client, monkeypatch):
     from config.celery import app
 
+    closed = "redis://127.0.0.1:1/0"
     # Celery prefers CELERY_BROKER_URL from the environment over its configuration.
     monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
     original = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    app.conf.broker_url = closed
     try:
         response = api_client.get("/api/health/")
     finally:
