@@ -64,9 +64,10 @@ def test_health_is_503_when_broker_is_unreachable(api_client, monkeypatch):
     from config.celery import app
 
     closed = "redis://127.0.0.1:1/0"
-    # Celery prefers CELERY_BROKER_URL from the environment over its configuration.
-    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
-    original = app.conf.broker_url
+    # Celery's broker_url prefers CELERY_BROKER_URL from the environment to its own setting:
+    # close both, and put back the setting itself (the property would read the environment).
+    original = app.conf["broker_url"]
+    monkeypatch.setenv("CELERY_BROKER_URL", closed)
     app.conf.broker_url = closed
     try:
         response = api_client.get("/api/health/")
