@@ -17,8 +17,9 @@ from typing import TypeVar
 
 @dataclass(frozen=True)
 class Event:
-    """Base of every event. Frozen (a subclass cannot unfreeze it), so no handler changes what
-    the next one reads."""
+    """Base of every event. Frozen (a subclass cannot unfreeze it), so no handler rebinds what
+    the next one reads; the objects it carries (a reservation) are the publisher's, and
+    handlers only read them."""
 
 
 E = TypeVar("E", bound=Event)

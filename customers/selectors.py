@@ -105,6 +105,19 @@ def customers_visible_to(user) -> QuerySet[Customer]:
     )
 
 
+def customers_bookable_at(user, restaurant_id: int) -> QuerySet[Customer]:
+    """The profiles ``user``, as staff of ``restaurant_id``, may name by id for a booking
+    there: every profile for a superuser; otherwise that restaurant's own guests
+    (``customers_known_to``) and their own profile. A guest of another of their restaurants
+    is not one: booking them here would bring that restaurant's local profile into this
+    one's view."""
+    if _is_superuser(user):
+        return Customer.objects.all()
+    return Customer.objects.filter(
+        Q(pk__in=customers_known_to({restaurant_id}).values("pk")) | Q(user=user)
+    )
+
+
 def restaurant_where_staff(user, restaurant_id: int) -> Restaurant | None:
     """The restaurant ``restaurant_id`` if ``user`` is on its staff (any, for a superuser);
     None otherwise, whether it exists or not."""

@@ -1,5 +1,6 @@
 """Who may ask (docs/booking.md, "Callers"): one thin wrapper per caller over the booking core
-and the transitions. Every permission check of reservations lives here: a wrapper learns who
+and the transitions. Every check of who may ask lives here (what each kind of actor may do
+once asking, such as overriding the notice, is the services' rule): a wrapper learns who
 is asking from what its caller knows (the signed-in user, the admin's user, a manage token,
 the guest page's form, a scheduled task), decides what they may name (which guest, which
 reservation), builds the ``Actor`` and calls the services, which trust it.
@@ -22,7 +23,7 @@ from accounts.emails import normalize_email
 from accounts.phones import normalize_phone
 from core.errors import NotAuthenticated, PermissionDenied, ValidationFailed
 from customers.models import Customer
-from customers.selectors import customers_visible_to
+from customers.selectors import customers_bookable_at
 from reservations import selectors
 from reservations.actors import Actor
 from reservations.manage_link import reservation_for_manage_link
@@ -84,10 +85,11 @@ def _guest_named_by(
             raise ValidationFailed.field(
                 "customer_id", "Name the guest: give customer_id or a customer object."
             )
-        # Only guests already in the caller's scope (a reservation at or a profile made by one
-        # of their restaurants): booking an arbitrary id would pull any profile into view.
-        # Others are found by e-mail or phone through ``customer``.
-        found = customers_visible_to(user).filter(pk=customer_id).first()
+        # Only guests already of this restaurant (a reservation at or a profile made by it):
+        # booking an arbitrary id, or a guest of another of the caller's restaurants, would
+        # pull that profile into this restaurant's view. Others are found by e-mail or phone
+        # through ``customer``.
+        found = customers_bookable_at(user, restaurant.pk).filter(pk=customer_id).first()
         if found is None:
             raise ValidationFailed.field("customer_id", "No customer with this id.")
         return found
@@ -193,8 +195,8 @@ def manage_link_reservation(*, token: str, address: str) -> tuple[Reservation, A
 # --- the guest page: a guest without an account --------------------------------------------------
 
 # A new profile's limits (customers.models.Customer), and the API's for notes.
-NAME_MAX = 150
-EMAIL_MAX = 254
+NAME_MAX = Customer._meta.get_field("first_name").max_length
+EMAIL_MAX = Customer._meta.get_field("email").max_length
 NOTES_MAX = 2000
 
 
@@ -257,9 +259,10 @@ def _anonymous_details(*, first_name: str, last_name: str, email: str, phone: st
         phone = normalize_phone(phone)
     except ValidationFailed as exc:
         errors.update(exc.details)
-    if not errors and not email and not phone:
-        message = "Give an e-mail address or a phone number so the restaurant can reach you."
-        errors = {"email": [message], "phone": [message]}
+    if not email and "email" not in errors:
+        # The booking is a hold the guest confirms from the link sent to this address: without
+        # one nobody could confirm it, and the table would stay held for nothing.
+        errors["email"] = ["Give your e-mail address: you confirm the booking from our e-mail."]
     if errors:
         raise ValidationFailed(details=errors)
     return first_name, last_name, email, phone, notes
@@ -279,10 +282,12 @@ def reservation_book_anonymous(
     client_address: str | None,
 ) -> AnonymousBooking:
     """Book for a guest without an account (the guest booking page): an anonymous guest known
-    by ``email`` and/or ``phone``.
+    by ``email`` (required: the guest confirms the hold from the link sent there; ``phone``
+    optional, recorded on a new profile).
 
-    The guest is the restaurant's own local profile found by normalised e-mail, else by phone,
-    or created with the details given; a found profile is never edited, an account's profile
+    The guest is the restaurant's own local profile found by normalised e-mail (never by
+    phone, so the hold's e-mail always goes to the address typed), or created with the details
+    given; a found profile is never edited, an account's profile
     never used, and the answer is the same whether one existed (``AnonymousBooking``). The
     booking is always a pending hold of the restaurant's hold minutes, even where it
     auto-confirms: the guest confirms it from the emailed link. Online, on a free table, never

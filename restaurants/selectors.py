@@ -48,16 +48,6 @@ def staff_restaurant_ids(user, *, roles: tuple[str, ...] = (MANAGER, HOST)) -> s
     )
 
 
-def is_staff_of(user, restaurant_id: int, *, roles: tuple[str, ...] = (MANAGER, HOST)) -> bool:
-    if not user or not user.is_authenticated:
-        return False
-    if user.is_superuser:
-        return True
-    return StaffMembership.objects.filter(
-        user=user, restaurant_id=restaurant_id, role__in=roles
-    ).exists()
-
-
 def _is_superuser(user) -> bool:
     return bool(user and user.is_authenticated and user.is_superuser)
 

@@ -19,6 +19,7 @@ from core.errors import (
     ValidationFailed,
 )
 from customers.models import Customer
+from customers.selectors import customers_visible_to
 from customers.tests.factories import CustomerFactory, UserFactory
 from reservations import callers, tasks
 from reservations.actors import Actor, ActorKind
@@ -229,8 +230,9 @@ def test_the_answer_is_the_same_for_a_known_and_a_new_email(book_anonymously, re
         ({"last_name": "a\x00b"}, ["last_name"]),
         ({"notes": "a\x00b"}, ["notes"]),
         ({"email": "not-an-address"}, ["email"]),
-        ({"email": "", "phone": "12"}, ["phone"]),
-        ({"email": "", "phone": ""}, ["email", "phone"]),
+        ({"phone": "12"}, ["phone"]),
+        ({"email": "", "phone": "12"}, ["email", "phone"]),
+        ({"email": "", "phone": ""}, ["email"]),
     ],
 )
 def test_bad_details_are_refused_alike_for_a_known_and_a_new_email(
@@ -245,10 +247,18 @@ def test_bad_details_are_refused_alike_for_a_known_and_a_new_email(
     assert Customer.objects.count() == 1
 
 
-def test_a_phone_alone_finds_the_restaurants_profile_with_it(book_anonymously, restaurant):
+def test_an_email_is_required_and_a_known_phone_never_picks_the_profile(
+    book_anonymously, restaurant
+):
     known = CustomerFactory(created_by_restaurant=restaurant, email="", phone="+34600555444")
-    result = book_anonymously(email="", phone="+34 600 555 444")
-    assert Reservation.objects.get(pk=result.reservation_id).customer_id == known.pk
+    with pytest.raises(ValidationFailed) as info:
+        book_anonymously(email="", phone="+34 600 555 444")
+    assert "email" in info.value.details and "phone" not in info.value.details
+    assert not Reservation.objects.exists()
+    # With an e-mail, the hold goes to that address's profile, not to the phone's.
+    result = book_anonymously(email="new@example.com", phone="+34 600 555 444")
+    profile = Reservation.objects.get(pk=result.reservation_id).customer
+    assert profile.pk != known.pk and profile.email == "new@example.com"
 
 
 def test_an_accounts_profile_is_never_used(book_anonymously, restaurant):
@@ -304,3 +314,36 @@ def test_a_taken_slot_leaves_no_profile_behind(book_anonymously, tables):
     with pytest.raises(Conflict):
         book_anonymously(email="late@example.com")
     assert not Customer.objects.filter(email="late@example.com").exists()
+
+
+def test_staff_of_two_restaurants_cannot_book_one_restaurants_guest_at_the_other(
+    restaurant, table, staff_user, clock
+):
+    """A host of A and B names, at A, a local profile only B keeps: refused as unknown, and the
+    profile stays out of A's view (a colleague at A still cannot read it)."""
+    other = RestaurantFactory()
+    StaffMembershipFactory(restaurant=other, user=staff_user, role=StaffMembership.Role.HOST)
+    kept_by_other = CustomerFactory(created_by_restaurant=other, email="b-only@example.com")
+    with pytest.raises(ValidationFailed) as info:
+        callers.reservation_create(
+            user=staff_user,
+            restaurant_id=restaurant.pk,
+            reservation_date=SEED_DATE,
+            reservation_time=time(19),
+            party_size=2,
+            customer_id=kept_by_other.pk,
+        )
+    assert "customer_id" in info.value.details
+    colleague = StaffMembershipFactory(restaurant=restaurant, role=StaffMembership.Role.HOST).user
+    assert not customers_visible_to(colleague).filter(pk=kept_by_other.pk).exists()
+    # The same host books A's own guests by id as before.
+    own_guest = CustomerFactory(created_by_restaurant=restaurant, email="a@example.com")
+    booked = callers.reservation_create(
+        user=staff_user,
+        restaurant_id=restaurant.pk,
+        reservation_date=SEED_DATE,
+        reservation_time=time(19),
+        party_size=2,
+        customer_id=own_guest.pk,
+    )
+    assert booked.customer_id == own_guest.pk

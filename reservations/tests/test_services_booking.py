@@ -383,13 +383,14 @@ def test_a_booking_makes_a_bounded_number_of_queries(
 # --- daylight saving time, end to end ---------------------------------------------------------
 
 
-def test_new_york_fall_back_night_books_the_first_occurrence(staff_user, guest, clock):
+def test_new_york_fall_back_night_books_the_first_occurrence(staff_user, clock):
     restaurant = RestaurantFactory(
         timezone="America/New_York", min_notice_minutes=0, default_duration_minutes=60
     )
     OpeningHoursFactory(restaurant=restaurant, weekday=5, opens_at=time(20), closes_at=time(3))
     table = TableFactory(restaurant=restaurant)
     StaffMembershipFactory(restaurant=restaurant, user=staff_user)
+    guest = CustomerFactory(created_by_restaurant=restaurant)  # a guest of this restaurant
     clock.move_to(datetime(2025, 10, 30, 12, 0, tzinfo=UTC))
     fall_back = date(2025, 11, 2)
     first = datetime(2025, 11, 2, 5, 30, tzinfo=UTC)  # 01:30 EDT
