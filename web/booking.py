@@ -112,6 +112,13 @@ class Steps:
         day = self.day.isoformat()
         return [TimeChoice(s["time"], self.link(date=day, time=s["time"])) for s in starts]
 
+    def mark_taken(self) -> None:
+        """The chosen time went to someone else while the guest typed their details."""
+        self.time_error = _(
+            "Someone has just booked %(time)s. Your details are kept: choose another time."
+        ) % {"time": f"{self.time:%H:%M}" if self.time else ""}
+        self.chosen = None
+
     @property
     def chosen_text(self) -> str:
         return f"{self.time:%H:%M}" if self.time else ""

@@ -32,3 +32,24 @@ class ChoiceForm(forms.Form):
             return None
         self.is_valid()
         return self.cleaned_data.get(name) if name not in self.errors else None
+
+
+class DetailsForm(forms.Form):
+    """The guest's details (step 3). The rules are the booking core's (reservations.callers):
+    the form only labels the inputs and shows its refusals next to them. ``website`` is a
+    honeypot: hidden from people, filled by simple bots."""
+
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    email = forms.CharField(label=_("Email"), max_length=254)
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    notes = forms.CharField(label=_("Notes"), max_length=2000, required=False)
+    allergies = forms.CharField(label=_("Allergies"), max_length=2000, required=False)
+    website = forms.CharField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["first_name"].error_messages["required"] = _("Enter your first name.")
+        self.fields["email"].error_messages["required"] = _(
+            "Enter your email: you confirm the booking from the email we send."
+        )

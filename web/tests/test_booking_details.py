@@ -1,0 +1,155 @@
+"""The booking page's details step: booking without an account through the booking core, the
+result page, the refusals and the slot taken between choosing and submitting."""
+
+from datetime import UTC, date, datetime, time
+
+import pytest
+import time_machine
+
+from customers.models import Customer
+from customers.tests.factories import CustomerFactory
+from notifications.models import Notification
+from reservations.models import Reservation
+from reservations.tests.factories import ReservationFactory
+from web.tests.conftest import madrid
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2025, 8, 28, 10, 0, tzinfo=UTC)  # 12:00 in Madrid
+CHOSEN = "/book/casa/?party_size=2&date=2025-08-30&time=20:00"
+DETAILS = {
+    "first_name": "Marta",
+    "last_name": "Vidal",
+    "email": "marta@example.com",
+    "phone": "+34 600 123 456",
+    "notes": "Terrace if possible",
+    "allergies": "nuts",
+    "website": "",
+}
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def test_the_details_step_has_the_labelled_inputs_and_a_book_button(client, restaurant):
+    page = client.get(CHOSEN).content.decode()
+    for label in ("First name", "Last name", "Email", "Phone", "Notes", "Allergies"):
+        assert f">{label}</label>" in page
+    assert "Book a table for 2 at 20:00</button>" in page
+
+
+def test_booking_holds_the_table_and_shows_the_expiry_in_local_time(client, restaurant):
+    response = client.post(CHOSEN, DETAILS)
+    assert response.status_code == 302 and response.url == "/book/casa/booked/"
+    reservation = Reservation.objects.select_related("customer").get()
+    assert reservation.status == Reservation.Status.PENDING
+    assert reservation.source == Reservation.Source.ONLINE
+    assert (reservation.reservation_date.isoformat(), f"{reservation.reservation_time:%H:%M}") == (
+        "2025-08-30",
+        "20:00",
+    )
+    assert reservation.customer.email == "marta@example.com"
+    assert reservation.customer.user is None
+    assert "nuts" in reservation.notes and "Terrace" in reservation.notes
+    assert Notification.objects.filter(reservation=reservation, kind="hold_created").exists()
+    page = client.get(response.url).content.decode()
+    local_expiry = reservation.expires_at.astimezone(restaurant.tz)
+    assert f"confirm before {local_expiry:%H:%M}." in page
+    assert local_expiry.strftime("%H:%M") != reservation.expires_at.strftime("%H:%M")
+    assert reservation.manage_token not in page
+
+
+def test_even_an_auto_confirming_restaurant_only_holds(client, restaurant):
+    restaurant.auto_confirm = True
+    restaurant.save()
+    client.post(CHOSEN, DETAILS)
+    assert Reservation.objects.get().status == Reservation.Status.PENDING
+
+
+def test_a_known_email_and_a_new_one_get_the_same_pages(client, restaurant):
+    known = CustomerFactory(
+        created_by_restaurant=restaurant, email="known@example.com", first_name="Old"
+    )
+    first = client.post(CHOSEN, {**DETAILS, "email": "known@example.com"})
+    page_known = client.get(first.url).content.decode()
+    other = "/book/casa/?party_size=2&date=2025-08-30&time=13:00"
+    second = client.post(other, {**DETAILS, "email": "new@example.com"})
+    page_new = client.get(second.url).content.decode().replace("13:00", "20:00")
+    assert (first.status_code, first.url) == (second.status_code, second.url)
+    assert page_known == page_new
+    known.refresh_from_db()
+    assert known.first_name == "Old"  # a found profile is never edited
+    assert Customer.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"first_name": ""}, "first_name", "Enter your first name."),
+        ({"email": ""}, "email", "Enter your email"),
+        ({"email": "not-an-address"}, "email", "Enter a valid e-mail address."),
+        ({"phone": "12"}, "phone", "phone number"),
+    ],
+)
+def test_bad_details_are_shown_next_to_their_field_and_keep_the_rest(
+    client, restaurant, change, field, message
+):
+    response = client.post(CHOSEN, {**DETAILS, **change})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert f'id="id_{field}-error">' in page and message in page
+    assert 'value="Vidal"' in page
+    assert not Reservation.objects.exists()
+
+
+def test_the_honeypot_quietly_refuses(client, restaurant):
+    response = client.post(CHOSEN, {**DETAILS, "website": "http://spam.example"})
+    assert response.status_code == 400
+    assert "could not be taken" in response.content.decode()
+    assert not Reservation.objects.exists() and not Customer.objects.exists()
+
+
+def test_a_time_taken_meanwhile_keeps_the_details_and_offers_others(client, restaurant):
+    page = client.get(CHOSEN).content.decode()
+    assert 'id="step-3"' in page
+    ReservationFactory(table=restaurant.tables.get(), start_at=_madrid_20())
+    response = client.post(CHOSEN, DETAILS)
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "Someone has just booked 20:00. Your details are kept: choose another time." in page
+    nearest = page[page.index("The nearest free times:") :]
+    assert ">21:30</a>" in nearest and ">20:00</a>" not in nearest.split("</ul>")[0]
+    again = client.get("/book/casa/?party_size=2&date=2025-08-30&time=21:30").content.decode()
+    assert 'value="Marta"' in again and 'value="marta@example.com"' in again
+    assert not Reservation.objects.filter(customer__email="marta@example.com").exists()
+
+
+def test_the_attempt_limit_is_a_message_with_429(client, restaurant, settings):
+    settings.BOOKING_ATTEMPTS_PER_ADDRESS = 1
+    client.post(CHOSEN, DETAILS)
+    response = client.post(
+        "/book/casa/?party_size=2&date=2025-08-30&time=13:00", {**DETAILS, "email": "b@x.es"}
+    )
+    assert response.status_code == 429
+    assert "Too many" in response.content.decode()
+    assert Reservation.objects.count() == 1
+
+
+def test_the_result_page_without_a_booking_leads_back_to_the_form(client, restaurant):
+    response = client.get("/book/casa/booked/")
+    assert response.status_code == 302 and response.url == "/book/casa/"
+
+
+def _madrid_20():
+    return madrid(date(2025, 8, 30), time(20))
+
+
+def test_in_spanish_the_details_and_the_result(client, restaurant):
+    page = client.get(CHOSEN + "&lang=es").content.decode()
+    assert ">Nombre</label>" in page and ">Correo electrónico</label>" in page
+    assert "Reservar mesa para 2 a las 20:00</button>" in page
+    done = client.get(client.post(CHOSEN, DETAILS).url).content.decode()
+    assert '<html lang="es">' in done and "Te hemos enviado un correo: confirma antes de" in done
