@@ -1,12 +1,15 @@
-"""The guest's manage page, ``/r/<token>/``: the reservation and Confirm / Cancel buttons
-(POST, CSRF-protected), through the same selector and services as the API, under the same
-miss limit (reservations.manage_link)."""
+"""The guest's manage page, ``/r/<token>/``: the reservation, a Confirm button and a Cancel
+step that asks first (POST, CSRF-protected), through the same selector and services as the
+API, under the same miss limit (reservations.manage_link). The pages take the guest pages'
+look and language (the ``web/base.html`` template)."""
 
 from functools import wraps
 
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import formats
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.clock import now as clock_now
@@ -61,7 +64,8 @@ def manage_page(request, token: str):
         "reservation": reservation,
         "restaurant": reservation.restaurant,
         "status": status,
-        "local_date": start.strftime("%A %d %B %Y"),
+        "status_text": _status_text(status),
+        "local_date": formats.date_format(start.date(), "l j F Y"),
         "local_time": start.strftime("%H:%M"),
         "local_expires": (
             reservation.expires_at.astimezone(tz).strftime("%H:%M")
@@ -72,6 +76,18 @@ def manage_page(request, token: str):
         "can_cancel": "cancel" in actions,
     }
     return render(request, "reservations/manage.html", context)
+
+
+def _status_text(status: str) -> str:
+    return {
+        Reservation.Status.PENDING: _("Waiting for your confirmation"),
+        Reservation.Status.CONFIRMED: _("Confirmed"),
+        Reservation.Status.SEATED: _("Seated"),
+        Reservation.Status.COMPLETED: _("Completed"),
+        Reservation.Status.CANCELLED: _("Cancelled"),
+        Reservation.Status.NO_SHOW: _("No-show"),
+        Reservation.Status.EXPIRED: _("Expired"),
+    }.get(status, status)
 
 
 def _act(request, token: str, action):
@@ -88,20 +104,35 @@ def _act(request, token: str, action):
 def manage_confirm(request, token: str):
     def confirm(reservation, actor):
         services.reservation_confirm(reservation=reservation, actor=actor)
-        messages.success(request, "Your reservation is confirmed. See you soon!")
+        messages.success(request, _("Your reservation is confirmed. See you soon!"))
 
     return _act(request, token, confirm)
 
 
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 @_throttled_page
 def manage_cancel(request, token: str):
+    """GET asks first (the reservation and a Cancel button with an optional reason); POST
+    cancels."""
+    if request.method != "POST":
+        reservation, actor = _reservation(request, token)
+        if "cancel" not in guest_actions(reservation, actor, clock_now()):
+            return redirect("reservation-manage-page", token=token)
+        start = reservation.start_at.astimezone(reservation.restaurant.tz)
+        context = {
+            "reservation": reservation,
+            "restaurant": reservation.restaurant,
+            "local_date": formats.date_format(start.date(), "l j F Y"),
+            "local_time": start.strftime("%H:%M"),
+        }
+        return render(request, "reservations/manage_cancel.html", context)
+
     def cancel(reservation, actor):
         services.reservation_cancel(
             reservation=reservation,
             actor=actor,
             reason=request.POST.get("reason", "")[:300],
         )
-        messages.success(request, "Your reservation is cancelled.")
+        messages.success(request, _("Your reservation is cancelled."))
 
     return _act(request, token, cancel)

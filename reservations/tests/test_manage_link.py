@@ -77,8 +77,36 @@ def test_page_shows_the_local_time_and_buttons(client, held):
     html = page.content.decode()
     assert held.restaurant.name in html
     assert "19:00" in html and "Europe/Madrid" in html
-    assert "Confirm</button>" in html and "Cancel reservation</button>" in html
+    assert "Confirm</button>" in html
+    assert f'href="/r/{held.manage_token}/cancel/">Cancel reservation</a>' in html
     assert 'name="csrfmiddlewaretoken"' in html
+
+
+def test_cancelling_asks_first_and_only_a_post_cancels(client, held):
+    ask = client.get(f"/r/{held.manage_token}/cancel/")
+    assert ask.status_code == 200
+    html = ask.content.decode()
+    assert "Cancel your reservation?" in html and "Yes, cancel the reservation</button>" in html
+    assert '<label for="id_reason">' in html
+    held.refresh_from_db()
+    assert held.status == Reservation.Status.PENDING  # asking changed nothing
+    client.post(f"/r/{held.manage_token}/cancel/", {"reason": "Plans changed"})
+    held.refresh_from_db()
+    assert (held.status, held.cancellation_reason) == (
+        Reservation.Status.CANCELLED,
+        "Plans changed",
+    )
+    # Nothing left to cancel: the question is not asked again.
+    again = client.get(f"/r/{held.manage_token}/cancel/")
+    assert again.status_code == 302 and again.url == f"/r/{held.manage_token}/"
+
+
+def test_the_manage_page_in_spanish(client, held):
+    html = client.get(f"/r/{held.manage_token}/?lang=es").content.decode()
+    assert '<html lang="es">' in html
+    assert "Confirmar</button>" in html and "Cancelar reserva</a>" in html
+    assert "Esperando tu confirmación" in html
+    assert "sábado" in html  # the seed's Saturday, in Spanish
 
 
 def test_page_confirm_and_cancel_post_through_the_services(client, held):
@@ -142,7 +170,7 @@ def test_page_offers_no_cancel_once_started(api_client, client, held, clock):
     api_client.post(f"/api/reservations/manage/{held.manage_token}/confirm/")
     clock.move_to(held.start_at + timedelta(minutes=1))
     html = client.get(f"/r/{held.manage_token}/").content.decode()
-    assert "Cancel reservation</button>" not in html and "Confirm</button>" not in html
+    assert "Cancel reservation</a>" not in html and "Confirm</button>" not in html
 
 
 @pytest.mark.parametrize("reason", ["\x00", "a\x00b"])
