@@ -50,12 +50,12 @@ def _render(request, restaurant, form, steps, details, *, status=200, notice="")
 
 
 def _book(request, restaurant, steps, details):
-    """Book the chosen time for the guest of ``details``: the result page, or the refusal
-    shown where it belongs (the details' fields, the times, a limit)."""
+    """Book the chosen time for the guest of ``details``: (booked, notice, status), the
+    refusal shown where it belongs (the details' fields, the times, a limit)."""
     data = details.cleaned_data
     if data["website"]:
         # A honeypot filled in: refused without saying why.
-        return None, _("Your booking could not be taken. Please try again."), 400
+        return False, _("Your booking could not be taken. Please try again."), 400
     notes = data["notes"]
     if data["allergies"]:
         notes = f"{notes}\n{_('Allergies')}: {data['allergies']}".strip()
@@ -77,11 +77,11 @@ def _book(request, restaurant, steps, details):
             target = field if field in details.fields else None
             for message in messages:
                 details.add_error(target, message)
-        return None, "", 400
+        return False, "", 400
     except (SlotUnavailable, Locked):
-        return None, "taken", 409
+        return False, "taken", 409
     except TooManyRequests as exc:
-        return None, exc.message, 429
+        return False, exc.message, 429
     request.session[BOOKED] = {
         "restaurant_id": restaurant.pk,
         "date": booking.reservation_date.isoformat(),
@@ -90,7 +90,7 @@ def _book(request, restaurant, steps, details):
         "expires_at": booking.expires_at.isoformat(),
     }
     request.session.pop(DRAFT, None)
-    return booking, "", 303
+    return True, "", 302
 
 
 def book(request, slug: str):
@@ -110,8 +110,8 @@ def book(request, slug: str):
         return _render(request, restaurant, form, steps, details, status=409)
     if not details.is_valid():
         return _render(request, restaurant, form, steps, details, status=400)
-    booking, notice, status = _book(request, restaurant, steps, details)
-    if booking is not None:
+    booked_now, notice, status = _book(request, restaurant, steps, details)
+    if booked_now:
         return redirect("booked", slug=restaurant.slug)
     if notice == "taken":
         request.session[DRAFT] = {k: v for k, v in details.cleaned_data.items() if k != "website"}

@@ -27,6 +27,14 @@ def clock():
 
 
 @pytest.fixture
+def still(db):
+    """The clock stopped at NOW (so Retry-After values and expiries are exact); tests move it
+    with ``still.move_to(...)``."""
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
 def restaurant(db):
     restaurant = RestaurantFactory(
         timezone="Europe/Madrid",

@@ -5,7 +5,6 @@ import dataclasses
 from datetime import time, timedelta
 
 import pytest
-import time_machine
 from django.contrib.auth.models import AnonymousUser, Permission
 from django.contrib.messages import get_messages
 
@@ -138,12 +137,6 @@ def test_nobody_but_the_system_sweeps(host_actor):
 
 
 # --- a guest without an account (the guest page) -----------------------------------------------
-
-
-@pytest.fixture
-def still(db):
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture

@@ -32,13 +32,6 @@ Status = Reservation.Status
 
 
 @pytest.fixture
-def still(db):
-    """The clock stopped at NOW (so Retry-After values are exact); tests move it."""
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
 def tables(restaurant):
     return [TableFactory(restaurant=restaurant, number=f"t{n}", capacity=4) for n in range(7)]
 
