@@ -6,18 +6,24 @@ from email.utils import parseaddr
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from icalendar import Calendar, Event
 
 from core.clock import now as clock_now
 from notifications.models import Notification
 
+# Every e-mail is written in the guest's language, the one stored with the booking
+# (Reservation.language): subjects, bodies, dates and the calendar file.
 SUBJECTS = {
-    Notification.Kind.HOLD_CREATED: "Please confirm your table at {restaurant}",
-    Notification.Kind.CONFIRMED: "Your table at {restaurant} is confirmed",
-    Notification.Kind.REMINDER: "Reminder: your table at {restaurant}",
-    Notification.Kind.CANCELLED: "Your reservation at {restaurant} is cancelled",
-    Notification.Kind.EXPIRED: "Your hold at {restaurant} has expired",
-    Notification.Kind.CHANGED: "Your reservation at {restaurant} has changed",
+    Notification.Kind.HOLD_CREATED: gettext_lazy("Please confirm your table at {restaurant}"),
+    Notification.Kind.CONFIRMED: gettext_lazy("Your table at {restaurant} is confirmed"),
+    Notification.Kind.REMINDER: gettext_lazy("Reminder: your table at {restaurant}"),
+    Notification.Kind.CANCELLED: gettext_lazy("Your reservation at {restaurant} is cancelled"),
+    Notification.Kind.EXPIRED: gettext_lazy("Your hold at {restaurant} has expired"),
+    Notification.Kind.CHANGED: gettext_lazy("Your reservation at {restaurant} has changed"),
 }
 
 
@@ -34,7 +40,12 @@ def message_id_for(notification: Notification) -> str:
 
 
 def manage_url(reservation) -> str:
-    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}/r/{reservation.manage_token}/"
+    """The guest's manage page; in their language when it is not the default one (the page
+    takes ``?lang=`` and remembers it)."""
+    url = f"{settings.PUBLIC_BASE_URL.rstrip('/')}/r/{reservation.manage_token}/"
+    if reservation.language and reservation.language != settings.LANGUAGE_CODE:
+        url += f"?lang={reservation.language}"
+    return url
 
 
 def calendar_for(reservation) -> bytes:
@@ -50,10 +61,16 @@ def calendar_for(reservation) -> bytes:
     event.add("dtstamp", clock_now())
     event.add("dtstart", reservation.start_at)
     event.add("dtend", reservation.end_at)
-    event.add("summary", f"Table for {reservation.party_size} at {restaurant.name}")
+    event.add(
+        "summary",
+        _("Table for %(party)s at %(restaurant)s")
+        % {"party": reservation.party_size, "restaurant": restaurant.name},
+    )
     if restaurant.address:
         event.add("location", restaurant.address)
-    event.add("description", f"Manage your reservation: {manage_url(reservation)}")
+    event.add(
+        "description", _("Manage your reservation: %(url)s") % {"url": manage_url(reservation)}
+    )
     cal.add_component(event)
     return cal.to_ical()
 
@@ -70,18 +87,30 @@ def email_context(notification: Notification) -> dict:
         "reservation": reservation,
         "restaurant": restaurant,
         "local_start": start,
-        "local_date": start.strftime("%A %d %B %Y"),
+        # Day and month names in the active language (build_email activates the guest's).
+        "local_date": date_format(start, _("l j F Y")),
         "local_time": start.strftime("%H:%M"),
         "timezone": restaurant.timezone,
-        "local_expires": expires.strftime("%H:%M on %d %B") if expires else "",
+        "local_expires": (
+            _("%(time)s on %(date)s")
+            % {"time": expires.strftime("%H:%M"), "date": date_format(expires, _("j F"))}
+            if expires
+            else ""
+        ),
         "manage_url": manage_url(reservation),
     }
 
 
 def build_email(notification: Notification) -> EmailMultiAlternatives:
+    """The message for ``notification``, in the language of its reservation's guest."""
+    with translation.override(notification.reservation.language or settings.LANGUAGE_CODE):
+        return _build_email(notification)
+
+
+def _build_email(notification: Notification) -> EmailMultiAlternatives:
     context = email_context(notification)
     restaurant = context["restaurant"]
-    subject = SUBJECTS[notification.kind].format(restaurant=restaurant.name)
+    subject = str(SUBJECTS[notification.kind]).format(restaurant=restaurant.name)
     text = render_to_string("notifications/email/message.txt", context)
     html = render_to_string("notifications/email/message.html", context)
     message = EmailMultiAlternatives(
@@ -90,7 +119,10 @@ def build_email(notification: Notification) -> EmailMultiAlternatives:
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[notification.customer.email],
         reply_to=[restaurant.email] if restaurant.email else None,
-        headers={"Message-ID": message_id_for(notification)},
+        headers={
+            "Message-ID": message_id_for(notification),
+            "Content-Language": translation.get_language(),
+        },
     )
     message.attach_alternative(html, "text/html")
     if notification.kind == Notification.Kind.CONFIRMED:

@@ -124,6 +124,7 @@ def reservation_create(
     source: str | None = None,
     override_notice: bool = False,
     client_address: str | None = None,
+    language: str = "",
 ) -> Reservation:
     """Book as a signed-in user (the API).
 
@@ -157,6 +158,7 @@ def reservation_create(
         source=source,
         notes=notes,
         override_notice=override_notice,
+        language=language,
     )
 
 
@@ -280,6 +282,7 @@ def reservation_book_anonymous(
     phone: str = "",
     notes: str = "",
     client_address: str | None,
+    language: str = "",
 ) -> AnonymousBooking:
     """Book for a guest without an account (the guest booking page): an anonymous guest known
     by ``email`` (required: the guest confirms the hold from the link sent there; ``phone``
@@ -312,5 +315,6 @@ def reservation_book_anonymous(
         source=Source.ONLINE,
         hold=Hold(always=True),
         notes=notes,
+        language=language,
     )
     return AnonymousBooking.of(reservation)

@@ -100,6 +100,11 @@ class Reservation(TimeStampedModel):
     cancellation_reason = models.CharField(max_length=300, blank=True)
     notes = models.TextField(blank=True)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.ONLINE)
+    # One of settings.LANGUAGES (checked by the booking core, not by choices here, so a new
+    # language needs no migration): every e-mail to the guest about it is written in it.
+    language = models.CharField(
+        max_length=10, default="en", help_text="The guest's language, for their e-mails."
+    )
     manage_token = models.CharField(
         max_length=64, unique=True, default=new_manage_token, editable=False
     )

@@ -71,6 +71,7 @@ def _book(request, restaurant, steps, details):
             phone=data["phone"],
             notes=notes,
             client_address=client_address(request),
+            language=request.LANGUAGE_CODE,
         )
     except ValidationFailed as exc:
         for field, messages in exc.details.items():

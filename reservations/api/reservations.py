@@ -66,6 +66,7 @@ class ReservationSerializer(serializers.Serializer):
     cancellation_reason = serializers.CharField(allow_blank=True)
     notes = serializers.CharField(allow_blank=True)
     source = serializers.ChoiceField(choices=Reservation.Source.choices)
+    language = serializers.CharField(help_text="The guest's language: their e-mails use it.")
     manage_token = serializers.CharField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
@@ -111,6 +112,14 @@ class ReservationCreateSerializer(StrictInputSerializer):
     )
     override_notice = serializers.BooleanField(
         required=False, default=False, help_text="Staff only: ignore the minimum notice."
+    )
+    language = StrictCharField(
+        required=False,
+        allow_blank=True,
+        max_length=35,
+        default="",
+        help_text="The guest's language for their e-mails (en, es). Left out: the request's "
+        "language (Accept-Language).",
     )
 
 
@@ -201,8 +210,10 @@ class ReservationListCreateApi(APIView):
     def post(self, request):
         data = ReservationCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        fields["language"] = fields["language"] or request.LANGUAGE_CODE
         reservation = callers.reservation_create(
-            user=request.user, client_address=client_address(request), **data.validated_data
+            user=request.user, client_address=client_address(request), **fields
         )
         body = {**ReservationSerializer(reservation).data, "message": CREATED_MESSAGE}
         return Response(body, status=201)

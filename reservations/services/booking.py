@@ -28,7 +28,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.utils.translation import get_supported_language_variant
 
 from core.clock import now as clock_now
 from core.errors import (
@@ -57,6 +59,19 @@ AUTO_PICK_ATTEMPTS = 3
 CHANGEABLE = (Reservation.Status.PENDING, Reservation.Status.CONFIRMED)
 
 Status = Reservation.Status
+
+
+def guest_language(language: str | None) -> str:
+    """The language a booking's e-mails are written in: one of settings.LANGUAGES (a regional
+    variant such as ``es-ES`` is its language, ``es``); empty: the default language. Anything
+    else is 400 naming ``language``."""
+    if not language:
+        return settings.LANGUAGE_CODE
+    try:
+        return get_supported_language_variant(language.strip().lower())
+    except LookupError:
+        codes = ", ".join(code for code, _name in settings.LANGUAGES)
+        raise ValidationFailed.field("language", f"One of: {codes}.") from None
 
 
 @dataclass(frozen=True)
@@ -142,6 +157,7 @@ def reservation_book(
     hold: Hold = RESTAURANT_HOLD,
     notes: str = "",
     override_notice: bool = False,
+    language: str = "",
 ) -> Reservation:
     """Book a table of ``restaurant`` for ``guest`` (a profile, or how to find or make it in
     the booking's transaction), as ``actor``, from ``source``: every booking goes through here.
@@ -155,8 +171,10 @@ def reservation_book(
     a held lock is 423 ``slot_locked``; a guest's new booking beyond their hold limits is 429
     ``hold_limit`` (reservations.services.limits; the attempt limit is the callers', who know
     the client's address). Nothing is written on any error, not even the guest's new profile.
+    ``language`` (``guest_language``) is the guest's: their e-mails about it are written in it.
     """
     now = clock_now()
+    language = guest_language(language)
     _refuse_inactive(restaurant)
     refuse_actor_options(
         actor, restaurant_id=restaurant.pk, override_notice=override_notice, source=source
@@ -208,6 +226,7 @@ def reservation_book(
             confirmed_at=now if status == Status.CONFIRMED else None,
             notes=notes or "",
             source=source,
+            language=language,
             created_by=actor.user,
         )
 

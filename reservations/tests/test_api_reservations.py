@@ -90,6 +90,32 @@ def test_malformed_fields_are_400_naming_the_field(as_staff, seed_body, clock, f
     assert field in body["details"]
 
 
+def test_the_guest_language_is_stored_from_the_body_or_the_request(as_guest, seed_body, clock):
+    spanish = as_guest.post(URL, {**seed_body, "language": "es-ES"}, format="json")
+    assert spanish.status_code == 201, spanish.json()
+    assert spanish.json()["language"] == "es"
+    assert Reservation.objects.get(pk=spanish.json()["id"]).language == "es"
+
+    later = {**seed_body, "reservation_time": "21:00"}
+    from_header = as_guest.post(URL, later, format="json", HTTP_ACCEPT_LANGUAGE="es")
+    assert from_header.status_code == 201, from_header.json()
+    assert from_header.json()["language"] == "es"
+
+
+def test_without_a_language_the_booking_is_in_english(as_guest, seed_body, clock):
+    response = as_guest.post(URL, seed_body, format="json")
+    assert response.status_code == 201
+    assert response.json()["language"] == "en"
+
+
+@pytest.mark.parametrize("language", ["xx", "klingon", "e" * 35, "es\u0000"])
+def test_an_unknown_language_is_400_naming_it(as_guest, seed_body, clock, language):
+    response = as_guest.post(URL, {**seed_body, "language": language}, format="json")
+    assert response.status_code == 400
+    assert "language" in response.json()["details"]
+    assert not Reservation.objects.exists()
+
+
 def test_missing_fields_are_400(as_staff, clock):
     response = as_staff.post(URL, {}, format="json")
     assert response.status_code == 400

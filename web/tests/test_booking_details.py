@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 import time_machine
+from django.test import Client
 
 from customers.models import Customer
 from customers.tests.factories import CustomerFactory
@@ -153,3 +154,13 @@ def test_in_spanish_the_details_and_the_result(client, restaurant):
     assert "Reservar mesa para 2 a las 20:00</button>" in page
     done = client.get(client.post(CHOSEN, DETAILS).url).content.decode()
     assert '<html lang="es">' in done and "Te hemos enviado un correo: confirma antes de" in done
+
+
+def test_the_booking_keeps_the_language_the_guest_booked_in(client, restaurant):
+    client.post(CHOSEN + "&lang=es", DETAILS)
+    english = Client(HTTP_ACCEPT_LANGUAGE="en")
+    english.post(
+        "/book/casa/?party_size=2&date=2025-08-30&time=13:00", {**DETAILS, "email": "b@x.es"}
+    )
+    languages = dict(Reservation.objects.values_list("customer__email", "language"))
+    assert languages == {"marta@example.com": "es", "b@x.es": "en"}
