@@ -13,6 +13,7 @@ from functools import lru_cache
 
 import redis
 from django.conf import settings
+from django.db import connection
 
 from core.errors import Locked
 
@@ -74,3 +75,15 @@ def redis_lock(
             logger.warning("Redis lock %s expired before release", name)
         except redis.RedisError as exc:
             logger.warning("Redis lock %s could not be released (%s); its TTL will", name, exc)
+
+
+def database_lock(name: str) -> None:
+    """Inside a transaction, wait for the transaction-scoped database lock ``name``: held until
+    the transaction ends, so work keyed by something that has no row to lock (a phone number,
+    say) runs one transaction at a time. Unlike the Redis locks above this one decides
+    correctness. PostgreSQL: an advisory lock on a 64-bit hash of the name. SQLite: nothing to
+    do, its write transactions already run one at a time (IMMEDIATE)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [name])

@@ -279,6 +279,7 @@ def _book_table(
                 restaurant_id=table.restaurant_id,
                 now=now,
                 pending=reservation.status == Status.PENDING,
+                phone=actor.phone,
             )
         expire_lapsed_holds(table_id=table.pk, now=now)
         refuse_overlap(table, slot, now, tz)

@@ -15,6 +15,7 @@ from django.conf import settings
 
 from accounts.models import User
 from core.errors import HoldLimit
+from core.locking import database_lock
 from core.throttling import AttemptLimit
 from customers.models import Customer
 from reservations.models import Reservation
@@ -52,7 +53,13 @@ def _refuse_over(
 
 
 def refuse_over_hold_limits(
-    *, user: User | None, guest: Customer, restaurant_id: int, now: datetime, pending: bool
+    *,
+    user: User | None,
+    guest: Customer,
+    restaurant_id: int,
+    now: datetime,
+    pending: bool,
+    phone: str = "",
 ) -> None:
     """Inside the booking's transaction, before a guest's new pending hold is written: 429
     ``hold_limit`` when the guest already has ``HOLD_LIMIT_PER_RESTAURANT`` live holds at this
@@ -70,7 +77,14 @@ def refuse_over_hold_limits(
     Confirming frees a hold's place, so a squatter could book, confirm and book again: the
     guest's own upcoming reservations (live holds and confirmed ones not yet started) are
     limited too, ``UPCOMING_LIMIT_PER_RESTAURANT`` / ``UPCOMING_LIMIT_PER_ACCOUNT``, for
-    every new booking, pending (``pending``) or confirmed at once (auto-confirm)."""
+    every new booking, pending (``pending``) or confirmed at once (auto-confirm).
+
+    A guest without an account is known by e-mail (their profile) and may also give a
+    ``phone`` (normalised): the restaurant's live holds made without an account for profiles
+    with that phone count as well, ``HOLD_LIMIT_PER_RESTAURANT`` as for the e-mail, so new
+    e-mail addresses with one phone number do not add up to an evening of holds. Two such
+    bookings with one phone are counted one after the other under a database lock of the
+    number (core.locking.database_lock)."""
     if user is not None:
         User.objects.select_for_update(no_key=True).filter(pk=user.pk).first()
         own = Reservation.objects.filter(customer=guest, created_by=user)
@@ -88,6 +102,19 @@ def refuse_over_hold_limits(
             scope="restaurant",
             now=now,
         )
+        if user is None and phone:
+            database_lock(f"holds:{restaurant_id}:{phone}")
+            _refuse_over(
+                Reservation.objects.filter(
+                    restaurant_id=restaurant_id,
+                    created_by__isnull=True,
+                    customer__user__isnull=True,
+                    customer__phone=phone,
+                ).live_holds(now),
+                limit=settings.HOLD_LIMIT_PER_RESTAURANT,
+                scope="restaurant_phone",
+                now=now,
+            )
         _refuse_over(live, limit=settings.HOLD_LIMIT_PER_ACCOUNT, scope="account", now=now)
     _refuse_over(
         upcoming.filter(restaurant_id=restaurant_id),

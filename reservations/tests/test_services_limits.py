@@ -19,7 +19,7 @@ from customers.models import Customer
 from customers.tests.factories import UserFactory
 from notifications.models import Notification
 from reservations.actors import Actor
-from reservations.callers import reservation_create
+from reservations.callers import reservation_book_anonymous, reservation_create
 from reservations.models import Reservation
 from reservations.services import reservation_confirm
 from reservations.tests.factories import NOW, SEED_DATE, open_every_day
@@ -404,3 +404,101 @@ def test_staff_bookings_for_the_guest_do_not_count_towards_the_upcoming_limit(
     guest_books(guest_user, restaurant, time(14))
     with pytest.raises(HoldLimit):
         guest_books(guest_user, restaurant, time(16))
+
+
+# --- guests without an account (the booking page) ---------------------------------------------
+
+
+def anonymous_books(restaurant, at=time(19), **details):
+    values = {
+        "restaurant_id": restaurant.pk,
+        "reservation_date": SEED_DATE,
+        "reservation_time": at,
+        "party_size": 2,
+        "first_name": "Marta",
+        "email": "marta@example.com",
+        "client_address": ADDRESS,
+        **details,
+    }
+    return reservation_book_anonymous(**values)
+
+
+def test_an_email_without_an_account_holds_two_and_the_third_is_429(still, restaurant, tables):
+    anonymous_books(restaurant, time(13))
+    anonymous_books(restaurant, time(19))
+    before = written()
+    with pytest.raises(HoldLimit) as refused:
+        anonymous_books(restaurant, time(21), email="MARTA@example.com")
+    assert refused.value.details["scope"] == "restaurant"
+    assert written() == before
+
+
+def test_one_phone_behind_new_emails_holds_two_and_the_third_is_429(still, restaurant, tables):
+    anonymous_books(restaurant, time(13), email="a@example.com", phone="+34 600 123 456")
+    anonymous_books(restaurant, time(14), email="b@example.com", phone="+34 600 12 34 56")
+    before = written()
+    with pytest.raises(HoldLimit) as refused:
+        anonymous_books(restaurant, time(19), email="c@example.com", phone="+34600123456")
+    assert refused.value.details["scope"] == "restaurant_phone"
+    assert refused.value.retry_after > 0
+    assert written() == before
+    # Another phone, or none, is another guest.
+    anonymous_books(restaurant, time(19), email="d@example.com", phone="+34 611 000 111")
+    anonymous_books(restaurant, time(20), email="e@example.com")
+
+
+def test_the_phone_limit_counts_only_live_holds_at_this_restaurant(
+    still, restaurant, tables, settings
+):
+    settings.HOLD_LIMIT_PER_RESTAURANT = 1
+    phone = "+34 600 123 456"
+    anonymous_books(restaurant, time(13), email="a@example.com", phone=phone)
+    # Another restaurant's hold with the same phone is that restaurant's business.
+    anonymous_books(other_restaurant(), time(13), email="a@example.com", phone=phone)
+    with pytest.raises(HoldLimit):
+        anonymous_books(restaurant, time(19), email="b@example.com", phone=phone)
+    still.move_to(NOW + timedelta(minutes=16))  # the 15-minute hold has lapsed
+    anonymous_books(restaurant, time(19), email="b@example.com", phone=phone)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_holds_with_one_phone_cannot_pass_the_limit(restaurant, tables):
+    """Six guests without an account, six e-mails, one phone, six days (so no table lock,
+    taken per table and day, orders them), released at once with one hold left: exactly one
+    wins. Also run on SQLite."""
+    threads = 6
+    phone = "+34 600 123 456"
+    with time_machine.travel(NOW, tick=True):
+        anonymous_books(restaurant, time(13), email="first@example.com", phone=phone)
+        barrier = threading.Barrier(threads)
+        outcomes: list[str] = []
+        guard = threading.Lock()
+
+        def worker(n: int) -> None:
+            try:
+                barrier.wait(timeout=30)
+                anonymous_books(
+                    restaurant,
+                    time(19),
+                    reservation_date=SEED_DATE + timedelta(days=n),
+                    email=f"g{n}@example.com",
+                    phone=phone,
+                )
+                outcome = "booked"
+            except HoldLimit:
+                outcome = "hold_limit"
+            except Exception as exc:  # anything else fails the test below
+                outcome = repr(exc)
+            finally:
+                connections.close_all()
+            with guard:
+                outcomes.append(outcome)
+
+        workers = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(timeout=60)
+
+    assert sorted(outcomes) == ["booked"] + ["hold_limit"] * (threads - 1), outcomes
+    assert Reservation.objects.filter(status=Status.PENDING).count() == 2
