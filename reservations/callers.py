@@ -121,6 +121,7 @@ def reservation_create(
     customer: dict[str, str] | None = None,
     table_id: int | None = None,
     notes: str = "",
+    allergies: str = "",
     source: str | None = None,
     override_notice: bool = False,
     client_address: str | None = None,
@@ -157,6 +158,7 @@ def reservation_create(
         actor=actor,
         source=source,
         notes=notes,
+        allergies=allergies,
         override_notice=override_notice,
         language=language,
     )
@@ -233,13 +235,15 @@ class AnonymousBooking:
         )
 
 
-def _anonymous_details(*, first_name: str, last_name: str, email: str, phone: str, notes: str):
+def _anonymous_details(
+    *, first_name: str, last_name: str, email: str, phone: str, notes: str, allergies: str
+):
     """The guest's details, refused (400 naming each field) the same whether or not a profile
     with them exists: every check a new profile would meet is made here first, so an error
     never tells a known e-mail from a new one."""
     errors: dict[str, list[str]] = {}
     first_name, last_name = (first_name or "").strip(), (last_name or "").strip()
-    email, notes = normalize_email(email), notes or ""
+    email, notes, allergies = normalize_email(email), notes or "", allergies or ""
     if not first_name:
         errors["first_name"] = ["Give the guest's first name."]
     for field, value, limit in (
@@ -247,6 +251,7 @@ def _anonymous_details(*, first_name: str, last_name: str, email: str, phone: st
         ("last_name", last_name, NAME_MAX),
         ("email", email, EMAIL_MAX),
         ("notes", notes, NOTES_MAX),
+        ("allergies", allergies, NOTES_MAX),
     ):
         if "\x00" in value:
             errors[field] = ["Null characters are not allowed."]
@@ -267,7 +272,7 @@ def _anonymous_details(*, first_name: str, last_name: str, email: str, phone: st
         errors["email"] = ["Give your e-mail address: you confirm the booking from our e-mail."]
     if errors:
         raise ValidationFailed(details=errors)
-    return first_name, last_name, email, phone, notes
+    return first_name, last_name, email, phone, notes, allergies
 
 
 def reservation_book_anonymous(
@@ -281,6 +286,7 @@ def reservation_book_anonymous(
     email: str = "",
     phone: str = "",
     notes: str = "",
+    allergies: str = "",
     client_address: str | None,
     language: str = "",
 ) -> AnonymousBooking:
@@ -298,8 +304,13 @@ def reservation_book_anonymous(
     ``client_address`` before anything else (429 ``throttled``), then the hold limits of the
     profile's own bookings in the core (429 ``hold_limit``)."""
     booking_attempt_count(client_address=client_address)
-    first_name, last_name, email, phone, notes = _anonymous_details(
-        first_name=first_name, last_name=last_name, email=email, phone=phone, notes=notes
+    first_name, last_name, email, phone, notes, allergies = _anonymous_details(
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        phone=phone,
+        notes=notes,
+        allergies=allergies,
     )
     restaurant = bookable_restaurant(restaurant_id)
     reservation = reservation_book(
@@ -315,6 +326,7 @@ def reservation_book_anonymous(
         source=Source.ONLINE,
         hold=Hold(always=True),
         notes=notes,
+        allergies=allergies,
         language=language,
     )
     return AnonymousBooking.of(reservation)

@@ -99,6 +99,9 @@ class Reservation(TimeStampedModel):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancellation_reason = models.CharField(max_length=300, blank=True)
     notes = models.TextField(blank=True)
+    allergies = models.TextField(
+        blank=True, help_text="The party's allergies, as the guest gave them."
+    )
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.ONLINE)
     # One of settings.LANGUAGES (checked by the booking core, not by choices here, so a new
     # language needs no migration): every e-mail to the guest about it is written in it.

@@ -56,9 +56,6 @@ def _book(request, restaurant, steps, details):
     if data["website"]:
         # A honeypot filled in: refused without saying why.
         return False, _("Your booking could not be taken. Please try again."), 400
-    notes = data["notes"]
-    if data["allergies"]:
-        notes = f"{notes}\n{_('Allergies')}: {data['allergies']}".strip()
     try:
         booking = reservation_book_anonymous(
             restaurant_id=restaurant.pk,
@@ -69,7 +66,8 @@ def _book(request, restaurant, steps, details):
             last_name=data["last_name"],
             email=data["email"],
             phone=data["phone"],
-            notes=notes,
+            notes=data["notes"],
+            allergies=data["allergies"],
             client_address=client_address(request),
             language=request.LANGUAGE_CODE,
         )

@@ -24,7 +24,10 @@ def notification_for(reservation, kind):
 def test_confirmation_has_local_time_zone_party_notes_link_and_ics(reservation_factory, settings):
     settings.PUBLIC_BASE_URL = "https://book.example.com"
     reservation = reservation_factory(
-        notes="Window seat, please", party_size=3, table__restaurant__name="Casa Lola"
+        notes="Window seat, please",
+        allergies="shellfish",
+        party_size=3,
+        table__restaurant__name="Casa Lola",
     )
     email = build_email(notification_for(reservation, Notification.Kind.CONFIRMED))
 
@@ -35,6 +38,7 @@ def test_confirmation_has_local_time_zone_party_notes_link_and_ics(reservation_f
     assert "Guests: 3" in email.body
     assert "Calle Mayor 1, Madrid" in email.body
     assert "Window seat, please" in email.body
+    assert "Allergies: shellfish" in email.body
     assert f"https://book.example.com/r/{reservation.manage_token}/" in email.body
     html, mimetype = email.alternatives[0]
     assert mimetype == "text/html" and reservation.manage_token in html

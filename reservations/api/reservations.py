@@ -65,6 +65,7 @@ class ReservationSerializer(serializers.Serializer):
     cancelled_at = serializers.DateTimeField(allow_null=True)
     cancellation_reason = serializers.CharField(allow_blank=True)
     notes = serializers.CharField(allow_blank=True)
+    allergies = serializers.CharField(allow_blank=True)
     source = serializers.ChoiceField(choices=Reservation.Source.choices)
     language = serializers.CharField(help_text="The guest's language: their e-mails use it.")
     manage_token = serializers.CharField()
@@ -107,6 +108,7 @@ class ReservationCreateSerializer(StrictInputSerializer):
     reservation_time = StrictTimeField(help_text="HH:MM (or HH:MM:00), local time.")
     party_size = StrictIntegerField(min_value=1, max_value=1000)
     notes = StrictCharField(required=False, allow_blank=True, max_length=2000, default="")
+    allergies = StrictCharField(required=False, allow_blank=True, max_length=2000, default="")
     source = serializers.ChoiceField(
         choices=Reservation.Source.choices, required=False, allow_null=True, default=None
     )
@@ -129,6 +131,7 @@ class ReservationChangeSerializer(StrictInputSerializer):
     party_size = StrictIntegerField(min_value=1, max_value=1000, required=False)
     table_id = _id_field(required=False)
     notes = StrictCharField(required=False, allow_blank=True, max_length=2000)
+    allergies = StrictCharField(required=False, allow_blank=True, max_length=2000)
     override_notice = serializers.BooleanField(required=False, default=False)
 
 
@@ -230,8 +233,8 @@ class ReservationDetailApi(APIView):
     @extend_schema(
         request=ReservationChangeSerializer,
         responses=ReservationSerializer,
-        description="Change date, time, party size, table or notes (the guest before the "
-        "start, staff any time). The same rules, lock and constraint as a booking.",
+        description="Change date, time, party size, table, notes or allergies (the guest "
+        "before the start, staff any time). The same rules, lock and constraint as a booking.",
     )
     def patch(self, request, reservation_id):
         reservation, actor = callers.user_reservation(request.user, reservation_id)

@@ -156,6 +156,7 @@ def reservation_book(
     source: str,
     hold: Hold = RESTAURANT_HOLD,
     notes: str = "",
+    allergies: str = "",
     override_notice: bool = False,
     language: str = "",
 ) -> Reservation:
@@ -225,6 +226,7 @@ def reservation_book(
             expires_at=expires_at,
             confirmed_at=now if status == Status.CONFIRMED else None,
             notes=notes or "",
+            allergies=allergies or "",
             source=source,
             language=language,
             created_by=actor.user,
@@ -291,6 +293,8 @@ def _book_table(
 # --- change ----------------------------------------------------------------------------------
 
 SLOT_FIELDS = ("reservation_date", "reservation_time", "party_size", "table_id")
+# What the guest tells the restaurant: changed without touching the slot.
+REMARK_FIELDS = ("notes", "allergies")
 
 
 def _check_changeable(reservation: Reservation, actor: Actor, now: datetime) -> None:
@@ -320,7 +324,7 @@ def reservation_change(
     data: dict[str, Any],
     override_notice: bool = False,
 ) -> Reservation:
-    """Change the date, time, party size, table or notes of a pending or confirmed
+    """Change the date, time, party size, table, notes or allergies of a pending or confirmed
     reservation, as ``actor``: a guest before the start, staff at any time (and only staff
     override the notice: ``refuse_actor_options``). A new slot passes the same rules, lock and
     constraint as a booking; the row is updated in place in one transaction, so the old slot
@@ -338,16 +342,17 @@ def reservation_change(
         "table_id": data.get("table_id", current.table_id),
     }
     slot_changed = any(wanted[f] != getattr(current, f) for f in SLOT_FIELDS)
-    notes = data.get("notes", current.notes) or ""
-    if not slot_changed and notes == current.notes:
+    remarks = {f: data.get(f, getattr(current, f)) or "" for f in REMARK_FIELDS}
+    if not slot_changed and all(remarks[f] == getattr(current, f) for f in REMARK_FIELDS):
         return current
     previous = SlotBefore.of(current)
 
     if not slot_changed:
         with transaction.atomic():
             locked = _locked_unchanged(current)
-            locked.notes = notes
-            locked.save(update_fields=["notes", "updated_at"])
+            for name, value in remarks.items():
+                setattr(locked, name, value)
+            locked.save(update_fields=[*REMARK_FIELDS, "updated_at"])
             after_change(locked, CHANGED, previous=previous)
         return locked
 
@@ -383,7 +388,8 @@ def reservation_change(
         locked.reservation_time = slot.local_time
         locked.start_at = slot.start_at
         locked.end_at = slot.end_at
-        locked.notes = notes
+        for name, value in remarks.items():
+            setattr(locked, name, value)
         fields = [
             "table",
             "party_size",
@@ -391,7 +397,7 @@ def reservation_change(
             "reservation_time",
             "start_at",
             "end_at",
-            "notes",
+            *REMARK_FIELDS,
             "updated_at",
         ]
         if locked.status == Status.PENDING and locked.expires_at > slot.start_at:

@@ -102,6 +102,16 @@ def test_the_guest_language_is_stored_from_the_body_or_the_request(as_guest, see
     assert from_header.json()["language"] == "es"
 
 
+def test_allergies_are_kept_apart_from_the_notes(as_guest, seed_body, clock):
+    body = {**seed_body, "notes": "Window seat", "allergies": "peanuts"}
+    created = as_guest.post(URL, body, format="json")
+    assert created.status_code == 201, created.json()
+    assert (created.json()["notes"], created.json()["allergies"]) == ("Window seat", "peanuts")
+    changed = as_guest.patch(f"{URL}{created.json()['id']}/", {"allergies": "none"}, format="json")
+    assert changed.status_code == 200 and changed.json()["allergies"] == "none"
+    assert changed.json()["notes"] == "Window seat"
+
+
 def test_without_a_language_the_booking_is_in_english(as_guest, seed_body, clock):
     response = as_guest.post(URL, seed_body, format="json")
     assert response.status_code == 201

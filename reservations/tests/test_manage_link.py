@@ -101,6 +101,12 @@ def test_cancelling_asks_first_and_only_a_post_cancels(client, held):
     assert again.status_code == 302 and again.url == f"/r/{held.manage_token}/"
 
 
+def test_page_shows_the_guests_notes_and_allergies(client, held):
+    Reservation.objects.filter(pk=held.pk).update(notes="Terrace", allergies="shellfish")
+    html = client.get(f"/r/{held.manage_token}/").content.decode()
+    assert "Your notes: Terrace" in html and "Allergies: shellfish" in html
+
+
 def test_the_manage_page_in_spanish(client, held):
     html = client.get(f"/r/{held.manage_token}/?lang=es").content.decode()
     assert '<html lang="es">' in html

@@ -110,6 +110,16 @@ def test_notes_alone_change_without_touching_the_slot(book, guest_actor):
     assert changed.start_at == reservation.start_at
 
 
+def test_allergies_change_alone_or_with_the_slot(book, guest_actor):
+    reservation = book()
+    changed = change(reservation, actor=guest_actor, allergies="shellfish")
+    assert (changed.allergies, changed.start_at) == ("shellfish", reservation.start_at)
+    moved = change(changed, actor=guest_actor, reservation_time=time(21), allergies="")
+    assert moved.allergies == "" and moved.reservation_time == time(21)
+    stored = Reservation.objects.get(pk=reservation.pk)
+    assert stored.allergies == "" and stored.reservation_time == time(21)
+
+
 def test_a_pending_hold_moved_earlier_never_outlives_its_new_start(book, restaurant, host_actor):
     reservation = book()
     moved = reservation_change(

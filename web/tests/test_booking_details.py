@@ -54,7 +54,7 @@ def test_booking_holds_the_table_and_shows_the_expiry_in_local_time(client, rest
     )
     assert reservation.customer.email == "marta@example.com"
     assert reservation.customer.user is None
-    assert "nuts" in reservation.notes and "Terrace" in reservation.notes
+    assert reservation.notes == "Terrace if possible" and reservation.allergies == "nuts"
     assert Notification.objects.filter(reservation=reservation, kind="hold_created").exists()
     page = client.get(response.url).content.decode()
     local_expiry = reservation.expires_at.astimezone(restaurant.tz)
