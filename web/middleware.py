@@ -3,6 +3,7 @@ Django's LocaleMiddleware takes over (the cookie, then Accept-Language)."""
 
 from django.conf import settings
 from django.utils import translation
+from django.utils.cache import patch_vary_headers
 
 SUPPORTED = {code for code, _ in settings.LANGUAGES}
 
@@ -17,7 +18,7 @@ class LanguageFromQueryMiddleware:
     def __call__(self, request):
         chosen = request.GET.get("lang")
         if chosen not in SUPPORTED:
-            return self.get_response(request)
+            return self._varied(self.get_response(request))
         translation.activate(chosen)
         request.LANGUAGE_CODE = chosen
         response = self.get_response(request)
@@ -29,4 +30,12 @@ class LanguageFromQueryMiddleware:
             secure=settings.SESSION_COOKIE_SECURE,
         )
         response.headers["Content-Language"] = chosen
+        return self._varied(response)
+
+    @staticmethod
+    def _varied(response):
+        """A page's language may come from the language cookie (LocaleMiddleware only says
+        Vary: Accept-Language), so a shared cache must not serve one guest's page to another."""
+        if response.get("Content-Type", "").startswith("text/html"):
+            patch_vary_headers(response, ("Cookie",))
         return response

@@ -55,3 +55,11 @@ def test_the_switcher_links_to_the_other_language(client):
     page = client.get("/").content.decode()
     assert 'href="?lang=es"' in page
     assert 'aria-current="true" lang="en"' in page
+
+
+def test_pages_vary_on_the_cookie_that_may_carry_their_language(client):
+    for response in (client.get("/"), client.get("/?lang=es")):
+        vary = {v.strip().lower() for v in response["Vary"].split(",")}
+        assert {"cookie", "accept-language"} <= vary
+    api = client.get("/api/health/")
+    assert "cookie" not in api.get("Vary", "").lower()
