@@ -55,6 +55,15 @@ class ValidationFailed(ApplicationError):
         return cls(details={name: [UNKNOWN_FIELD] for name in sorted(names)})
 
 
+class InvalidEmbedOrigins(ValidationFailed):
+    """``embed_origins`` is not a list of at most 20 web origins (``https://host`` or
+    ``http://host:port``: no path, query, fragment, user name or wildcard);
+    ``details.embed_origins`` names each item refused and why."""
+
+    code = "invalid_embed_origins"
+    message = "embed_origins must be a list of web origins such as https://www.example.com."
+
+
 class NotAuthenticated(ApplicationError):
     code = "not_authenticated"
     status = 401

@@ -12,10 +12,12 @@ from django.contrib import admin, messages
 from django.db import models
 from django.forms.formsets import DELETION_FIELD_NAME
 from django.http import HttpResponseRedirect
+from django.templatetags.static import static
 
 from accounts.phones import normalize_phone
-from core.errors import ApplicationError, ValidationFailed
+from core.errors import ApplicationError, InvalidEmbedOrigins, ValidationFailed
 from restaurants import services
+from restaurants.embedding import EMBED_SCRIPT, embed_snippet, normalize_embed_origins
 from restaurants.models import (
     Closure,
     DurationRule,
@@ -218,7 +220,32 @@ class StaffMembershipInline(ServiceInline):
 # --- restaurant -----------------------------------------------------------------------------
 
 
+class OriginListField(forms.Field):
+    """A list of origins typed one per line (blank lines and surrounding spaces ignored);
+    whether each is an origin is the service's rule, checked in the form's clean."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "cols": 60})
+
+    def prepare_value(self, value):
+        return "\n".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value):
+        return [line.strip() for line in (value or "").splitlines() if line.strip()]
+
+    def has_changed(self, initial, data):
+        return (initial or []) != self.to_python(data)
+
+
 class RestaurantAdminForm(forms.ModelForm):
+    embed_origins = OriginListField(
+        required=False,
+        label="Embed origins",
+        help_text=(
+            "One origin per line (https://www.example.com): the sites whose pages may embed "
+            "the booking page. Empty: no site may."
+        ),
+    )
+
     class Meta:
         model = Restaurant
         fields = services.RESTAURANT_FIELDS
@@ -228,6 +255,12 @@ class RestaurantAdminForm(forms.ModelForm):
             return normalize_phone(self.cleaned_data.get("phone", ""))
         except ValidationFailed as exc:
             raise forms.ValidationError(exc.message) from exc
+
+    def clean_embed_origins(self):
+        try:
+            return normalize_embed_origins(self.cleaned_data.get("embed_origins", []))
+        except InvalidEmbedOrigins as exc:
+            raise forms.ValidationError(exc.details["embed_origins"]) from exc
 
 
 @admin.register(Restaurant)
@@ -256,6 +289,7 @@ class RestaurantAdmin(admin.ModelAdmin):
                 ]
             },
         ),
+        ("Embedding on the restaurant's site", {"fields": ["embed_origins"]}),
         ("History", {"fields": ["created_at", "updated_at"]}),
     ]
     inlines = [
@@ -291,6 +325,18 @@ class RestaurantAdmin(admin.ModelAdmin):
             inline.save_with_services(form.instance, formset)
         else:
             super().save_formset(request, form, formset, change)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # The snippet needs the request's address, which a read-only field's callable never
+        # sees: the change form's template shows it (admin/restaurants/restaurant/).
+        restaurant = self.get_object(request, object_id)
+        if restaurant is not None:
+            script_url = request.build_absolute_uri(static(EMBED_SCRIPT))
+            extra_context = {
+                **(extra_context or {}),
+                "embed_snippet": embed_snippet(slug=restaurant.slug, script_url=script_url),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:

@@ -56,6 +56,13 @@ class Restaurant(TimeStampedModel):
         default=1440, validators=[MaxValueValidator(60 * 24 * 14)]
     )
     auto_confirm = models.BooleanField(default=False)
+    # The sites allowed to frame the booking page (restaurants.embedding keeps them
+    # normalised): a JSON list of strings, so PostgreSQL and SQLite store it alike.
+    embed_origins = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Origins (https://www.example.com) whose pages may embed the booking page.",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -20,6 +20,7 @@ from core.errors import TableHasReservations, TimezoneHasReservations, Validatio
 from core.events import publish
 from core.timezones import NON_CANONICAL_MESSAGE, is_canonical_timezone
 from core.validation import apply_changes, validate_instance
+from restaurants.embedding import normalize_embed_origins
 from restaurants.events import RestaurantSetupChanged
 from restaurants.hooks import reservation_guard
 from restaurants.models import (
@@ -48,6 +49,7 @@ RESTAURANT_FIELDS = [
     "hold_minutes",
     "reminder_minutes_before",
     "auto_confirm",
+    "embed_origins",
 ]
 TABLE_FIELDS = ["number", "capacity", "min_capacity", "area", "is_active"]
 OPENING_HOURS_FIELDS = ["weekday", "opens_at", "closes_at", "name"]
@@ -167,11 +169,14 @@ def _require_canonical_timezone(name: str) -> None:
 @transaction.atomic
 def restaurant_create(*, name: str, timezone: str, **fields: Any) -> Restaurant:
     """Create a restaurant with its booking policy; the slug is derived from the name when
-    not given, the phone is stored in E.164, the time zone is a canonical IANA name."""
+    not given, the phone is stored in E.164, the time zone is a canonical IANA name, the
+    embed origins are web origins in their normal form (400 ``invalid_embed_origins``)."""
     unknown = set(fields) - set(RESTAURANT_FIELDS)
     if unknown:
         raise ValidationFailed.unknown_fields(unknown)
     _require_canonical_timezone(timezone)
+    if "embed_origins" in fields:
+        fields["embed_origins"] = normalize_embed_origins(fields["embed_origins"])
     restaurant = Restaurant(name=name, timezone=timezone, **fields)
     restaurant.phone = normalize_phone(restaurant.phone)
     if not restaurant.slug:
@@ -196,10 +201,13 @@ def _refuse_zone_change_with_reservations_ahead(restaurant: Restaurant) -> None:
 def restaurant_update(*, restaurant: Restaurant, data: dict[str, Any]) -> Restaurant:
     """Change the restaurant and its policy (party sizes stay a valid range). The time zone
     changes only to a canonical IANA name, and only while no pending, confirmed or seated
-    reservation is still to end (409 ``timezone_has_reservations``)."""
+    reservation is still to end (409 ``timezone_has_reservations``). The embed origins are
+    replaced as a whole, normalised (400 ``invalid_embed_origins``)."""
     _lock_restaurant(restaurant)
     if "phone" in data:
         data = {**data, "phone": normalize_phone(data["phone"])}
+    if "embed_origins" in data:
+        data = {**data, "embed_origins": normalize_embed_origins(data["embed_origins"])}
     changed = apply_changes(restaurant, data, RESTAURANT_FIELDS)
     if "timezone" in changed:
         _require_canonical_timezone(restaurant.timezone)

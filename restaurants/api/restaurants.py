@@ -65,7 +65,9 @@ class RestaurantListView(ListModelMixin, GenericAPIView):
         serializer = RestaurantInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         restaurant = services.restaurant_create(**serializer.validated_data)
-        return Response(RestaurantDetailSerializer(restaurant).data, status=201)
+        return Response(
+            RestaurantDetailSerializer(restaurant, context={"request": request}).data, status=201
+        )
 
 
 class RestaurantDetailView(RestaurantScopedView):

@@ -2,8 +2,12 @@
 sees. Which output a caller gets (public or staff) is decided by the views from the caller's
 access, never by the serializers themselves."""
 
+from django.conf import settings
+from django.templatetags.static import static
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import empty
+from rest_framework.utils import html
 
 from core.serializers import (
     BIGINT_MAX,
@@ -13,6 +17,12 @@ from core.serializers import (
     TimeZoneField,
 )
 from restaurants import selectors, services
+from restaurants.embedding import (
+    EMBED_SCRIPT,
+    MAX_EMBED_ORIGINS,
+    MAX_ORIGIN_LENGTH,
+    embed_snippet,
+)
 from restaurants.models import (
     Closure,
     DurationRule,
@@ -44,6 +54,7 @@ STAFF_ONLY_RESTAURANT_FIELDS = [
     "hold_minutes",
     "reminder_minutes_before",
     "auto_confirm",
+    "embed_origins",
     "created_at",
     "updated_at",
 ]
@@ -88,6 +99,11 @@ class RestaurantSerializer(RestaurantPublicSerializer):
     who see the restaurant as the public does, hence optional in the schema)."""
 
     schema_optional_fields = STAFF_ONLY_RESTAURANT_FIELDS
+    embed_origins = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="Origins whose pages may embed the booking page (normalised).",
+    )
 
     class Meta(RestaurantPublicSerializer.Meta):
         fields = PUBLIC_RESTAURANT_FIELDS + STAFF_ONLY_RESTAURANT_FIELDS
@@ -111,9 +127,62 @@ class RestaurantPublicDetailSerializer(ScheduleFieldsMixin, RestaurantPublicSeri
 
 
 class RestaurantDetailSerializer(ScheduleFieldsMixin, RestaurantSerializer):
+    schema_optional_fields = [*STAFF_ONLY_RESTAURANT_FIELDS, "embed_snippet"]
+    embed_snippet = serializers.SerializerMethodField(
+        help_text="The tag to paste into the restaurant's own site to embed its booking page."
+    )
+
     class Meta(RestaurantSerializer.Meta):
-        fields = PUBLIC_RESTAURANT_FIELDS + STAFF_ONLY_RESTAURANT_FIELDS + SCHEDULE_FIELDS
+        fields = [
+            *PUBLIC_RESTAURANT_FIELDS,
+            *STAFF_ONLY_RESTAURANT_FIELDS,
+            "embed_snippet",
+            *SCHEDULE_FIELDS,
+        ]
         read_only_fields = fields
+
+    def get_embed_snippet(self, restaurant: Restaurant) -> str:
+        # The address the manager reached this service at, which is the one their guests'
+        # browsers can reach too; PUBLIC_BASE_URL when there is no request.
+        request = self.context.get("request")
+        path = static(EMBED_SCRIPT)
+        if request is not None:
+            script_url = request.build_absolute_uri(path)
+        else:
+            script_url = f"{settings.PUBLIC_BASE_URL.rstrip('/')}/{path.lstrip('/')}"
+        return embed_snippet(slug=restaurant.slug, script_url=script_url)
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string", "maxLength": MAX_ORIGIN_LENGTH},
+        "maxItems": MAX_EMBED_ORIGINS,
+        "example": ["https://www.example.com"],
+        "description": (
+            "Origins whose pages may embed the booking page: scheme://host[:port], http or "
+            "https, no path; replaced as a whole. Refused: 400 invalid_embed_origins."
+        ),
+    }
+)
+class EmbedOriginsField(serializers.Field):
+    """Handed to the service as sent, whatever its shape: the service checks it, so every
+    mistake (not a list, an item that is not a string or not an origin) is the same 400
+    ``invalid_embed_origins`` naming the item. A form body sends one origin per value."""
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, allow_null=True, **kwargs)
+
+    def get_value(self, dictionary):
+        if html.is_html_input(dictionary):
+            return dictionary.getlist(self.field_name) if self.field_name in dictionary else empty
+        return dictionary.get(self.field_name, empty)
+
+    def to_internal_value(self, data):
+        return data
+
+    def to_representation(self, value):
+        return value
 
 
 class RestaurantInputSerializer(StrictInputSerializer, serializers.ModelSerializer):
@@ -122,6 +191,7 @@ class RestaurantInputSerializer(StrictInputSerializer, serializers.ModelSerializ
     timezone = TimeZoneField(
         help_text="A canonical IANA time zone name (tzdata's zone.tab), or UTC: Europe/Madrid."
     )
+    embed_origins = EmbedOriginsField()
 
     class Meta:
         model = Restaurant

@@ -74,6 +74,7 @@ def restaurant_form(restaurant=None, **rows):
                     fields[name] = "on"
             else:
                 fields[name] = form_value(value)
+        fields["embed_origins"] = "\n".join(restaurant.embed_origins)
     for prefix in INLINES:
         stored = []
         if restaurant is not None:
@@ -310,3 +311,39 @@ def test_a_timezone_change_with_reservations_ahead_is_a_message(
     assert "The time zone cannot change while reservations are ahead" in response.content.decode()
     restaurant.refresh_from_db()
     assert (restaurant.timezone, restaurant.name) == ("Europe/Madrid", "Casa Uno")
+
+
+def test_embed_origins_are_edited_one_per_line_and_stored_normalised(admin_client, restaurant):
+    data = restaurant_form(restaurant)
+    data["embed_origins"] = "  https://WWW.Casa.example/ \n\nhttp://localhost:8000\r\n"
+    response = admin_client.post(change_url(restaurant), data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    restaurant.refresh_from_db()
+    assert restaurant.embed_origins == ["https://www.casa.example", "http://localhost:8000"]
+    page = admin_client.get(change_url(restaurant)).content.decode()
+    assert "https://www.casa.example\nhttp://localhost:8000</textarea>" in page
+
+
+def test_a_bad_embed_origin_is_a_form_error_naming_the_line(admin_client, restaurant):
+    data = restaurant_form(restaurant)
+    data["embed_origins"] = "https://ok.example\nhttps://*.example.com"
+    response = admin_client.post(change_url(restaurant), data)
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["embed_origins"]
+    assert any("Item 2" in e and "wildcards" in e for e in errors)
+    restaurant.refresh_from_db()
+    assert restaurant.embed_origins == []
+
+
+def test_the_change_page_shows_the_snippet_read_only(admin_client, restaurant):
+    page = admin_client.get(change_url(restaurant)).content.decode()
+    snippet = (
+        "&lt;script src=&quot;http://testserver/static/reservaflow/embed.js&quot; "
+        "data-restaurant=&quot;casa-uno&quot; async&gt;&lt;/script&gt;"
+    )
+    assert '<textarea id="embed-snippet" readonly' in page and snippet in page
+    assert 'name="embed-snippet"' not in page
+    assert (
+        "embed-snippet"
+        not in admin_client.get("/admin/restaurants/restaurant/add/").content.decode()
+    )
