@@ -171,3 +171,14 @@ def staff_candidate(*, user_id: int | None = None, email: str | None = None) -> 
     if not user.is_active:
         raise ValidationFailed.field(field, "This user account is inactive.")
     return user
+
+
+def restaurant_embed_origins(restaurant_id: int) -> list[str]:
+    """The origins whose pages may embed an active restaurant's booking page and read its
+    public data from the browser; empty for an unknown or inactive restaurant."""
+    origins = (
+        Restaurant.objects.filter(pk=restaurant_id, is_active=True)
+        .values_list("embed_origins", flat=True)
+        .first()
+    )
+    return origins or []

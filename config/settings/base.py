@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    "corsheaders",
     "django_htmx",
     "core",
     "accounts",
@@ -79,6 +80,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Early, so the answers of every middleware below it (CommonMiddleware's redirects, the
+    # request limits) carry the CORS headers too where they apply.
+    "corsheaders.middleware.CorsMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -303,6 +307,17 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
+
+# Cross-origin reads (django-cors-headers): only the public read endpoints a restaurant's own
+# site may call from its pages, the restaurant and its availability; every other URL gets no
+# CORS header. Which origins may read is the restaurant's own list, its embed_origins
+# (restaurants.cors answers the check_request_enabled signal for the restaurant_id matched
+# here), never a list in the settings. No credentials: these reads are anonymous.
+CORS_URLS_REGEX = r"^/api/restaurants/(?P<restaurant_id>[0-9]+)/(availability/(days/)?)?$"
+CORS_ALLOWED_ORIGINS: list[str] = []
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+CORS_ALLOW_HEADERS = ["accept", "accept-language", "content-language", "content-type"]
 
 # --- i18n / time ----------------------------------------------------------------------------
 # The guest pages and emails speak English and Spanish (docs/booking-page.md); the compiled
