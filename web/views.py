@@ -1,11 +1,13 @@
 """The guest pages: thin views over the restaurants' and reservations' selectors and services."""
 
-from datetime import date, datetime, time
+from urllib.parse import urlencode
 
 from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 
 from core.errors import Locked, SlotUnavailable, TooManyRequests, ValidationFailed
 from core.throttling import client_address
@@ -15,11 +17,15 @@ from restaurants.models import Restaurant
 from restaurants.selectors import restaurants_visible_to
 from web.booking import booking_steps, first_weekday, weekday_names
 from web.forms import ChoiceForm, DetailsForm
+from web.framing import allow_framing_by, embed_mode, embed_params
+from web.receipt import receipt_read, receipt_token
+from web.request_origin import posted_by_this_site
 
 # The guest's details between a refused submit and the next one (kept on the server, in the
-# session, so a taken time does not make them type everything again), and the booking just made.
+# session, so a taken time does not make them type everything again). A best effort: in a
+# frame on the restaurant's site the browser sends no session cookie, and the guest types
+# them again there.
 DRAFT = "booking_draft"
-BOOKED = "booking_done"
 
 
 def index(request):
@@ -35,6 +41,18 @@ def _bookable(slug: str) -> Restaurant:
     return restaurant
 
 
+def _page_url(name: str, restaurant: Restaurant, params: dict[str, str]) -> str:
+    url = reverse(name, kwargs={"slug": restaurant.slug})
+    return f"{url}?{urlencode(params)}" if params else url
+
+
+def _framed(request, restaurant: Restaurant, response):
+    """In the embed mode, the restaurant's own sites may frame the answer (web.framing)."""
+    if embed_mode(request):
+        allow_framing_by(response, restaurant.embed_origins)
+    return response
+
+
 def _render(request, restaurant, form, steps, details, *, status=200, notice=""):
     context = {
         "restaurant": restaurant,
@@ -43,19 +61,19 @@ def _render(request, restaurant, form, steps, details, *, status=200, notice="")
         "details": details,
         "notice": notice,
         "weekdays": weekday_names(first_weekday()),
-        "embed": bool(steps.extra),
+        "embed": "embed" in steps.extra,
     }
     template = "web/book/steps.html" if request.htmx else "web/book/page.html"
     return render(request, template, context, status=status)
 
 
 def _book(request, restaurant, steps, details):
-    """Book the chosen time for the guest of ``details``: (booked, notice, status), the
-    refusal shown where it belongs (the details' fields, the times, a limit)."""
+    """Book the chosen time for the guest of ``details``: (booking or None, notice, status),
+    the refusal shown where it belongs (the details' fields, the times, a limit)."""
     data = details.cleaned_data
     if data["website"]:
         # A honeypot filled in: refused without saying why.
-        return False, _("Your booking could not be taken. Please try again."), 400
+        return None, _("Your booking could not be taken. Please try again."), 400
     try:
         booking = reservation_book_anonymous(
             restaurant_id=restaurant.pk,
@@ -76,42 +94,60 @@ def _book(request, restaurant, steps, details):
             target = field if field in details.fields else None
             for message in messages:
                 details.add_error(target, message)
-        return False, "", 400
+        return None, "", 400
     except (SlotUnavailable, Locked):
-        return False, "taken", 409
+        return None, "taken", 409
     except TooManyRequests as exc:
-        return False, exc.message, 429
-    request.session[BOOKED] = {
-        "restaurant_id": restaurant.pk,
-        "date": booking.reservation_date.isoformat(),
-        "time": f"{booking.reservation_time:%H:%M}",
-        "party_size": booking.party_size,
-        "expires_at": booking.expires_at.isoformat(),
-    }
+        return None, exc.message, 429
     request.session.pop(DRAFT, None)
-    return True, "", 302
+    return booking, "", 302
 
 
+def _choices(request) -> dict:
+    """The query string without the parameters that are not the guest's choices (the embed
+    mode and the language), so ``?embed=1`` alone opens the first step without complaints."""
+    query = request.GET.copy()
+    for name in ("embed", "lang"):
+        query.pop(name, None)
+    return query
+
+
+# The post is checked by where it comes from instead of by Django's CSRF cookie, which a
+# frame on the restaurant's site does not get: web.request_origin says why that is enough.
+@csrf_exempt
 def book(request, slug: str):
     """The booking page: party and day, time, details; each step from the query string, the
-    details posted to the same address."""
+    details posted to the same address. ``?embed=1`` is the same page without the site's
+    header, framed by the restaurant's own sites; every link and form keeps the mode."""
     restaurant = _bookable(slug)
-    form = ChoiceForm(request.GET or None, restaurant=restaurant)
-    extra = {"embed": "1"} if request.GET.get("embed") == "1" else {}
+    return _framed(request, restaurant, _book_page(request, restaurant))
+
+
+def _book_page(request, restaurant: Restaurant):
+    form = ChoiceForm(_choices(request) or None, restaurant=restaurant)
+    extra = embed_params(request)
     steps = booking_steps(restaurant, form, extra=extra)
     if request.method != "POST":
         return _render(
             request, restaurant, form, steps, DetailsForm(initial=request.session.get(DRAFT))
         )
+    if not posted_by_this_site(request):
+        context = {
+            "restaurant": restaurant,
+            "embed": embed_mode(request),
+            "again": _page_url("book", restaurant, extra),
+        }
+        return render(request, "web/book/refused.html", context, status=403)
     details = DetailsForm(request.POST)
     if steps.step != 3:
         # The time went between choosing and submitting: keep the details, offer others.
         return _render(request, restaurant, form, steps, details, status=409)
     if not details.is_valid():
         return _render(request, restaurant, form, steps, details, status=400)
-    booked_now, notice, status = _book(request, restaurant, steps, details)
-    if booked_now:
-        return redirect("booked", slug=restaurant.slug)
+    booking, notice, status = _book(request, restaurant, steps, details)
+    if booking is not None:
+        token = receipt_token(restaurant_id=restaurant.pk, booking=booking)
+        return redirect(_page_url("booked", restaurant, {"b": token, **extra}))
     if notice == "taken":
         request.session[DRAFT] = {k: v for k, v in details.cleaned_data.items() if k != "website"}
         # The booking core saw the time taken; an answer cached before that is not to be shown.
@@ -123,19 +159,21 @@ def book(request, slug: str):
 
 
 def booked(request, slug: str):
-    """The result: the pending hold and when it lapses, in the restaurant's local time."""
+    """The result: the pending hold and when it lapses, in the restaurant's local time, from
+    the signed summary in the address (web.receipt)."""
     restaurant = _bookable(slug)
-    done = request.session.get(BOOKED)
-    if not done or done.get("restaurant_id") != restaurant.pk:
-        return redirect("book", slug=restaurant.slug)
-    expires = datetime.fromisoformat(done["expires_at"]).astimezone(restaurant.tz)
+    done = receipt_read(request.GET.get("b", ""), restaurant_id=restaurant.pk)
+    if done is None:
+        response = redirect(_page_url("book", restaurant, embed_params(request)))
+        return _framed(request, restaurant, response)
+    expires = done["expires_at"].astimezone(restaurant.tz)
     context = {
         "restaurant": restaurant,
-        "day": date.fromisoformat(done["date"]),
-        "time": time.fromisoformat(done["time"]),
+        "day": done["day"],
+        "time": done["time"],
         "party_size": done["party_size"],
         # As text: the template's time filter would show an aware time in UTC.
         "expires": f"{expires:%H:%M}",
-        "embed": request.GET.get("embed") == "1",
+        "embed": embed_mode(request),
     }
-    return render(request, "web/book/booked.html", context)
+    return _framed(request, restaurant, render(request, "web/book/booked.html", context))
