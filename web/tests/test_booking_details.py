@@ -165,10 +165,12 @@ def test_in_spanish_the_details_and_the_result(client, restaurant):
 
 
 def test_the_booking_keeps_the_language_the_guest_booked_in(client, restaurant):
-    client.post(CHOSEN + "&lang=es", DETAILS)
+    client.post(CHOSEN + "&lang=es", DETAILS, headers=FROM_THE_PAGE)
     english = Client(HTTP_ACCEPT_LANGUAGE="en")
     english.post(
-        "/book/casa/?party_size=2&date=2025-08-30&time=13:00", {**DETAILS, "email": "b@x.es"}
+        "/book/casa/?party_size=2&date=2025-08-30&time=13:00",
+        {**DETAILS, "email": "b@x.es"},
+        headers=FROM_THE_PAGE,
     )
     languages = dict(Reservation.objects.values_list("customer__email", "language"))
     assert languages == {"marta@example.com": "es", "b@x.es": "en"}
