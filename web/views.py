@@ -1,5 +1,6 @@
 """The guest pages: thin views over the restaurants' and reservations' selectors and services."""
 
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.contrib.auth.models import AnonymousUser
@@ -7,12 +8,20 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 
-from core.errors import Locked, SlotUnavailable, TooManyRequests, ValidationFailed
+from core.errors import (
+    HoldLimit,
+    Locked,
+    SlotUnavailable,
+    Throttled,
+    TooManyRequests,
+    ValidationFailed,
+)
 from core.throttling import client_address
 from reservations.availability import availability_invalidate
-from reservations.callers import reservation_book_anonymous
+from reservations.callers import AnonymousBooking, reservation_book_anonymous
 from restaurants.models import Restaurant
 from restaurants.selectors import restaurants_visible_to
 from web.booking import booking_steps, first_weekday, weekday_names
@@ -26,6 +35,7 @@ from web.request_origin import posted_by_this_site
 # frame on the restaurant's site the browser sends no session cookie, and the guest types
 # them again there.
 DRAFT = "booking_draft"
+TAKEN = "taken"
 
 
 def index(request):
@@ -67,13 +77,54 @@ def _render(request, restaurant, form, steps, details, *, status=200, notice="")
     return render(request, template, context, status=status)
 
 
-def _book(request, restaurant, steps, details):
-    """Book the chosen time for the guest of ``details``: (booking or None, notice, status),
-    the refusal shown where it belongs (the details' fields, the times, a limit)."""
+def _field_refusal(field: str) -> str:
+    """The page's own words for the booking core's refusal of a detail (the core speaks
+    English to every caller; the page speaks the guest's language)."""
+    return {
+        "first_name": _("Enter your first name, at most 150 characters."),
+        "last_name": _("Enter at most 150 characters."),
+        "email": _("Enter a valid email address."),
+        "phone": _("Enter a valid phone number with its country code, e.g. +34 600 123 456."),
+        "notes": _("Enter at most 2000 characters."),
+        "allergies": _("Enter at most 2000 characters."),
+    }.get(field, _("This time can no longer be booked online. Please choose another."))
+
+
+def _limit_notice(exc: TooManyRequests) -> str:
+    """What the page says over a limit. Over a hold limit it never says why: whoever types an
+    address or a phone number must not learn that it holds tables here (nor until when, so
+    no Retry-After either). Over the attempts of a connection it says when to come back."""
+    if isinstance(exc, HoldLimit):
+        return _(
+            "We cannot take another booking with these details online just now. If a booking "
+            "of yours here is waiting for confirmation, confirm it from our email first, or "
+            "call the restaurant."
+        )
+    minutes = max(1, -(-exc.retry_after // 60))
+    return ngettext(
+        "Too many booking attempts from your connection. Please try again in %(minutes)s minute.",
+        "Too many booking attempts from your connection. Please try again in %(minutes)s minutes.",
+        minutes,
+    ) % {"minutes": minutes}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A submit's result: the booking, or the refusal's notice, status and Retry-After."""
+
+    booking: AnonymousBooking | None = None
+    notice: str = ""
+    status: int = 302
+    retry_after: int | None = None
+
+
+def _book(request, restaurant, steps, details) -> Outcome:
+    """Book the chosen time for the guest of ``details``, the refusal shown where it belongs
+    (the details' fields, the times, a limit)."""
     data = details.cleaned_data
     if data["website"]:
         # A honeypot filled in: refused without saying why.
-        return None, _("Your booking could not be taken. Please try again."), 400
+        return Outcome(notice=_("Your booking could not be taken. Please try again."), status=400)
     try:
         booking = reservation_book_anonymous(
             restaurant_id=restaurant.pk,
@@ -90,17 +141,16 @@ def _book(request, restaurant, steps, details):
             language=request.LANGUAGE_CODE,
         )
     except ValidationFailed as exc:
-        for field, messages in exc.details.items():
-            target = field if field in details.fields else None
-            for message in messages:
-                details.add_error(target, message)
-        return None, "", 400
+        for field in exc.details:
+            details.add_error(field if field in details.fields else None, _field_refusal(field))
+        return Outcome(status=400)
     except (SlotUnavailable, Locked):
-        return None, "taken", 409
+        return Outcome(notice=TAKEN, status=409)
     except TooManyRequests as exc:
-        return None, exc.message, 429
+        retry_after = exc.retry_after if isinstance(exc, Throttled) else None
+        return Outcome(notice=_limit_notice(exc), status=429, retry_after=retry_after)
     request.session.pop(DRAFT, None)
-    return booking, "", 302
+    return Outcome(booking=booking)
 
 
 def _choices(request) -> dict:
@@ -144,18 +194,24 @@ def _book_page(request, restaurant: Restaurant):
         return _render(request, restaurant, form, steps, details, status=409)
     if not details.is_valid():
         return _render(request, restaurant, form, steps, details, status=400)
-    booking, notice, status = _book(request, restaurant, steps, details)
-    if booking is not None:
-        token = receipt_token(restaurant_id=restaurant.pk, booking=booking)
+    outcome = _book(request, restaurant, steps, details)
+    if outcome.booking is not None:
+        token = receipt_token(restaurant_id=restaurant.pk, booking=outcome.booking)
         return redirect(_page_url("booked", restaurant, {"b": token, **extra}))
-    if notice == "taken":
+    notice = outcome.notice
+    if notice == TAKEN:
         request.session[DRAFT] = {k: v for k, v in details.cleaned_data.items() if k != "website"}
         # The booking core saw the time taken; an answer cached before that is not to be shown.
         availability_invalidate(restaurant_id=restaurant.pk, dates=[steps.day])
         steps = booking_steps(restaurant, form, extra=extra)
         steps.mark_taken()
         notice = ""
-    return _render(request, restaurant, form, steps, details, status=status, notice=notice)
+    response = _render(
+        request, restaurant, form, steps, details, status=outcome.status, notice=notice
+    )
+    if outcome.retry_after:
+        response["Retry-After"] = str(outcome.retry_after)
+    return response
 
 
 def booked(request, slug: str):

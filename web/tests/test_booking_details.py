@@ -95,8 +95,8 @@ def test_a_known_email_and_a_new_one_get_the_same_pages(client, restaurant):
     [
         ({"first_name": ""}, "first_name", "Enter your first name."),
         ({"email": ""}, "email", "Enter your email"),
-        ({"email": "not-an-address"}, "email", "Enter a valid e-mail address."),
-        ({"phone": "12"}, "phone", "phone number"),
+        ({"email": "not-an-address"}, "email", "Enter a valid email address."),
+        ({"phone": "12"}, "phone", "Enter a valid phone number with its country code"),
     ],
 )
 def test_bad_details_are_shown_next_to_their_field_and_keep_the_rest(
@@ -143,7 +143,8 @@ def test_the_attempt_limit_is_a_message_with_429(client, restaurant, settings):
         headers=FROM_THE_PAGE,
     )
     assert response.status_code == 429
-    assert "Too many" in response.content.decode()
+    assert "Too many booking attempts from your connection." in response.content.decode()
+    assert 0 < int(response["Retry-After"]) <= 600
     assert Reservation.objects.count() == 1
 
 
@@ -174,3 +175,32 @@ def test_the_booking_keeps_the_language_the_guest_booked_in(client, restaurant):
     )
     languages = dict(Reservation.objects.values_list("customer__email", "language"))
     assert languages == {"marta@example.com": "es", "b@x.es": "en"}
+
+
+def test_the_cores_refusals_are_in_the_guests_language(client, restaurant):
+    bad = {**DETAILS, "email": "not-an-address", "phone": "12"}
+    page = client.post(CHOSEN + "&lang=es", bad, headers=FROM_THE_PAGE).content.decode()
+    assert "Introduce un correo electrónico válido." in page
+    assert "Introduce un teléfono válido con su prefijo de país" in page
+    assert "Enter a valid" not in page and "e-mail" not in page
+
+
+def test_a_hold_limit_says_neither_why_nor_until_when(client, restaurant, settings):
+    """Whoever types an address that already holds tables learns nothing of those holds: one
+    message for the e-mail's and the phone's limit, no Retry-After."""
+    settings.HOLD_LIMIT_PER_RESTAURANT = 1
+    client.post(CHOSEN, DETAILS, headers=FROM_THE_PAGE)
+    later = "/book/casa/?party_size=2&date=2025-08-30&time=13:00"
+    by_email = client.post(later, DETAILS, headers=FROM_THE_PAGE)
+    by_phone = client.post(later, {**DETAILS, "email": "other@x.es"}, headers=FROM_THE_PAGE)
+
+    notices = []
+    for response in (by_email, by_phone):
+        assert response.status_code == 429
+        assert "Retry-After" not in response
+        page = response.content.decode()
+        assert "We cannot take another booking with these details online just now." in page
+        assert "marta@example.com" not in page.split('name="email"')[0]
+        notices.append(page[page.index('role="alert"') :].split("</p>")[0])
+    assert notices[0] == notices[1]
+    assert Reservation.objects.count() == 1
