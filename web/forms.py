@@ -53,3 +53,8 @@ class DetailsForm(forms.Form):
         self.fields["email"].error_messages["required"] = _(
             "Enter your email: you confirm the booking from the email we send."
         )
+
+    @property
+    def first_invalid(self) -> str:
+        """The first field (in the page's order) with an error: it gets the focus."""
+        return next((name for name in self.fields if name in self.errors), "")

@@ -1,6 +1,7 @@
 """The booking page's details step: booking without an account through the booking core, the
 result page, the refusals and the slot taken between choosing and submitting."""
 
+import re
 from datetime import UTC, date, datetime, time
 from urllib.parse import urlsplit
 
@@ -106,6 +107,8 @@ def test_bad_details_are_shown_next_to_their_field_and_keep_the_rest(
     assert response.status_code == 400
     page = response.content.decode()
     assert f'id="id_{field}-error">' in page and message in page
+    assert re.search(rf'id="id_{field}"[^>]* autofocus', page)  # the one invalid field
+    assert page.count(" autofocus") == 1
     assert 'value="Vidal"' in page
     assert not Reservation.objects.exists()
 

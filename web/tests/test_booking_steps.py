@@ -59,7 +59,7 @@ def test_the_calendar_links_open_days_and_disables_the_others_with_their_reason(
     page = _page(client, "?party_size=2&month=2025-09")
     assert "href" in _day_cell(page, date(2025, 9, 2))  # a Tuesday
     closed_monday = _day_cell(page, date(2025, 9, 1))
-    assert "aria-disabled" in closed_monday and "Closed" in closed_monday
+    assert "href" not in closed_monday and "Closed" in closed_monday
     assert "Closed" in _day_cell(page, date(2025, 9, 3))  # the closure
     assert "Fully booked" in _day_cell(page, date(2025, 9, 6))
     assert "href" in _day_cell(page, date(2025, 9, 27))  # the last day of the horizon
@@ -151,6 +151,12 @@ def test_an_htmx_request_gets_only_the_steps(client, restaurant):
     body = response.content.decode()
     assert body.startswith('<div id="booking"')
     assert "<html" not in body and 'id="step-2"' in body
+    # The status goes into the page's live region, which stays outside what htmx replaces.
+    assert body.count("aria-live") == 0
+    assert '<p id="booking-status" hx-swap-oob="innerHTML">Day chosen: choose a time.</p>' in body
+    page = _page(client, "?party_size=2&date=2025-08-30")
+    assert page.count("aria-live") == 1
+    assert page.index('aria-live="polite" id="booking-status"') < page.index('<div id="booking"')
 
 
 def test_unknown_and_inactive_restaurants_are_404(client, restaurant):
