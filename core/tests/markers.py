@@ -9,14 +9,17 @@ the service mode has says so with a reason, and the SQLite pass leaves it out:
   embedded mode serializes writes in SQLite instead);
 - ``@pytest.mark.slow``: tests that start processes of their own (the embedded-mode ones start
   ``reservaflow up`` themselves; the SQLite pass is one of them) or run for minutes (the
-  schema fuzz), run once."""
+  schema fuzz), run once;
+- ``@pytest.mark.browser``: the guest pages in Chromium (web/tests/browser), against a live
+  server with a Celery worker on the Redis broker and PostgreSQL delivering the emails; run
+  once, in the service mode (``-m "not browser"`` leaves them out where Chromium is missing)."""
 
 import os
 
 import pytest
 
 NEEDS_REASON = ("postgres_only", "redis_only")
-LEFT_OUT_OF_THE_SQLITE_PASS = (*NEEDS_REASON, "slow")
+LEFT_OUT_OF_THE_SQLITE_PASS = (*NEEDS_REASON, "slow", "browser")
 
 
 def sqlite_pass() -> bool:

@@ -25,6 +25,10 @@ def test_with_redis():
 @pytest.mark.slow
 def test_a_process():
     pass
+
+@pytest.mark.browser
+def test_in_chromium():
+    pass
 """
 
 
@@ -32,7 +36,7 @@ def run_pytest(tmp_path: Path, source: str, **env: str) -> subprocess.CompletedP
     (tmp_path / "test_sample.py").write_text(source)
     (tmp_path / "pytest.ini").write_text(
         "[pytest]\naddopts = --strict-markers\nmarkers =\n"
-        "    postgres_only(reason): x\n    redis_only(reason): x\n    slow: x\n"
+        "    postgres_only(reason): x\n    redis_only(reason): x\n    slow: x\n    browser: x\n"
     )
     environment = {k: v for k, v in os.environ.items() if k != "RESERVAFLOW_TEST_EMBEDDED"}
     environment.pop("DJANGO_SETTINGS_MODULE", None)
@@ -61,13 +65,13 @@ def run_pytest(tmp_path: Path, source: str, **env: str) -> subprocess.CompletedP
 def test_the_postgresql_run_takes_every_test(tmp_path):
     result = run_pytest(tmp_path, TESTS)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "4 passed" in result.stdout
+    assert "5 passed" in result.stdout
 
 
 def test_the_sqlite_pass_leaves_out_the_marked_tests_as_deselected(tmp_path):
     result = run_pytest(tmp_path, TESTS, RESERVAFLOW_TEST_EMBEDDED="1")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "1 passed, 3 deselected" in result.stdout
+    assert "1 passed, 4 deselected" in result.stdout
     assert "PASSED test_sample.py::test_anywhere" in result.stdout
     assert "skipped" not in result.stdout
 
