@@ -13,6 +13,7 @@ never downloaded. Missing, every browser test fails with one line that says what
 import os
 import re
 import time
+from email.header import decode_header, make_header
 from email.message import Message
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from notifications.tests.conftest import RecordingHandler, Worker, worker_env
 ROOT = Path(__file__).resolve().parents[3]
 CHROMIUM = os.environ.get("RESERVAFLOW_CHROMIUM", "/usr/bin/chromium")
 DOCS_SHOTS = ROOT / "docs" / "img" / "booking-page"
-MANAGE_LINK = re.compile(r"(https?://\S+/r/[^/\s]+/)")
+MANAGE_LINK = re.compile(r"(https?://\S+/r/[^/\s]+/(?:\?lang=[a-z]+)?)")
 
 
 def chromium_problem() -> str | None:
@@ -112,7 +113,7 @@ class Mailbox:
             with self.handler.lock:
                 found = [m for m in self.handler.messages if m["To"] == to]
             for message in found:
-                if subject in message["Subject"]:
+                if subject in str(make_header(decode_header(message["Subject"]))):
                     return message
             time.sleep(0.1)
         raise AssertionError(
@@ -120,9 +121,10 @@ class Mailbox:
             + self.worker.log.read_text()[-3000:]
         )
 
-    def manage_link(self, to: str) -> str:
-        """The link of the "please confirm" email the booking sent to ``to``."""
-        message = self.wait(to, "Please confirm")
+    def manage_link(self, to: str, subject: str) -> str:
+        """The link of the "please confirm" email (``subject``, in the guest's language) the
+        booking sent to ``to``."""
+        message = self.wait(to, subject)
         text = next(p for p in message.walk() if p.get_content_type() == "text/plain")
         found = MANAGE_LINK.search(text.get_payload(decode=True).decode())
         assert found, "the email carries no manage link"
@@ -134,6 +136,16 @@ def mailbox(smtp, mail_worker):
     with smtp.lock:
         smtp.messages.clear()
     return Mailbox(smtp, mail_worker)
+
+
+@pytest.fixture
+def casa(restaurant):
+    """web/tests/conftest.py's restaurant (lunch and dinner but on Mondays, one table of
+    four), with a name and a phone for the pages and the screenshots."""
+    restaurant.name = "Casa Lola"
+    restaurant.phone = "+34 910 000 000"
+    restaurant.save()
+    return restaurant
 
 
 @pytest.fixture
