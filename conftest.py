@@ -73,3 +73,16 @@ def api_client():
 
 
 pytest_plugins = ["core.tests.faults", "core.tests.markers"]
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request in Spanish leaves Spanish active
+    in its thread (Django's LocaleMiddleware sets it per request and leaves it there), which
+    code run outside a request would otherwise read."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
