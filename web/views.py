@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.contrib.auth.models import AnonymousUser
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -24,7 +24,7 @@ from reservations.availability import availability_invalidate
 from reservations.callers import AnonymousBooking, reservation_book_anonymous
 from restaurants.models import Restaurant
 from restaurants.selectors import restaurants_visible_to
-from web.booking import booking_steps, first_weekday, weekday_names
+from web.booking import booking_steps, default_party_size, first_weekday, weekday_names
 from web.forms import ChoiceForm, DetailsForm
 from web.framing import allow_framing_by, embed_mode, embed_params
 from web.receipt import receipt_read, receipt_token
@@ -153,12 +153,23 @@ def _book(request, restaurant, steps, details) -> Outcome:
     return Outcome(booking=booking)
 
 
-def _choices(request) -> dict:
-    """The query string without the parameters that are not the guest's choices (the embed
-    mode and the language), so ``?embed=1`` alone opens the first step without complaints."""
-    query = request.GET.copy()
-    for name in ("embed", "lang"):
-        query.pop(name, None)
+def _keep_draft(request, details: DetailsForm) -> None:
+    """The guest's details for the next time they choose (a best effort: the session)."""
+    if details.is_valid():
+        request.session[DRAFT] = {k: v for k, v in details.cleaned_data.items() if k != "website"}
+
+
+def _choices(request, restaurant: Restaurant) -> QueryDict:
+    """The guest's choices from the query string: only the steps' own parameters (the embed
+    mode, the language and whatever else a link carries, ``utm_source`` say, are not
+    choices), and a day or time without a party size is for the default party, so
+    ``?embed=1`` alone or ``?date=...`` open their step without complaints."""
+    query = QueryDict(mutable=True)
+    for name in ChoiceForm.base_fields:
+        if name in request.GET:
+            query.setlist(name, request.GET.getlist(name))
+    if query and "party_size" not in query:
+        query["party_size"] = str(default_party_size(restaurant))
     return query
 
 
@@ -174,7 +185,7 @@ def book(request, slug: str):
 
 
 def _book_page(request, restaurant: Restaurant):
-    form = ChoiceForm(_choices(request) or None, restaurant=restaurant)
+    form = ChoiceForm(_choices(request, restaurant) or None, restaurant=restaurant)
     extra = embed_params(request)
     steps = booking_steps(restaurant, form, extra=extra)
     if request.method != "POST":
@@ -190,7 +201,11 @@ def _book_page(request, restaurant: Restaurant):
         return render(request, "web/book/refused.html", context, status=403)
     details = DetailsForm(request.POST)
     if steps.step != 3:
-        # The time went between choosing and submitting: keep the details, offer others.
+        # The time went between choosing and submitting (availability already knows): keep
+        # the details, say so, offer others.
+        if steps.step == 2 and steps.time is not None:
+            _keep_draft(request, details)
+            steps.mark_taken()
         return _render(request, restaurant, form, steps, details, status=409)
     if not details.is_valid():
         return _render(request, restaurant, form, steps, details, status=400)
@@ -200,7 +215,7 @@ def _book_page(request, restaurant: Restaurant):
         return redirect(_page_url("booked", restaurant, {"b": token, **extra}))
     notice = outcome.notice
     if notice == TAKEN:
-        request.session[DRAFT] = {k: v for k, v in details.cleaned_data.items() if k != "website"}
+        _keep_draft(request, details)
         # The booking core saw the time taken; an answer cached before that is not to be shown.
         availability_invalidate(restaurant_id=restaurant.pk, dates=[steps.day])
         steps = booking_steps(restaurant, form, extra=extra)

@@ -12,6 +12,7 @@ from django.test import Client
 from customers.models import Customer
 from customers.tests.factories import CustomerFactory
 from notifications.models import Notification
+from reservations.callers import reservation_book_anonymous
 from reservations.models import Reservation
 from reservations.tests.factories import ReservationFactory
 from web.tests.conftest import madrid
@@ -207,3 +208,29 @@ def test_a_hold_limit_says_neither_why_nor_until_when(client, restaurant, settin
         notices.append(page[page.index('role="alert"') :].split("</p>")[0])
     assert notices[0] == notices[1]
     assert Reservation.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_time_booked_meanwhile_through_the_core_keeps_the_details_too(
+    client, restaurant, django_capture_on_commit_callbacks
+):
+    """The usual way a time goes: another guest's booking commits and its on-commit step
+    refreshes availability, so the page already knows when the details arrive."""
+    client.get(CHOSEN)
+    with django_capture_on_commit_callbacks(execute=True):
+        reservation_book_anonymous(
+            restaurant_id=restaurant.pk,
+            reservation_date=date(2025, 8, 30),
+            reservation_time=time(20),
+            party_size=2,
+            first_name="Other",
+            email="other@example.com",
+            client_address="198.51.100.9",
+        )
+    response = client.post(CHOSEN, DETAILS, headers=FROM_THE_PAGE)
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "Someone has just booked 20:00. Your details are kept: choose another time." in page
+    again = client.get("/book/casa/?party_size=2&date=2025-08-30&time=21:30").content.decode()
+    assert 'value="Marta"' in again and 'value="marta@example.com"' in again
+    assert not Reservation.objects.filter(customer__email="marta@example.com").exists()

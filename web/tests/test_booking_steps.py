@@ -90,6 +90,21 @@ def test_a_deep_link_with_a_free_time_opens_the_details_step(client, restaurant)
     assert 'aria-current="true"' in _section(page, 2)
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?date=2025-08-30&time=20:00",  # no party size: the default party of two
+        "?party_size=2&date=2025-08-30&time=20:00&utm_source=newsletter&ref=x",
+    ],
+)
+def test_a_deep_link_without_a_party_or_with_foreign_parameters_still_opens(
+    client, restaurant, query
+):
+    page = _page(client, query)
+    assert 'data-step="3"' in page and "3. Your details for 20:00" in page
+    assert "Choose a party size" not in page
+
+
 def test_a_taken_time_says_so_and_offers_the_nearest_free_ones(client, restaurant):
     _occupy(restaurant, date(2025, 8, 30), time(20), minutes=90)
     page = _page(client, "?party_size=2&date=2025-08-30&time=20:30")
@@ -114,7 +129,7 @@ def test_a_full_day_says_why_and_offers_the_next_days_with_a_free_start(client, 
     [
         ("?party_size=0", 1, "Choose a party size from 1 to 12."),
         ("?party_size=abc&date=2025-08-30", 1, "Choose a party size from 1 to 12."),
-        ("?date=2025-08-30", 1, "Choose a party size."),
+        ("?party_size=&date=2025-08-30", 1, "Choose a party size."),
         ("?party_size=2&date=2025-02-30", 1, "Choose a date from the calendar."),
         ("?party_size=2&date=2025-08-27", 1, "cannot be booked: past"),
         ("?party_size=2&date=2025-09-01", 1, "cannot be booked: closed"),
