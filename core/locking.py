@@ -83,6 +83,9 @@ def database_lock(name: str) -> None:
     say) runs one transaction at a time. Unlike the Redis locks above this one decides
     correctness. PostgreSQL: an advisory lock on a 64-bit hash of the name. SQLite: nothing to
     do, its write transactions already run one at a time (IMMEDIATE)."""
+    if not connection.in_atomic_block:
+        # Outside a transaction the lock would end with its own statement: no lock at all.
+        raise RuntimeError("database_lock() must be called inside transaction.atomic()")
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:

@@ -126,13 +126,16 @@ def reservation_create(
     override_notice: bool = False,
     client_address: str | None = None,
     language: str = "",
+    request_language: str = "",
 ) -> Reservation:
     """Book as a signed-in user (the API).
 
     Who: staff of the restaurant (or a superuser) book for a guest named by ``customer_id`` (a
     guest already in their scope) or found/created from ``customer``, from ``source`` (by
     default ``staff``); anyone else books for themselves, online (403 for another guest or
-    another source). Only staff may ``override_notice``.
+    another source). Only staff may ``override_notice``. The guest's ``language`` (their
+    e-mails'): as given, else, for a guest's own booking, the language they asked in
+    (``request_language``); staff booking for a guest leave their own browser's out of it.
     Limits (anyone but staff): every attempt counts against ``client_address`` (the caller's
     address; None from inside: no count) before anything else, 429 ``throttled`` over the
     limit; the core refuses a new booking beyond the guest's hold limits (429 ``hold_limit``).
@@ -160,7 +163,7 @@ def reservation_create(
         notes=notes,
         allergies=allergies,
         override_notice=override_notice,
-        language=language,
+        language=language or ("" if actor.is_staff else request_language),
     )
 
 

@@ -34,13 +34,14 @@ class OriginRefused(ValueError):
 
 
 def _ipv6(literal: str) -> str:
+    """Refused, valid or not: a Content-Security-Policy source cannot name an IPv6 address
+    (its host grammar has no bracketed literal), so browsers would ignore it in the frame
+    policy while CORS took it; the site must be named by a host name."""
     try:
-        address = ipaddress.IPv6Address(literal)
+        ipaddress.IPv6Address(literal)
     except ValueError:
         raise OriginRefused("the IPv6 address is not valid") from None
-    if address.scope_id:
-        raise OriginRefused("an IPv6 zone (%...) is not part of an origin")
-    return f"[{address.compressed}]"
+    raise OriginRefused("an IPv6 address cannot be listed: name the site by its host name")
 
 
 def _host(host: str) -> str:

@@ -5,6 +5,7 @@ import threading
 
 import pytest
 import redis
+from django.db import transaction
 
 from core import locking
 from core.errors import Locked, SlotLocked
@@ -90,3 +91,12 @@ def test_embedded_mode_has_no_redis_and_no_lock(settings):
             assert held is False
     finally:
         locking.redis_client.cache_clear()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_database_lock_refuses_to_run_outside_a_transaction():
+    """Outside a transaction the advisory lock would end with its own statement."""
+    with pytest.raises(RuntimeError, match=r"inside transaction\.atomic"):
+        locking.database_lock("holds:1:+34600123456")
+    with transaction.atomic():
+        locking.database_lock("holds:1:+34600123456")  # held until the block ends

@@ -120,8 +120,8 @@ class ReservationCreateSerializer(StrictInputSerializer):
         allow_blank=True,
         max_length=35,
         default="",
-        help_text="The guest's language for their e-mails (en, es). Left out: the request's "
-        "language (Accept-Language).",
+        help_text="The guest's language for their e-mails (en, es). Left out: for a guest's "
+        "own booking the request's language (Accept-Language), for staff the default.",
     )
 
 
@@ -213,10 +213,11 @@ class ReservationListCreateApi(APIView):
     def post(self, request):
         data = ReservationCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        fields = data.validated_data
-        fields["language"] = fields["language"] or request.LANGUAGE_CODE
         reservation = callers.reservation_create(
-            user=request.user, client_address=client_address(request), **fields
+            user=request.user,
+            client_address=client_address(request),
+            request_language=request.LANGUAGE_CODE,
+            **data.validated_data,
         )
         body = {**ReservationSerializer(reservation).data, "message": CREATED_MESSAGE}
         return Response(body, status=201)

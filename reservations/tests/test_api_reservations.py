@@ -112,6 +112,16 @@ def test_allergies_are_kept_apart_from_the_notes(as_guest, seed_body, clock):
     assert changed.json()["notes"] == "Window seat"
 
 
+def test_staff_booking_for_a_guest_do_not_pass_on_their_browsers_language(
+    as_staff, seed_body, clock
+):
+    response = as_staff.post(URL, seed_body, format="json", HTTP_ACCEPT_LANGUAGE="es")
+    assert response.status_code == 201 and response.json()["language"] == "en"
+    later = {**seed_body, "reservation_time": "21:00", "language": "es"}
+    chosen = as_staff.post(URL, later, format="json")
+    assert chosen.status_code == 201 and chosen.json()["language"] == "es"
+
+
 def test_without_a_language_the_booking_is_in_english(as_guest, seed_body, clock):
     response = as_guest.post(URL, seed_body, format="json")
     assert response.status_code == 201

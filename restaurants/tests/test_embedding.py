@@ -32,8 +32,6 @@ from restaurants.tests.factories import RestaurantFactory
         ("https://xn--bcher-kva.example", "https://xn--bcher-kva.example"),
         ("https://example。com", "https://example.com"),  # an ideographic full stop
         ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
-        ("http://[0:0::1]:8000", "http://[::1]:8000"),
-        ("https://[2001:DB8::1]", "https://[2001:db8::1]"),
     ],
 )
 def test_an_origin_is_kept_in_the_form_browsers_send(given, normal):
@@ -84,6 +82,8 @@ def test_an_origin_is_kept_in_the_form_browsers_send(given, normal):
         "https://[::1",
         "https://[::1]x",
         "https://[fe80::1%eth0]",
+        "http://[0:0::1]:8000",  # a Content-Security-Policy cannot name an IPv6 address
+        "https://[2001:DB8::1]",
         "https://[not-an-ip]",
         "https://xn--zz.example",  # not valid punycode
     ],
