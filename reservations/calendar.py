@@ -113,6 +113,8 @@ def next_open_days(
     today = now.astimezone(restaurant.tz).date()
     last = today + timedelta(days=restaurant.max_days_ahead)
     found: list[CalendarDay] = []
+    if after >= last:  # nothing after it is bookable (and date.max has no next day)
+        return found
     first = max(after + ONE_DAY, today)
     while first <= last and len(found) < limit:
         chunk_end = min(first + timedelta(days=30), last)
