@@ -65,7 +65,7 @@ def manage_page(request, token: str):
         "restaurant": reservation.restaurant,
         "status": status,
         "status_text": _status_text(status),
-        "local_date": formats.date_format(start.date(), "l j F Y"),
+        "local_date": formats.date_format(start.date(), _("l j F Y")),
         "local_time": start.strftime("%H:%M"),
         "local_expires": (
             reservation.expires_at.astimezone(tz).strftime("%H:%M")
@@ -122,7 +122,7 @@ def manage_cancel(request, token: str):
         context = {
             "reservation": reservation,
             "restaurant": reservation.restaurant,
-            "local_date": formats.date_format(start.date(), "l j F Y"),
+            "local_date": formats.date_format(start.date(), _("l j F Y")),
             "local_time": start.strftime("%H:%M"),
         }
         return render(request, "reservations/manage_cancel.html", context)

@@ -1,5 +1,6 @@
 """The guest's manage link: the page and its API twins, no login, the guest's rules."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -113,6 +114,10 @@ def test_the_manage_page_in_spanish(client, held):
     assert "Confirmar</button>" in html and "Cancelar reserva</a>" in html
     assert "Esperando tu confirmación" in html
     assert "sábado" in html  # the seed's Saturday, in Spanish
+    # The date as the emails write it ("sábado 30 de agosto de 2025"), on the cancel step too.
+    assert re.search(r"sábado \d{1,2} de [a-z]+ de \d{4}", html)
+    cancel = client.get(f"/r/{held.manage_token}/cancel/?lang=es").content.decode()
+    assert re.search(r"sábado \d{1,2} de [a-z]+ de \d{4}", cancel)
 
 
 def test_page_confirm_and_cancel_post_through_the_services(client, held):
