@@ -1,5 +1,7 @@
 """``/``: the active restaurants with their addresses and booking links, in either language."""
 
+import re
+
 import pytest
 
 from restaurants.tests.factories import RestaurantFactory
@@ -55,6 +57,14 @@ def test_the_switcher_links_to_the_other_language(client):
     page = client.get("/").content.decode()
     assert 'href="?lang=es"' in page
     assert 'aria-current="true" lang="en"' in page
+
+
+def test_the_switcher_names_each_language_in_itself(client):
+    for query in ("", "?lang=es"):
+        page = client.get("/" + query).content.decode()
+        assert re.search(r'lang="en"[^>]*>English<', page)
+        assert re.search(r'lang="es"[^>]*>Español<', page)
+        assert "Inglés" not in page
 
 
 def test_pages_vary_on_the_cookie_that_may_carry_their_language(client):
