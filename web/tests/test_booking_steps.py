@@ -181,3 +181,19 @@ def test_unknown_and_inactive_restaurants_are_404(client, restaurant):
     RestaurantFactory(slug="closed-for-good", is_active=False)
     assert client.get("/book/nowhere/").status_code == 404
     assert client.get("/book/closed-for-good/").status_code == 404
+
+
+def test_switching_language_keeps_the_step(client, restaurant):
+    query = "?party_size=2&date=2025-08-30&time=20:00"
+    page = _page(client, query)
+    assert 'href="?party_size=2&amp;date=2025-08-30&amp;time=20:00&amp;lang=es"' in page
+    spanish = _page(client, query + "&lang=es")
+    assert 'href="?party_size=2&amp;date=2025-08-30&amp;time=20:00&amp;lang=en"' in spanish
+    assert "3. Tus datos para las 20:00" in spanish
+
+
+def test_an_htmx_step_brings_the_language_links_of_its_own_address(client, restaurant):
+    page = _page(client, "?party_size=2&date=2025-08-30", HX_Request="true")
+    nav = page[page.index('id="languages"') :].split("</nav>")[0]
+    assert 'hx-swap-oob="true"' in nav
+    assert 'href="?party_size=2&amp;date=2025-08-30&amp;lang=es"' in nav
