@@ -43,6 +43,7 @@ guest_page_patterns = [
     path("", reservation_views.manage_page, name="reservation-manage-page"),
     path("confirm/", reservation_views.manage_confirm, name="reservation-manage-confirm"),
     path("cancel/", reservation_views.manage_cancel, name="reservation-manage-cancel"),
+    path("reservation.ics", reservation_views.manage_calendar, name="reservation-manage-calendar"),
 ]
 
 urlpatterns = [

@@ -1,7 +1,6 @@
 """The guest emails: subject, text and HTML bodies from templates, the .ics attachment."""
 
 import hashlib
-from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -10,10 +9,9 @@ from django.utils import translation
 from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from icalendar import Calendar, Event
 
-from core.clock import now as clock_now
 from notifications.models import Notification
+from reservations.ics import manage_url, reservation_ics, sender_domain
 
 # Every e-mail is written in the guest's language, the one stored with the booking
 # (Reservation.language): subjects, bodies, dates and the calendar file.
@@ -27,52 +25,11 @@ SUBJECTS = {
 }
 
 
-def sender_domain() -> str:
-    address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
-    return address.rsplit("@", 1)[-1] if "@" in address else "reservaflow.local"
-
-
 def message_id_for(notification: Notification) -> str:
     """The same Message-ID for every attempt at one notification, so a receiver (and the
     tests) can tell a retry from a second message."""
     digest = hashlib.sha256(notification.dedupe_key.encode()).hexdigest()[:16]
     return f"<rf.{notification.pk}.{digest}@{sender_domain()}>"
-
-
-def manage_url(reservation) -> str:
-    """The guest's manage page; in their language when it is not the default one (the page
-    takes ``?lang=`` and remembers it)."""
-    url = f"{settings.PUBLIC_BASE_URL.rstrip('/')}/r/{reservation.manage_token}/"
-    if reservation.language and reservation.language != settings.LANGUAGE_CODE:
-        url += f"?lang={reservation.language}"
-    return url
-
-
-def calendar_for(reservation) -> bytes:
-    """An RFC 5545 calendar with one event; the UID comes from the reservation id, so an
-    updated invitation replaces the earlier one in the guest's calendar."""
-    restaurant = reservation.restaurant
-    cal = Calendar()
-    cal.add("prodid", "-//ReservaFlow//Reservations//EN")
-    cal.add("version", "2.0")
-    cal.add("method", "PUBLISH")
-    event = Event()
-    event.add("uid", f"{reservation.id}@{sender_domain()}")
-    event.add("dtstamp", clock_now())
-    event.add("dtstart", reservation.start_at)
-    event.add("dtend", reservation.end_at)
-    event.add(
-        "summary",
-        _("Table for %(party)s at %(restaurant)s")
-        % {"party": reservation.party_size, "restaurant": restaurant.name},
-    )
-    if restaurant.address:
-        event.add("location", restaurant.address)
-    event.add(
-        "description", _("Manage your reservation: %(url)s") % {"url": manage_url(reservation)}
-    )
-    cal.add_component(event)
-    return cal.to_ical()
 
 
 def email_context(notification: Notification) -> dict:
@@ -126,5 +83,5 @@ def _build_email(notification: Notification) -> EmailMultiAlternatives:
     )
     message.attach_alternative(html, "text/html")
     if notification.kind == Notification.Kind.CONFIRMED:
-        message.attach("reservation.ics", calendar_for(context["reservation"]), "text/calendar")
+        message.attach("reservation.ics", reservation_ics(context["reservation"]), "text/calendar")
     return message

@@ -6,7 +6,7 @@ look and language (the ``web/base.html`` template)."""
 from functools import wraps
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import formats
 from django.utils.translation import gettext as _
@@ -17,6 +17,7 @@ from core.errors import ApplicationError, NotFound, Throttled
 from core.throttling import client_address
 from reservations import callers, services
 from reservations.actors import Actor
+from reservations.ics import reservation_ics
 from reservations.models import Reservation
 from reservations.services.transitions import effective_status, guest_actions
 
@@ -74,8 +75,26 @@ def manage_page(request, token: str):
         ),
         "can_confirm": "confirm" in actions,
         "can_cancel": "cancel" in actions,
+        "can_add_to_calendar": status in CALENDAR_STATUSES,
     }
     return render(request, "reservations/manage.html", context)
+
+
+# A reservation worth adding to a calendar: it stands (a hold may still lapse).
+CALENDAR_STATUSES = (Reservation.Status.CONFIRMED, Reservation.Status.SEATED)
+
+
+@require_http_methods(["GET", "HEAD"])
+@_throttled_page
+def manage_calendar(request, token: str):
+    """The confirmed reservation as a calendar file (.ics), in the page's language; 404 while
+    it is only a hold or once it no longer stands."""
+    reservation, _actor = _reservation(request, token)
+    if effective_status(reservation, clock_now()) not in CALENDAR_STATUSES:
+        raise Http404("No calendar file for this reservation.")
+    response = HttpResponse(reservation_ics(reservation), content_type="text/calendar")
+    response["Content-Disposition"] = 'attachment; filename="reservation.ics"'
+    return response
 
 
 def _status_text(status: str) -> str:
@@ -90,12 +109,28 @@ def _status_text(status: str) -> str:
     }.get(status, status)
 
 
+def _refusal(exc: ApplicationError) -> str:
+    """The page's own words for a refusal of the services (which speak English to every
+    caller), in the guest's language."""
+    return {
+        "reservation_expired": _(
+            "This hold lapsed before it was confirmed, and the table was released. You are "
+            "welcome to book again."
+        ),
+        "invalid_transition": _("This reservation can no longer be changed here."),
+        "permission_denied": _(
+            "The reservation has started: only the restaurant can change it now."
+        ),
+        "validation_error": _("Your reason cannot contain that character; please retype it."),
+    }.get(exc.code, _("That did not work. Please reload the page and try again."))
+
+
 def _act(request, token: str, action):
     reservation, actor = _reservation(request, token)
     try:
         action(reservation, actor)
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, _refusal(exc))
     return redirect("reservation-manage-page", token=token)
 
 

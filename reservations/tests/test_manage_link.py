@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from icalendar import Calendar
 
 from reservations.models import Reservation
 from reservations.tests.factories import NOW
@@ -135,9 +136,11 @@ def test_page_confirm_and_cancel_post_through_the_services(client, held):
 def test_page_shows_a_refusal_as_a_message(client, held, clock):
     clock.move_to(NOW + timedelta(minutes=16))
     response = client.post(f"/r/{held.manage_token}/confirm/", follow=True)
-    assert "This hold has expired" in response.content.decode()
+    assert "This hold lapsed before it was confirmed" in response.content.decode()
     held.refresh_from_db()
     assert held.status == "pending"
+    spanish = client.post(f"/r/{held.manage_token}/confirm/?lang=es", follow=True)
+    assert "Esta reserva provisional caducó antes de confirmarse" in spanish.content.decode()
 
 
 def test_manage_api_works_with_the_cache_down(api_client, held, monkeypatch):
@@ -190,7 +193,7 @@ def test_a_nul_in_the_cancel_reason_is_refused_on_the_page_and_the_api(
 ):
     page = client.post(f"/r/{held.manage_token}/cancel/", {"reason": reason}, follow=True)
     assert page.status_code == 200
-    assert "Null characters are not allowed." in page.content.decode()
+    assert "Your reason cannot contain that character; please retype it." in page.content.decode()
     api = api_client.post(
         f"/api/reservations/manage/{held.manage_token}/cancel/", {"reason": reason}
     )
@@ -304,3 +307,24 @@ def test_a_guessed_token_with_a_bad_cancel_body_counts_as_a_miss(api_client, hel
         f"/api/reservations/manage/{guess}/cancel/", {"reason": 5}, REMOTE_ADDR=ATTACKER
     )
     assert response.status_code == 429
+
+
+def test_a_confirmed_reservation_downloads_as_a_calendar_file(client, held):
+    page = f"/r/{held.manage_token}/"
+    ics = f"{page}reservation.ics"
+    assert client.get(ics).status_code == 404  # a hold may still lapse
+    assert "reservation.ics" not in client.get(page).content.decode()
+
+    client.post(f"{page}confirm/")
+    assert f'href="{ics}" download>' in client.get(page).content.decode()
+    response = client.get(ics + "?lang=es")
+    assert response.status_code == 200 and response["Content-Type"] == "text/calendar"
+    assert 'filename="reservation.ics"' in response["Content-Disposition"]
+    event = Calendar.from_ical(response.content).walk("VEVENT")[0]
+    assert event.decoded("dtstart") == held.start_at
+    assert str(event["summary"]).startswith(f"Mesa para {held.party_size} en ")
+    assert str(event["uid"]).startswith(f"{held.pk}@")
+
+    client.post(f"{page}cancel/")
+    assert client.get(ics).status_code == 404
+    assert client.get(f"/r/{'x' * 43}/reservation.ics").status_code == 404
