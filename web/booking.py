@@ -30,10 +30,11 @@ NEAR_WINDOW_MINUTES = 120
 DEFAULT_PARTY_SIZE = 2
 
 
-def default_party_size(restaurant: Restaurant) -> int:
-    """The party the calendar shows before the guest chooses one: two, within the
-    restaurant's limits."""
-    return min(max(DEFAULT_PARTY_SIZE, restaurant.min_party_size), restaurant.max_party_size)
+def default_party_size(restaurant: Restaurant, sizes: list[int] | None = None) -> int:
+    """The party the calendar shows before the guest chooses one: two, or the nearest party
+    the restaurant seats online (``sizes``: those it offers)."""
+    sizes = sizes or list(range(restaurant.min_party_size, restaurant.max_party_size + 1))
+    return min(sizes, key=lambda size: (abs(size - DEFAULT_PARTY_SIZE), size))
 
 
 def _reason(state: DayState) -> str:
@@ -178,7 +179,7 @@ def booking_steps(restaurant: Restaurant, form: ChoiceForm, *, extra: dict[str, 
     today = now.astimezone(restaurant.tz).date()
     party_size = form.value("party_size")
     if party_size is None:
-        party_size = default_party_size(restaurant)
+        party_size = default_party_size(restaurant, form.party_sizes)
     day = form.value("date") if form.value("party_size") is not None else None
     month = _parse_month(form.value("month")) or _month_start(day or today)
     horizon_month = _month_start(today + timedelta(days=restaurant.max_days_ahead))

@@ -15,13 +15,18 @@ class ChoiceForm(forms.Form):
     time = forms.TimeField(label=_("Time"), input_formats=["%H:%M", "%H:%M:%S"], required=False)
     month = forms.RegexField(regex=r"^[0-9]{4}-(0[1-9]|1[0-2])$", required=False)
 
-    def __init__(self, *args, restaurant: Restaurant, **kwargs):
+    def __init__(self, *args, restaurant: Restaurant, party_sizes: list[int], **kwargs):
+        """``party_sizes``: the parties offered (restaurants.selectors.party_sizes_seated:
+        only those a table seats; with no table in service, the policy's, and every day then
+        says why nothing is free)."""
         super().__init__(*args, **kwargs)
-        sizes = range(restaurant.min_party_size, restaurant.max_party_size + 1)
+        sizes = party_sizes or list(range(restaurant.min_party_size, restaurant.max_party_size + 1))
+        self.party_sizes = sizes
         self.fields["party_size"].choices = [(n, str(n)) for n in sizes]
         self.fields["party_size"].error_messages["invalid_choice"] = _(
-            "Choose a party size from %(min)s to %(max)s."
-        ) % {"min": restaurant.min_party_size, "max": restaurant.max_party_size}
+            "Choose a party size from %(min)s to %(max)s. For another party, please call the "
+            "restaurant."
+        ) % {"min": sizes[0], "max": sizes[-1]}
         self.fields["party_size"].error_messages["required"] = _("Choose a party size.")
         self.fields["date"].error_messages["invalid"] = _("Choose a date from the calendar.")
         self.fields["time"].error_messages["invalid"] = _("Choose one of the times shown.")

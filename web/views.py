@@ -23,7 +23,7 @@ from core.throttling import client_address
 from reservations.availability import availability_invalidate
 from reservations.callers import AnonymousBooking, reservation_book_anonymous
 from restaurants.models import Restaurant
-from restaurants.selectors import restaurants_visible_to
+from restaurants.selectors import party_sizes_seated, restaurants_visible_to
 from web.booking import booking_steps, default_party_size, first_weekday, weekday_names
 from web.forms import ChoiceForm, DetailsForm
 from web.framing import allow_framing_by, embed_mode, embed_params
@@ -159,7 +159,7 @@ def _keep_draft(request, details: DetailsForm) -> None:
         request.session[DRAFT] = {k: v for k, v in details.cleaned_data.items() if k != "website"}
 
 
-def _choices(request, restaurant: Restaurant) -> QueryDict:
+def _choices(request, restaurant: Restaurant, sizes: list[int]) -> QueryDict:
     """The guest's choices from the query string: only the steps' own parameters (the embed
     mode, the language and whatever else a link carries, ``utm_source`` say, are not
     choices), and a day or time without a party size is for the default party, so
@@ -169,7 +169,7 @@ def _choices(request, restaurant: Restaurant) -> QueryDict:
         if name in request.GET:
             query.setlist(name, request.GET.getlist(name))
     if query and "party_size" not in query:
-        query["party_size"] = str(default_party_size(restaurant))
+        query["party_size"] = str(default_party_size(restaurant, sizes))
     return query
 
 
@@ -185,7 +185,10 @@ def book(request, slug: str):
 
 
 def _book_page(request, restaurant: Restaurant):
-    form = ChoiceForm(_choices(request, restaurant) or None, restaurant=restaurant)
+    sizes = party_sizes_seated(restaurant)
+    form = ChoiceForm(
+        _choices(request, restaurant, sizes) or None, restaurant=restaurant, party_sizes=sizes
+    )
     extra = embed_params(request)
     steps = booking_steps(restaurant, form, extra=extra)
     if request.method != "POST":

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 
 from reservations.tests.factories import ReservationFactory
-from restaurants.tests.factories import RestaurantFactory
+from restaurants.tests.factories import RestaurantFactory, TableFactory
 from web.tests.conftest import madrid
 
 pytestmark = pytest.mark.django_db
@@ -127,8 +127,8 @@ def test_a_full_day_says_why_and_offers_the_next_days_with_a_free_start(client, 
 @pytest.mark.parametrize(
     ("query", "step", "message"),
     [
-        ("?party_size=0", 1, "Choose a party size from 1 to 12."),
-        ("?party_size=abc&date=2025-08-30", 1, "Choose a party size from 1 to 12."),
+        ("?party_size=0", 1, "Choose a party size from 1 to 4."),
+        ("?party_size=abc&date=2025-08-30", 1, "Choose a party size from 1 to 4."),
         ("?party_size=&date=2025-08-30", 1, "Choose a party size."),
         ("?party_size=2&date=2025-02-30", 1, "Choose a date from the calendar."),
         ("?party_size=2&date=2025-08-27", 1, "cannot be booked: past"),
@@ -197,3 +197,16 @@ def test_an_htmx_step_brings_the_language_links_of_its_own_address(client, resta
     nav = page[page.index('id="languages"') :].split("</nav>")[0]
     assert 'hx-swap-oob="true"' in nav
     assert 'href="?party_size=2&amp;date=2025-08-30&amp;lang=es"' in nav
+
+
+def test_only_the_parties_a_table_seats_are_offered(client, restaurant):
+    """The policy allows 1 to 12, the one table seats 1 to 4: a party of ten could never be
+    booked, so it is not offered, and a link asking for it says whom to call."""
+    page = _page(client)
+    options = re.findall(r'<option value="(\d+)"', page)
+    assert options == ["1", "2", "3", "4"]
+    TableFactory(restaurant=restaurant, number="big", min_capacity=8, capacity=10)
+    options = re.findall(r'<option value="(\d+)"', _page(client))
+    assert options == ["1", "2", "3", "4", "8", "9", "10"]
+    refused = _page(client, "?party_size=6&date=2025-08-30")
+    assert "For another party, please call the restaurant." in refused
