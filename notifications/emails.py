@@ -45,11 +45,13 @@ def email_context(notification: Notification) -> dict:
         "restaurant": restaurant,
         "local_start": start,
         # Day and month names in the active language (build_email activates the guest's).
+        # Translators: a date format (Django's format characters): weekday, day, month, year.
         "local_date": date_format(start, _("l j F Y")),
         "local_time": start.strftime("%H:%M"),
         "timezone": restaurant.timezone,
         "local_expires": (
             _("%(time)s on %(date)s")
+            # Translators: a date format (Django's format characters): day and month.
             % {"time": expires.strftime("%H:%M"), "date": date_format(expires, _("j F"))}
             if expires
             else ""

@@ -66,6 +66,7 @@ def manage_page(request, token: str):
         "restaurant": reservation.restaurant,
         "status": status,
         "status_text": _status_text(status),
+        # Translators: a date format (Django's format characters): weekday, day, month, year.
         "local_date": formats.date_format(start.date(), _("l j F Y")),
         "local_time": start.strftime("%H:%M"),
         "local_expires": (
@@ -157,6 +158,7 @@ def manage_cancel(request, token: str):
         context = {
             "reservation": reservation,
             "restaurant": reservation.restaurant,
+            # Translators: a date format (Django's format characters): weekday, day, month, year.
             "local_date": formats.date_format(start.date(), _("l j F Y")),
             "local_time": start.strftime("%H:%M"),
         }

@@ -96,11 +96,11 @@ def _limit_notice(exc: TooManyRequests) -> str:
     no Retry-After either). Over the attempts of a connection it says when to come back."""
     if isinstance(exc, HoldLimit):
         return _(
-            "We cannot take another booking with these details online just now. If a booking "
-            "of yours here is waiting for confirmation, confirm it from our email first, or "
+            "We cannot take another booking with these details online just now. If you "
+            "already have bookings here, you can manage them from the links in our emails, or "
             "call the restaurant."
         )
-    minutes = max(1, -(-exc.retry_after // 60))
+    minutes = max(1, exc.retry_after_minutes)
     return ngettext(
         "Too many booking attempts from your connection. Please try again in %(minutes)s minute.",
         "Too many booking attempts from your connection. Please try again in %(minutes)s minutes.",
@@ -112,9 +112,9 @@ def _limit_notice(exc: TooManyRequests) -> str:
 class Outcome:
     """A submit's result: the booking, or the refusal's notice, status and Retry-After."""
 
+    status: int
     booking: AnonymousBooking | None = None
     notice: str = ""
-    status: int = 302
     retry_after: int | None = None
 
 
@@ -150,7 +150,7 @@ def _book(request, restaurant, steps, details) -> Outcome:
         retry_after = exc.retry_after if isinstance(exc, Throttled) else None
         return Outcome(notice=_limit_notice(exc), status=429, retry_after=retry_after)
     request.session.pop(DRAFT, None)
-    return Outcome(booking=booking)
+    return Outcome(status=302, booking=booking)
 
 
 def _keep_draft(request, details: DetailsForm) -> None:
@@ -199,7 +199,8 @@ def _book_page(request, restaurant: Restaurant):
         context = {
             "restaurant": restaurant,
             "embed": embed_mode(request),
-            "again": _page_url("book", restaurant, extra),
+            # The same page, the guest's choices kept: opened, it is theirs to submit.
+            "again": request.get_full_path(),
         }
         return render(request, "web/book/refused.html", context, status=403)
     details = DetailsForm(request.POST)

@@ -27,7 +27,7 @@ def test_spanish_guest_gets_the_confirmation_in_spanish(reservation_factory, set
     assert email.subject == "Tu mesa en Casa Lola está confirmada"
     assert "Tu mesa en Casa Lola está confirmada." in email.body
     assert "jueves 24 de diciembre de 2026 a las 20:00 (Europe/Madrid)" in email.body
-    assert "Comensales:" in email.body and "Guests:" not in email.body
+    assert "Personas:" in email.body and "Guests:" not in email.body
     assert f"https://book.example.com/r/{reservation.manage_token}/?lang=es" in email.body
     assert email.extra_headers["Content-Language"] == "es"
     html, _mimetype = email.alternatives[0]

@@ -188,8 +188,8 @@ def test_the_booking_keeps_the_language_the_guest_booked_in(client, restaurant):
 def test_the_cores_refusals_are_in_the_guests_language(client, restaurant):
     bad = {**DETAILS, "email": "not-an-address", "phone": "12"}
     page = client.post(CHOSEN + "&lang=es", bad, headers=FROM_THE_PAGE).content.decode()
-    assert "Introduce un correo electrónico válido." in page
-    assert "Introduce un teléfono válido con su prefijo de país" in page
+    assert "Escribe un correo electrónico válido." in page
+    assert "Escribe un teléfono válido con su prefijo de país" in page
     assert "Enter a valid" not in page and "e-mail" not in page
 
 
@@ -208,6 +208,7 @@ def test_a_hold_limit_says_neither_why_nor_until_when(client, restaurant, settin
         assert "Retry-After" not in response
         page = response.content.decode()
         assert "We cannot take another booking with these details online just now." in page
+        assert "confirm" not in page[page.index('role="alert"') :].split("</p>")[0]
         assert "marta@example.com" not in page.split('name="email"')[0]
         notices.append(page[page.index('role="alert"') :].split("</p>")[0])
     assert notices[0] == notices[1]

@@ -230,7 +230,8 @@ def test_a_post_from_anywhere_else_is_refused_with_a_page(client, embeddable, he
     assert response.status_code == 403
     page = response.content.decode()
     assert "Your booking was not taken" in page and "Nothing was booked." in page
-    assert 'href="/book/casa/"' in page
+    # Back to the same step, the choices kept.
+    assert 'href="/book/casa/?party_size=2&amp;date=2025-08-30&amp;time=20:00"' in page
     assert not Reservation.objects.exists()
 
 
@@ -256,7 +257,10 @@ def test_the_refusal_in_a_frame_is_shown_in_the_frame(client, embeddable):
     assert_frameable_by(response, ORIGINS)
     page = response.content.decode()
     assert "Tu reserva no se ha hecho" in page
-    assert 'href="/book/casa/?embed=1&amp;lang=es"' in page
+    assert (
+        'href="/book/casa/?party_size=2&amp;date=2025-08-30&amp;time=20:00&amp;embed=1&amp;lang=es"'
+        in page
+    )
     assert 'class="site"' not in page
 
 
