@@ -79,7 +79,10 @@ def test_a_day_shows_its_free_times_grouped_by_service_period(client, restaurant
     assert lunch < dinner
     assert _times(times[lunch:dinner]) == ["13:00", "13:30", "14:00", "14:30"]
     assert _times(times[dinner:]) == ["20:00", "20:30", "21:00", "21:30", "22:00"]
-    assert 'href="?party_size=2&amp;date=2025-08-30&amp;time=20:00"' in times
+    # Without JavaScript the page opens at the step the link leads to.
+    assert 'href="?party_size=2&amp;date=2025-08-30&amp;time=20:00#step-3"' in times
+    assert 'hx-get="?party_size=2&amp;date=2025-08-30&amp;time=20:00"' in times
+    assert 'href="?party_size=2&amp;date=2025-08-31#step-2"' in _section(page, 1)
     assert 'id="step-3"' not in page
 
 
