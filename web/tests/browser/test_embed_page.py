@@ -53,11 +53,11 @@ class Site:
 def site_with_snippet(live_server, casa):
     sites = []
 
-    def make(*, allowed: bool, attributes: str = "") -> Site:
+    def make(*, allowed: bool, attributes: str = "", extra: str = "") -> Site:
         snippet = (
             f'<script src="{live_server.url}/static/reservaflow/embed.js" '
             f'data-restaurant="{casa.slug}" {attributes} async></script>'
-        )
+        ) + extra
         site = Site(snippet)
         sites.append(site)
         casa.embed_origins = [site.origin] if allowed else ["https://elsewhere.example"]
@@ -70,13 +70,27 @@ def site_with_snippet(live_server, casa):
 
 
 def frame_height(page) -> float:
-    return page.locator("iframe").evaluate("f => f.getBoundingClientRect().height")
+    return page.locator("iframe[title='Book a table']").evaluate(
+        "f => f.getBoundingClientRect().height"
+    )
+
+
+def booking_frame(page):
+    return next(frame for frame in page.frames if "/book/" in frame.url)
+
+
+# Another window from the service's own origin (a second frame) and a record of every message
+# the site's page receives, to know when embed.js has seen one.
+FORGER_AND_RECORDER = (
+    '<iframe id="other" title="other" src="{live}/static/reservaflow/site.css"></iframe>'
+    "<script>window.seen = []; addEventListener('message', e => seen.push(e.data));</script>"
+)
 
 
 def test_an_allowed_site_frames_the_page_fitted_to_it_and_books_through_it(
-    new_context, casa, site_with_snippet
+    new_context, casa, site_with_snippet, live_server
 ):
-    site = site_with_snippet(allowed=True)
+    site = site_with_snippet(allowed=True, extra=FORGER_AND_RECORDER.format(live=live_server.url))
     page = new_context().new_page()
     page.goto(site.origin + "/")
     frame = page.frame_locator("iframe[title='Book a table']")
@@ -84,15 +98,20 @@ def test_an_allowed_site_frames_the_page_fitted_to_it_and_books_through_it(
     # No site chrome in the frame: the restaurant's site has its own.
     expect(frame.get_by_role("link", name="Español")).to_have_count(0)
 
-    inner = page.frames[1]
-    expect(page.locator("iframe")).not_to_have_attribute("style", re.compile("height: 640px"))
+    inner = booking_frame(page)
+    booking = page.locator("iframe[title='Book a table']")
+    expect(booking).not_to_have_attribute("style", re.compile("height: 640px"))
     content = inner.evaluate("document.documentElement.getBoundingClientRect().height")
     assert abs(frame_height(page) - content) <= 2
 
-    # Another window of the site posting a height is not the frame: ignored.
+    # Another window from the service's very origin posting a height is not the frame:
+    # ignored (the origin check alone would let it through; the source check does not).
     before = frame_height(page)
-    page.evaluate("window.postMessage({type: 'reservaflow:height', height: 7}, '*')")
-    page.wait_for_timeout(200)
+    other = next(frame for frame in page.frames if frame.url.endswith("site.css"))
+    other.evaluate(
+        "window.parent.postMessage({type: 'reservaflow:height', height: 7, forged: 1}, '*')"
+    )
+    page.wait_for_function("window.seen.some(message => message && message.forged)")
     assert frame_height(page) == before
 
     day = bookable_day(casa)
@@ -105,7 +124,7 @@ def test_an_allowed_site_frames_the_page_fitted_to_it_and_books_through_it(
     frame.get_by_role("button", name=re.compile(ENGLISH.book)).click()
 
     expect(frame.get_by_text(re.compile("We sent you an email: confirm before"))).to_be_visible()
-    assert "embed=1" in page.frames[1].url and "/booked/" in page.frames[1].url
+    assert "embed=1" in booking_frame(page).url and "/booked/" in booking_frame(page).url
     reservation = Reservation.objects.get()
     assert reservation.status == Reservation.Status.PENDING
     assert reservation.customer.email == ENGLISH.labels["Email"]
