@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
 
 from core.errors import (
     HoldLimit,
@@ -176,6 +177,7 @@ def _choices(request, restaurant: Restaurant, sizes: list[int]) -> QueryDict:
 # The post is checked by where it comes from instead of by Django's CSRF cookie, which a
 # frame on the restaurant's site does not get: web.request_origin says why that is enough.
 @csrf_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
 def book(request, slug: str):
     """The booking page: party and day, time, details; each step from the query string, the
     details posted to the same address. ``?embed=1`` is the same page without the site's
@@ -233,6 +235,7 @@ def _book_page(request, restaurant: Restaurant):
     return response
 
 
+@require_http_methods(["GET", "HEAD"])
 def booked(request, slug: str):
     """The result: the pending hold and when it lapses, in the restaurant's local time, from
     the signed summary in the address (web.receipt)."""

@@ -156,6 +156,16 @@ def test_the_attempt_limit_is_a_message_with_429(client, restaurant, settings):
     assert Reservation.objects.count() == 1
 
 
+@pytest.mark.parametrize("method", ["put", "patch", "delete", "options"])
+def test_the_booking_page_answers_only_get_head_and_post(client, restaurant, method):
+    response = getattr(client, method)(CHOSEN, headers=FROM_THE_PAGE)
+    assert response.status_code == 405
+    assert sorted(response["Allow"].split(", ")) == ["GET", "HEAD", "POST"]
+    assert client.options("/book/casa/booked/").status_code == 405
+    assert client.head("/book/casa/booked/").status_code == 302
+    assert not Reservation.objects.exists()
+
+
 def test_the_result_page_without_a_booking_leads_back_to_the_form(client, restaurant):
     response = client.get("/book/casa/booked/")
     assert response.status_code == 302 and response.url == "/book/casa/"
