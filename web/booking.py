@@ -119,11 +119,17 @@ class Steps:
         day = self.day.isoformat()
         return [TimeChoice(s["time"], self.link(date=day, time=s["time"])) for s in starts]
 
-    def mark_taken(self) -> None:
-        """The chosen time went to someone else while the guest typed their details."""
-        self.time_error = _(
-            "Someone has just booked %(time)s. Your details are kept: choose another time."
-        ) % {"time": f"{self.time:%H:%M}" if self.time else ""}
+    def mark_taken(self, *, details_kept: bool) -> None:
+        """The chosen time went to someone else while the guest typed their details (kept for
+        the next time chosen, or not: in a frame the session cookie never comes back)."""
+        chosen = {"time": f"{self.time:%H:%M}" if self.time else ""}
+        if details_kept:
+            self.time_error = (
+                _("Someone has just booked %(time)s. Your details are kept: choose another time.")
+                % chosen
+            )
+        else:
+            self.time_error = _("Someone has just booked %(time)s. Choose another time.") % chosen
         self.chosen = None
 
     @property

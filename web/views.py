@@ -32,9 +32,9 @@ from web.receipt import receipt_read, receipt_token
 from web.request_origin import posted_by_this_site
 
 # The guest's details between a refused submit and the next one (kept on the server, in the
-# session, so a taken time does not make them type everything again). A best effort: in a
-# frame on the restaurant's site the browser sends no session cookie, and the guest types
-# them again there.
+# session, so a taken time does not make them type everything again). Not in a frame on the
+# restaurant's site: the browser sends no session cookie there, so nothing is kept and the
+# guest types them again.
 DRAFT = "booking_draft"
 TAKEN = "taken"
 
@@ -154,10 +154,14 @@ def _book(request, restaurant, steps, details) -> Outcome:
     return Outcome(status=302, booking=booking)
 
 
-def _keep_draft(request, details: DetailsForm) -> None:
-    """The guest's details for the next time they choose (a best effort: the session)."""
-    if details.is_valid():
-        request.session[DRAFT] = {k: v for k, v in details.cleaned_data.items() if k != "website"}
+def _keep_draft(request, details: DetailsForm) -> bool:
+    """Keep the guest's details for the next time they choose (a best effort: the session);
+    whether they were kept. Never in a frame: there the session cookie never comes back, and
+    a draft would be the guest's details (allergies too) stored for nobody."""
+    if embed_mode(request) or not details.is_valid():
+        return False
+    request.session[DRAFT] = {k: v for k, v in details.cleaned_data.items() if k != "website"}
+    return True
 
 
 def _choices(request, restaurant: Restaurant, sizes: list[int]) -> QueryDict:
@@ -210,8 +214,7 @@ def _book_page(request, restaurant: Restaurant):
         # The time went between choosing and submitting (availability already knows): keep
         # the details, say so, offer others.
         if steps.step == 2 and steps.time is not None:
-            _keep_draft(request, details)
-            steps.mark_taken()
+            steps.mark_taken(details_kept=_keep_draft(request, details))
         return _render(request, restaurant, form, steps, details, status=409)
     if not details.is_valid():
         return _render(request, restaurant, form, steps, details, status=400)
@@ -221,11 +224,11 @@ def _book_page(request, restaurant: Restaurant):
         return redirect(_page_url("booked", restaurant, {"b": token, **extra}))
     notice = outcome.notice
     if notice == TAKEN:
-        _keep_draft(request, details)
+        kept = _keep_draft(request, details)
         # The booking core saw the time taken; an answer cached before that is not to be shown.
         availability_invalidate(restaurant_id=restaurant.pk, dates=[steps.day])
         steps = booking_steps(restaurant, form, extra=extra)
-        steps.mark_taken()
+        steps.mark_taken(details_kept=kept)
         notice = ""
     response = _render(
         request, restaurant, form, steps, details, status=outcome.status, notice=notice

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import time_machine
+from django.contrib.sessions.models import Session
 from django.test import Client
 
 from reservations.models import Reservation
@@ -171,16 +172,23 @@ def test_booking_in_a_frame_without_cookies(framed, embeddable):
     assert Reservation.objects.get().customer.email == "marta@example.com"
 
 
-def test_a_time_taken_meanwhile_in_a_frame_keeps_the_mode(framed, embeddable):
+def test_a_time_taken_meanwhile_in_a_frame_keeps_the_mode(framed, embeddable, settings):
     assert 'id="step-3"' in framed.get(CHOSEN + "&embed=1").content.decode()
     ReservationFactory(table=embeddable.tables.get(), start_at=madrid(date(2025, 8, 30), time(20)))
-    response = framed.post(CHOSEN + "&embed=1", DETAILS, headers=FROM_THE_PAGE)
+    response = framed.post(
+        CHOSEN + "&embed=1", {**DETAILS, "allergies": "shellfish"}, headers=FROM_THE_PAGE
+    )
     assert response.status_code == 409
     assert_frameable_by(response, ORIGINS)
     page = response.content.decode()
-    assert "Someone has just booked 20:00." in page
     nearest = page[page.index("The nearest free times:") :].split("</ul>")[0]
     assert links(nearest) and all("embed=1" in link for link in links(nearest))
+    # The session cookie never comes back to a frame: the details are not kept for nobody
+    # (no session row with them), and the page does not say they are.
+    assert "Someone has just booked 20:00. Choose another time." in page
+    assert "Your details are kept" not in page
+    assert not Session.objects.exists()
+    assert settings.SESSION_COOKIE_NAME not in response.cookies
 
 
 # --- the post without the CSRF cookie -------------------------------------------------------------
