@@ -305,7 +305,9 @@ def reservation_book_anonymous(
     auto-confirms: the guest confirms it from the emailed link. Online, on a free table, never
     inside the notice. A guest's limits, as for every guest: the attempt counted against
     ``client_address`` before anything else (429 ``throttled``), then the hold limits of the
-    profile's own bookings in the core (429 ``hold_limit``)."""
+    profile's own bookings and of the phone's in the core (429 ``hold_limit``). The same
+    details for the same time and party again, while the first hold lives, answer that
+    hold (``selectors.anonymous_hold_for``)."""
     booking_attempt_count(client_address=client_address)
     first_name, last_name, email, phone, notes, allergies = _anonymous_details(
         first_name=first_name,
@@ -316,6 +318,16 @@ def reservation_book_anonymous(
         allergies=allergies,
     )
     restaurant = bookable_restaurant(restaurant_id)
+    repeat = selectors.anonymous_hold_for(
+        restaurant_id=restaurant.pk,
+        email=email,
+        phone=phone,
+        reservation_date=reservation_date,
+        reservation_time=reservation_time,
+        party_size=party_size,
+    )
+    if repeat is not None:
+        return AnonymousBooking.of(repeat)
     reservation = reservation_book(
         restaurant=restaurant,
         guest=local_profile(
@@ -331,5 +343,6 @@ def reservation_book_anonymous(
         notes=notes,
         allergies=allergies,
         language=language,
+        contact_phone=phone,
     )
     return AnonymousBooking.of(reservation)

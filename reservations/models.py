@@ -105,6 +105,9 @@ class Reservation(TimeStampedModel):
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.ONLINE)
     # One of settings.LANGUAGES (checked by the booking core, not by choices here, so a new
     # language needs no migration): every e-mail to the guest about it is written in it.
+    # The phone typed with a booking made without an account (E.164): the profile found by
+    # e-mail is never edited, so this is where the number is kept and counted against holds.
+    contact_phone = models.CharField(max_length=20, blank=True)
     language = models.CharField(
         max_length=10, default="en", help_text="The guest's language, for their e-mails."
     )

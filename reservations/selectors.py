@@ -156,6 +156,36 @@ def tables_free_for(
     return list(qs[:limit] if limit else qs)
 
 
+def anonymous_hold_for(
+    *,
+    restaurant_id: int,
+    email: str,
+    phone: str,
+    reservation_date,
+    reservation_time,
+    party_size: int,
+) -> Reservation | None:
+    """The live hold a guest without an account (their restaurant-local profile, by e-mail)
+    already took for exactly this time and party with this phone, if any: the same details
+    sent again (a second tap while a slow answer is on its way) are that hold, not a second
+    table and a second e-mail."""
+    return (
+        Reservation.objects.live_holds(clock_now())
+        .filter(
+            restaurant_id=restaurant_id,
+            created_by__isnull=True,
+            customer__user__isnull=True,
+            customer__created_by_restaurant_id=restaurant_id,
+            customer__email__iexact=email,
+            contact_phone=phone,
+            reservation_date=reservation_date,
+            reservation_time=reservation_time,
+            party_size=party_size,
+        )
+        .first()
+    )
+
+
 # --- answers to the apps below (registered in ReservationsConfig.ready) -----------------------
 
 

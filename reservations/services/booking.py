@@ -159,6 +159,7 @@ def reservation_book(
     allergies: str = "",
     override_notice: bool = False,
     language: str = "",
+    contact_phone: str = "",
 ) -> Reservation:
     """Book a table of ``restaurant`` for ``guest`` (a profile, or how to find or make it in
     the booking's transaction), as ``actor``, from ``source``: every booking goes through here.
@@ -229,6 +230,7 @@ def reservation_book(
             allergies=allergies or "",
             source=source,
             language=language,
+            contact_phone=contact_phone,
             created_by=actor.user,
         )
 

@@ -12,6 +12,7 @@ the callers that know the client's address count it first (reservations.callers)
 from datetime import datetime
 
 from django.conf import settings
+from django.db.models import Q
 
 from accounts.models import User
 from core.errors import HoldLimit
@@ -80,11 +81,12 @@ def refuse_over_hold_limits(
     every new booking, pending (``pending``) or confirmed at once (auto-confirm).
 
     A guest without an account is known by e-mail (their profile) and may also give a
-    ``phone`` (normalised): the restaurant's live holds made without an account for profiles
-    with that phone count as well, ``HOLD_LIMIT_PER_RESTAURANT`` as for the e-mail, so new
-    e-mail addresses with one phone number do not add up to an evening of holds. Two such
-    bookings with one phone are counted one after the other under a database lock of the
-    number (core.locking.database_lock)."""
+    ``phone`` (normalised): the restaurant's live holds made without an account with that
+    phone (typed with the booking, ``contact_phone``, or on the profile) count as well,
+    ``HOLD_LIMIT_PER_RESTAURANT`` as for the e-mail, so new e-mail addresses with one phone
+    number do not add up to an evening of holds. Two such bookings with one phone are
+    counted one after the other under a database lock of the number
+    (core.locking.database_lock)."""
     if user is not None:
         User.objects.select_for_update(no_key=True).filter(pk=user.pk).first()
         own = Reservation.objects.filter(customer=guest, created_by=user)
@@ -106,10 +108,10 @@ def refuse_over_hold_limits(
             database_lock(f"holds:{restaurant_id}:{phone}")
             _refuse_over(
                 Reservation.objects.filter(
+                    Q(customer__phone=phone) | Q(contact_phone=phone),
                     restaurant_id=restaurant_id,
                     created_by__isnull=True,
                     customer__user__isnull=True,
-                    customer__phone=phone,
                 ).live_holds(now),
                 limit=settings.HOLD_LIMIT_PER_RESTAURANT,
                 scope="restaurant_phone",

@@ -16,7 +16,7 @@ from django.db import connections
 from core import locking, throttling
 from core.errors import HoldLimit
 from customers.models import Customer
-from customers.tests.factories import UserFactory
+from customers.tests.factories import CustomerFactory, UserFactory
 from notifications.models import Notification
 from reservations.actors import Actor
 from reservations.callers import reservation_book_anonymous, reservation_create
@@ -502,3 +502,28 @@ def test_concurrent_holds_with_one_phone_cannot_pass_the_limit(restaurant, table
 
     assert sorted(outcomes) == ["booked"] + ["hold_limit"] * (threads - 1), outcomes
     assert Reservation.objects.filter(status=Status.PENDING).count() == 2
+
+
+def test_the_phone_typed_counts_even_where_the_email_found_a_profile_without_it(
+    still, restaurant, tables
+):
+    """A known e-mail's profile is never edited, so the number typed with it is kept on the
+    booking (contact_phone) and counted there."""
+    CustomerFactory(created_by_restaurant=restaurant, email="known@example.com", phone="")
+    phone = "+34 600 123 456"
+    anonymous_books(restaurant, time(13), email="known@example.com", phone=phone)
+    anonymous_books(restaurant, time(14), email="new@example.com", phone=phone)
+    with pytest.raises(HoldLimit) as refused:
+        anonymous_books(restaurant, time(19), email="third@example.com", phone=phone)
+    assert refused.value.details["scope"] == "restaurant_phone"
+
+
+def test_the_same_details_sent_again_are_the_same_hold(still, restaurant, tables):
+    """A second tap while the first answer is on its way: one hold, one e-mail."""
+    first = anonymous_books(restaurant, time(19), phone="+34 600 123 456")
+    again = anonymous_books(restaurant, time(19), email="MARTA@example.com", phone="+34600123456")
+    assert again == first
+    assert Reservation.objects.count() == 1 and Notification.objects.count() == 1
+    # Another time, party or phone is another booking.
+    anonymous_books(restaurant, time(19), party_size=3, phone="+34 600 123 456")
+    assert Reservation.objects.count() == 2
