@@ -85,3 +85,17 @@ def test_message_id_is_deterministic_per_notification(reservation_factory):
     other = notification_for(reservation, "reminder")
     assert message_id_for(other) != message_id_for(notification)
     assert build_email(notification).extra_headers["Message-ID"] == message_id_for(notification)
+
+
+def test_the_hold_email_does_not_repeat_the_notes_to_an_unproven_address(reservation_factory):
+    """The hold goes to an address nobody has proven yet: it must not carry a stranger's text
+    (notes, allergies) into someone's inbox under the restaurant's name. The confirmation,
+    once the address is proven, does."""
+    reservation = reservation_factory(
+        status="pending", notes="Visit https://refund.example", allergies="see link"
+    )
+    hold = build_email(notification_for(reservation, "hold_created"))
+    assert "refund.example" not in hold.body and "see link" not in hold.body
+    assert "refund.example" not in hold.alternatives[0][0]
+    confirmed = build_email(notification_for(reservation, "confirmed"))
+    assert "refund.example" in confirmed.body
