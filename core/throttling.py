@@ -7,6 +7,7 @@ outcome before they know whether it counts.
 """
 
 import hashlib
+import ipaddress
 import logging
 import math
 import time
@@ -20,7 +21,27 @@ from core.errors import Throttled
 logger = logging.getLogger(__name__)
 
 
+# An IPv6 client holds a whole /64 (any home line, any cloud machine), so its addresses are
+# counted as that network: otherwise a new address per attempt would never be limited.
+IPV6_PREFIX = 64
+
+
+def _client_network(ident: str) -> str:
+    try:
+        address = ipaddress.ip_address(ident)
+    except ValueError:
+        return ident
+    if address.version == 4:
+        return str(address)
+    if address.ipv4_mapped is not None:  # an IPv4 client seen through an IPv6 socket
+        return str(address.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{address}/{IPV6_PREFIX}", strict=False))
+
+
 class FailOpenAnonRateThrottle(AnonRateThrottle):
+    def get_ident(self, request):
+        return client_address(request)
+
     def allow_request(self, request, view):
         try:
             return super().allow_request(request, view)
@@ -31,9 +52,10 @@ class FailOpenAnonRateThrottle(AnonRateThrottle):
 
 def client_address(request) -> str:
     """The client's address as every throttle sees it: the connection's own, or ``NUM_PROXIES``
-    hops back in X-Forwarded-For. Takes a Django or a DRF request. A request without any
-    (a WSGI server that sets no REMOTE_ADDR) is one shared "unknown" client, limited as one."""
-    return BaseThrottle().get_ident(request) or "unknown"
+    hops back in X-Forwarded-For; an IPv6 address as its /64 network (``IPV6_PREFIX``).
+    Takes a Django or a DRF request. A request without any (a WSGI server that sets no
+    REMOTE_ADDR) is one shared "unknown" client, limited as one."""
+    return _client_network(BaseThrottle().get_ident(request) or "unknown")
 
 
 def _digest(ident: str) -> str:

@@ -271,6 +271,28 @@ def test_the_eleventh_attempt_from_an_address_in_ten_minutes_is_429(
 
 
 @pytest.mark.django_db
+def test_the_addresses_of_one_ipv6_network_count_as_one_client(
+    still, api_client, restaurant, tables, guest_user, settings
+):
+    """A /64 is one client's (a home line, a cloud machine): a new address per attempt from
+    it is still counted against the one limit; another /64 is another client."""
+    settings.BOOKING_ATTEMPTS_PER_ADDRESS = 3
+    api_client.force_authenticate(guest_user)
+    for n in range(3):
+        address = f"2001:db8:1:2::{n + 1:x}"
+        assert book_over_api(api_client, restaurant, "03:00", address=address).status_code == 400
+    refused = book_over_api(api_client, restaurant, "03:00", address="2001:db8:1:2:ffff::9")
+    assert refused.status_code == 429 and refused.json()["code"] == "throttled"
+    other = book_over_api(api_client, restaurant, "03:00", address="2001:db8:1:3::1")
+    assert other.status_code == 400
+    # An IPv4 address seen through IPv6 is that IPv4 address.
+    for _ in range(3):
+        book_over_api(api_client, restaurant, "03:00", address="192.0.2.7")
+    mapped = book_over_api(api_client, restaurant, "03:00", address="::ffff:192.0.2.7")
+    assert mapped.status_code == 429
+
+
+@pytest.mark.django_db
 def test_the_address_follows_num_proxies(
     still, api_client, restaurant, tables, guest_user, settings
 ):
