@@ -73,3 +73,9 @@ def test_pages_vary_on_the_cookie_that_may_carry_their_language(client):
         assert {"cookie", "accept-language"} <= vary
     api = client.get("/api/health/")
     assert "cookie" not in api.get("Vary", "").lower()
+
+
+def test_the_favicon_is_there_for_browsers_that_ask_the_root(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302 and response.url.endswith("reservaflow/favicon.svg")
+    assert 'rel="icon"' in client.get("/").content.decode()
