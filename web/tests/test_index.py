@@ -79,3 +79,11 @@ def test_the_favicon_is_there_for_browsers_that_ask_the_root(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 302 and response.url.endswith("reservaflow/favicon.svg")
     assert 'rel="icon"' in client.get("/").content.decode()
+
+
+def test_an_unknown_page_is_a_404_in_the_guests_language(client):
+    response = client.get("/book/nowhere/?lang=es")
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert '<html lang="es">' in page and "Página no encontrada" in page
+    assert client.get("/api/nowhere/").json()["code"] == "not_found"
