@@ -2,8 +2,8 @@
 
 The time rules come from ``reservations.rules.candidate_starts`` (the function booking's own
 check is built from); a table is free for a start when it is active, seats the party and no
-reservation holds it during the stay (``selectors.holding_reservations``' rule: active
-statuses, lapsed pending holds not counted). One day's answer takes a fixed number of queries
+reservation holds it during the stay (``selectors.holding_occupancies``' rule: the occupancy
+rows of active reservations, lapsed pending holds not counted). One day's answer takes a fixed number of queries
 whatever the number of tables or reservations: the restaurant, its periods, closures and turn
 times, the tables, and the reservations of the day.
 
@@ -35,7 +35,7 @@ from core.clock import now as clock_now
 from core.errors import NotFound
 from reservations import rules
 from reservations.models import Reservation
-from reservations.selectors import holding_reservations, tables_seating
+from reservations.selectors import holding_occupancies, tables_seating
 from restaurants.events import RestaurantSetupChanged
 from restaurants.models import Restaurant
 
@@ -149,10 +149,12 @@ def _busy_by_table(
     busy: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
     next_lapse = None
     rows = (
-        holding_reservations(start_at=start, end_at=end, now=now)
+        holding_occupancies(start_at=start, end_at=end, now=now)
         .filter(table_id__in=table_ids)
         .order_by()
-        .values_list("table_id", "start_at", "end_at", "status", "expires_at")
+        .values_list(
+            "table_id", "start_at", "end_at", "reservation__status", "reservation__expires_at"
+        )
     )
     for table_id, start_at, end_at, status, expires_at in rows:
         busy[table_id].append((start_at, end_at))

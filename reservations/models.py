@@ -80,6 +80,8 @@ class Reservation(TimeStampedModel):
     restaurant = models.ForeignKey(
         "restaurants.Restaurant", on_delete=models.PROTECT, related_name="reservations"
     )
+    # The first of the tables it holds (by table id; ``occupancies`` has them all), kept so
+    # a one-table reservation reads as before.
     table = models.ForeignKey(
         "restaurants.Table", on_delete=models.PROTECT, related_name="reservations"
     )
@@ -135,18 +137,6 @@ class Reservation(TimeStampedModel):
                 condition=~Q(status="pending") | Q(expires_at__isnull=False),
                 name="reservation_pending_has_expiry",
             ),
-            # The final guard against double booking.
-            PostgresExclusionConstraint(
-                name="reservation_no_overlap",
-                expressions=[
-                    (F("table"), RangeOperators.EQUAL),
-                    (
-                        TsTzRange("start_at", "end_at", RangeBoundary()),
-                        RangeOperators.OVERLAPS,
-                    ),
-                ],
-                condition=Q(status__in=["pending", "confirmed", "seated"]),
-            ),
         ]
         indexes = [
             models.Index(fields=["restaurant", "start_at"], name="reservation_rest_start_idx"),
@@ -160,3 +150,52 @@ class Reservation(TimeStampedModel):
 
     def __str__(self):
         return f"{self.customer} x{self.party_size} @ {self.start_at:%Y-%m-%d %H:%M}Z"
+
+
+class Occupancy(models.Model):
+    """One table a reservation sits at: one row per (reservation, table), carrying the stay
+    and whether it holds the table now (``holds``: the reservation is pending, confirmed or
+    seated). The exclusion constraint on these rows is the final guard against double
+    booking: no two rows that hold one table overlap in time. The state machine and the
+    booking core write ``holds``, the stay and the rows in the transaction that changes the
+    reservation (reservations.services.table_guard)."""
+
+    reservation = models.ForeignKey(
+        Reservation, on_delete=models.CASCADE, related_name="occupancies"
+    )
+    table = models.ForeignKey(
+        "restaurants.Table", on_delete=models.PROTECT, related_name="occupancies"
+    )
+    start_at = models.DateTimeField()
+    end_at = models.DateTimeField()
+    holds = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["reservation", "table"], name="occupancy_once"),
+            models.CheckConstraint(
+                condition=Q(end_at__gt=F("start_at")), name="occupancy_ends_after_start"
+            ),
+            # The final guard against double booking.
+            PostgresExclusionConstraint(
+                name="occupancy_no_overlap",
+                expressions=[
+                    (F("table"), RangeOperators.EQUAL),
+                    (
+                        TsTzRange("start_at", "end_at", RangeBoundary()),
+                        RangeOperators.OVERLAPS,
+                    ),
+                ],
+                condition=Q(holds=True),
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["table", "start_at"],
+                name="occupancy_table_start_idx",
+                condition=Q(holds=True),
+            ),
+        ]
+
+    def __str__(self):
+        return f"table {self.table_id} for {self.reservation_id}"

@@ -31,7 +31,7 @@ Choices where the world is ambiguous (docs/booking.md says the same to humans):
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -213,6 +213,23 @@ def check_table(table: Table, *, restaurant_id: int, party_size: int) -> None:
             "party_size",
             f"Table {table.number} seats parties of {table.min_capacity} to {table.capacity}.",
         )
+
+
+def check_seating(tables: Sequence[Table], *, restaurant_id: int, party_size: int) -> None:
+    """One table: ``check_table``. Several (a reservation seated at joined tables): each
+    belongs to the restaurant and is active, and together they seat the party (the
+    combinations' own limits are the seat chooser's)."""
+    if len(tables) == 1:
+        check_table(tables[0], restaurant_id=restaurant_id, party_size=party_size)
+        return
+    for table in tables:
+        if table.restaurant_id != restaurant_id:
+            raise ValidationFailed.field("table_ids", "A table belongs to another restaurant.")
+        if not table.is_active:
+            raise ValidationFailed.field("table_ids", f"Table {table.number} is not in service.")
+    seats = sum(table.capacity for table in tables)
+    if party_size > seats:
+        raise ValidationFailed.field("party_size", f"These tables seat at most {seats}.")
 
 
 def aware_or_none(tz: ZoneInfo, local_date: date, local_time: time) -> datetime | None:

@@ -17,7 +17,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
 from core.clock import now as clock_now
 from core.errors import NotFound
-from reservations.models import Reservation, TsTzRange
+from reservations.models import Occupancy, Reservation, TsTzRange
 from restaurants.models import Restaurant, StaffMembership, Table
 from restaurants.selectors import staff_restaurant_ids
 
@@ -42,9 +42,12 @@ def reservation_list(*, user, filters: dict[str, Any]) -> QuerySet[Reservation]:
     values: restaurant_id, customer_id, table_id, date, date_from, date_to (local dates of the
     start) and status (a list)."""
     qs = reservations_visible_to(user)
-    for key in ("restaurant_id", "customer_id", "table_id"):
+    for key in ("restaurant_id", "customer_id"):
         if filters.get(key) is not None:
             qs = qs.filter(**{key: filters[key]})
+    if filters.get("table_id") is not None:
+        # Any of the tables it holds (one row per table: no duplicates).
+        qs = qs.filter(occupancies__table_id=filters["table_id"])
     if filters.get("date") is not None:
         qs = qs.filter(reservation_date=filters["date"])
     if filters.get("date_from") is not None:
@@ -53,7 +56,7 @@ def reservation_list(*, user, filters: dict[str, Any]) -> QuerySet[Reservation]:
         qs = qs.filter(reservation_date__lte=filters["date_to"])
     if filters.get("status"):
         qs = qs.filter(status__in=filters["status"])
-    return qs.order_by("start_at", "id")
+    return qs.prefetch_related("occupancies").order_by("start_at", "id")
 
 
 def reservation_for_user(user, reservation_id: UUID) -> Reservation:
@@ -118,13 +121,19 @@ def overlapping(qs: QuerySet[Reservation], start_at: datetime, end_at: datetime)
     return qs.filter(start_at__lt=end_at, end_at__gt=start_at)
 
 
-def holding_reservations(
-    *, start_at: datetime, end_at: datetime, now: datetime
-) -> QuerySet[Reservation]:
-    """Reservations that hold a table during ``[start_at, end_at)``: active ones, except
-    pending holds that have lapsed (``expires_at <= now``), which never block a booking."""
-    active = Reservation.objects.filter(status__in=Reservation.ACTIVE_STATUSES)
-    return overlapping(active, start_at, end_at).without_lapsed_holds(now).order_by("start_at")
+def holding_occupancies(*, start_at: datetime, end_at: datetime, now: datetime):
+    """Occupancy rows that hold a table during ``[start_at, end_at)``: those of active
+    reservations (``holds``), except pending holds that have lapsed (``expires_at <= now``),
+    which never block a booking."""
+    held = Occupancy.objects.filter(holds=True).exclude(
+        reservation__status=Reservation.Status.PENDING, reservation__expires_at__lte=now
+    )
+    return overlapping(held, start_at, end_at)
+
+
+def seating_of(reservation: Reservation) -> list[Table]:
+    """The tables ``reservation`` sits at, by id (its occupancy rows; one query)."""
+    return list(Table.objects.filter(occupancies__reservation_id=reservation.pk).order_by("pk"))
 
 
 def tables_seating(*, restaurant_id: int, party_size: int) -> QuerySet[Table]:
@@ -149,7 +158,7 @@ def tables_free_for(
 ) -> list[Table]:
     """Tables seating the party that nobody holds during the stay, smallest first (one
     query)."""
-    busy = holding_reservations(start_at=start_at, end_at=end_at, now=now).filter(
+    busy = holding_occupancies(start_at=start_at, end_at=end_at, now=now).filter(
         table=OuterRef("pk")
     )
     qs = tables_seating(restaurant_id=restaurant_id, party_size=party_size).exclude(Exists(busy))
@@ -196,7 +205,7 @@ def reservations_ahead_count(restaurant: Restaurant) -> int:
 
 def table_has_reservations_ahead(table: Table) -> bool:
     """Whether one of the table's reservations is ahead (restaurants' guard on deleting it)."""
-    return Reservation.objects.filter(table=table).ahead(clock_now()).exists()
+    return Reservation.objects.filter(occupancies__table=table).ahead(clock_now()).exists()
 
 
 def guests_with_reservations_at(restaurant_ids: set[int]) -> QuerySet[Reservation]:

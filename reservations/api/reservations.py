@@ -50,7 +50,10 @@ class ReservationSerializer(serializers.Serializer):
     status = serializers.CharField()
     restaurant_id = serializers.IntegerField()
     customer_id = serializers.IntegerField()
-    table_id = serializers.IntegerField()
+    table_id = serializers.IntegerField(help_text="The first of table_ids.")
+    table_ids = serializers.SerializerMethodField(
+        help_text="Every table it holds, sorted (several for joined tables)."
+    )
     party_size = serializers.IntegerField()
     reservation_date = serializers.DateField(help_text="Local date in the restaurant's zone.")
     reservation_time = StrictTimeField(help_text="Local time in the restaurant's zone.")
@@ -71,6 +74,9 @@ class ReservationSerializer(serializers.Serializer):
     manage_token = serializers.CharField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+    def get_table_ids(self, reservation) -> list[int]:
+        return sorted(occupancy.table_id for occupancy in reservation.occupancies.all())
 
 
 class ReservationCreatedSerializer(ReservationSerializer):

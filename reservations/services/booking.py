@@ -17,13 +17,13 @@ Defence in depth:
    (reservations.services.limits: 429 ``hold_limit``), lapsed pending holds on the table are
    expired, the overlap with active reservations is checked (409 ``slot_unavailable`` naming
    the conflicting time), and the row is written inside a savepoint.
-4. PostgreSQL's exclusion constraint ``reservation_no_overlap`` is the final guard: its
-   violation (a concurrent insert the check could not see) is the same 409, never a 500.
+4. PostgreSQL's exclusion constraint ``occupancy_no_overlap`` (on the rows of the tables each
+   reservation holds, reservations.models.Occupancy) is the final guard: its violation (a concurrent insert the check could not see) is the same 409, never a 500.
    On SQLite (embedded mode) write transactions are IMMEDIATE, so they run one at a time and
    the in-transaction check is decisive.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -45,11 +45,11 @@ from core.errors import (
 from reservations import rules
 from reservations.actors import Actor
 from reservations.models import Reservation
-from reservations.selectors import tables_free_for, tables_seating
+from reservations.selectors import seating_of, tables_free_for, tables_seating
 from reservations.services.effects import CHANGED, CREATED, SlotBefore, after_change
 from reservations.services.guests import GuestProfile, profile_of
 from reservations.services.limits import refuse_over_hold_limits
-from reservations.services.table_guard import refuse_overlap, table_lock, write_guarded
+from reservations.services.table_guard import refuse_overlap, tables_lock, write_guarded
 from reservations.services.transitions import effective_status, expire_lapsed_holds, expired_hold
 from restaurants.models import Restaurant, Table
 
@@ -194,11 +194,11 @@ def reservation_book(
     )
     if table_id is not None:
         table = _table(table_id)
-        rules.check_table(table, restaurant_id=restaurant.pk, party_size=party_size)
+        rules.check_seating([table], restaurant_id=restaurant.pk, party_size=party_size)
         # Answer a plainly taken slot without queueing for the lock: under contention the
         # losers leave at once instead of waiting for their turn to be refused.
-        refuse_overlap(table, slot, now, context.tz)
-        tables = [table]
+        refuse_overlap([table], slot, now, context.tz)
+        seatings = [[table]]
     else:
         tables = tables_free_for(
             restaurant_id=restaurant.pk,
@@ -210,14 +210,15 @@ def reservation_book(
         )
         if not tables:
             _refuse_without_table(restaurant, party_size)
+        seatings = [[table] for table in tables]
 
     expires_at = hold.deadline(restaurant, now, slot.start_at)
 
-    def build(table: Table) -> Reservation:
+    def build(seating: Sequence[Table]) -> Reservation:
         status = Status.CONFIRMED if expires_at is None else Status.PENDING
         return Reservation(
             restaurant=restaurant,
-            table=table,
+            table=min(seating, key=lambda table: table.pk),
             party_size=party_size,
             reservation_date=slot.local_date,
             reservation_time=slot.local_time,
@@ -235,9 +236,9 @@ def reservation_book(
         )
 
     last_error: Conflict | Locked | None = None
-    for table in tables:
+    for seating in seatings:
         try:
-            return _book_table(table, slot, build, guest, now, context.tz, actor=actor)
+            return _book_seating(seating, slot, build, guest, now, context.tz, actor=actor)
         except (Locked, Conflict) as exc:
             if table_id is not None or (
                 isinstance(exc, Conflict) and not isinstance(exc, SlotUnavailable)
@@ -257,37 +258,39 @@ def _refuse_without_table(restaurant: Restaurant, party_size: int) -> None:
     raise SlotUnavailable(f"No table for {party_size} is free at that time.")
 
 
-def _book_table(
-    table: Table,
+def _book_seating(
+    seating: Sequence[Table],
     slot: rules.Slot,
-    build: Callable[[Table], Reservation],
+    build: Callable[[Sequence[Table]], Reservation],
     guest: GuestProfile,
     now: datetime,
     tz,
     *,
     actor: Actor,
 ) -> Reservation:
-    """Take the table's lock, then in one transaction: get the guest's profile, refuse a hold
-    over the guest's limits (a limited actor), expire the table's lapsed holds, refuse an
-    overlap, insert guarded by the exclusion constraint, and run the after-change hook."""
+    """Take the locks of the seating's tables (all or none), then in one transaction: get the
+    guest's profile, refuse a hold over the guest's limits (a limited actor), expire the
+    tables' lapsed holds, refuse an overlap, insert the reservation and its occupancy of every
+    table guarded by the exclusion constraint, and run the after-change hook."""
+    table_ids = sorted(table.pk for table in seating)
     with (
-        table_lock(table.pk, slot.local_date),
+        tables_lock(table_ids, slot.local_date),
         transaction.atomic(),
     ):
-        reservation = build(table)
+        reservation = build(seating)
         reservation.customer = profile_of(guest)
         if actor.is_limited:
             refuse_over_hold_limits(
                 user=actor.account,
                 guest=reservation.customer,
-                restaurant_id=table.restaurant_id,
+                restaurant_id=reservation.restaurant_id,
                 now=now,
                 pending=reservation.status == Status.PENDING,
                 phone=actor.phone,
             )
-        expire_lapsed_holds(table_id=table.pk, now=now)
-        refuse_overlap(table, slot, now, tz)
-        write_guarded(reservation, table=table, now=now, tz=tz)
+        expire_lapsed_holds(table_ids=table_ids, now=now)
+        refuse_overlap(seating, slot, now, tz)
+        write_guarded(reservation, tables=seating, now=now, tz=tz)
         after_change(reservation, CREATED)
     return reservation
 
@@ -371,20 +374,25 @@ def reservation_change(
         now=now,
         override_notice=override_notice,
     )
-    table = current.table if wanted["table_id"] == current.table_id else _table(wanted["table_id"])
-    rules.check_table(table, restaurant_id=restaurant.pk, party_size=wanted["party_size"])
+    if wanted["table_id"] == current.table_id:
+        seating = seating_of(current)  # the tables it holds, all of them
+    else:
+        seating = [_table(wanted["table_id"])]
+    rules.check_seating(seating, restaurant_id=restaurant.pk, party_size=wanted["party_size"])
+    table_ids = [table.pk for table in seating]
 
     with (
-        table_lock(table.pk, slot.local_date),
+        tables_lock(table_ids, slot.local_date),
         transaction.atomic(),
     ):
         # Lapsed holds first, as a booking takes them: every path then locks rows in the same
-        # order (the table's lapsed holds by id, then its own row), so a change and a booking
-        # on one table cannot deadlock. The row being changed is no lapsed hold (checked above).
-        expire_lapsed_holds(table_id=table.pk, now=now)
+        # order (the tables' lapsed holds by id, then its own row), so a change and a booking
+        # sharing a table cannot deadlock. The row being changed is no lapsed hold (checked
+        # above).
+        expire_lapsed_holds(table_ids=table_ids, now=now)
         locked = _locked_unchanged(current)
-        refuse_overlap(table, slot, now, context.tz, exclude_id=locked.pk)
-        locked.table = table
+        refuse_overlap(seating, slot, now, context.tz, exclude_id=locked.pk)
+        locked.table = seating[0]
         locked.party_size = wanted["party_size"]
         locked.reservation_date = slot.local_date
         locked.reservation_time = slot.local_time
@@ -406,6 +414,6 @@ def reservation_change(
             # A hold never outlives the start it holds.
             locked.expires_at = slot.start_at
             fields.append("expires_at")
-        write_guarded(locked, table=table, now=now, tz=context.tz, update_fields=fields)
+        write_guarded(locked, tables=seating, now=now, tz=context.tz, update_fields=fields)
         after_change(locked, CHANGED, previous=previous)
     return locked

@@ -1,8 +1,12 @@
-"""Holding a table for a slot: the lock that keeps concurrent bookings of one table apart, the
-overlap check with its friendly 409, and the write the exclusion constraint guards."""
+"""Holding tables for a slot: the locks that keep concurrent bookings of one table apart, the
+overlap check with its friendly 409, and the writes the exclusion constraint guards.
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+A reservation holds one table or several (a combination): one ``Occupancy`` row per table.
+Every function here takes the tables of a seating; whatever touches several tables does it in
+one order, by table id, so two bookings sharing a table cannot deadlock on them."""
+
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from datetime import date, datetime
 
 from django.db import IntegrityError, transaction
@@ -10,13 +14,13 @@ from django.db import IntegrityError, transaction
 from core.errors import ConcurrentChange, Conflict, SlotLocked, SlotUnavailable
 from core.locking import redis_lock
 from reservations import rules
-from reservations.models import Reservation
-from reservations.selectors import holding_reservations
+from reservations.models import Occupancy, Reservation
+from reservations.selectors import holding_occupancies
 from restaurants.models import Table
 
 LOCK_WAIT_SECONDS = 0.2
 LOCK_TTL_SECONDS = 5.0
-OVERLAP_CONSTRAINT = "reservation_no_overlap"
+OVERLAP_CONSTRAINT = "occupancy_no_overlap"
 
 
 def lock_name(table_id: int, local_date: date) -> str:
@@ -34,6 +38,18 @@ def table_lock(table_id: int, local_date: date) -> Iterator[bool]:
         error=SlotLocked,
     ) as held:
         yield held
+
+
+@contextmanager
+def tables_lock(table_ids: Sequence[int], local_date: date) -> Iterator[None]:
+    """The locks of every table of a seating, all or none: taken one by one in table-id order
+    (so two seatings sharing a table queue on it instead of each holding half), and when one
+    is still held by someone else after the short wait, those already taken are released and
+    the answer is 423 ``slot_locked``."""
+    with ExitStack() as held:
+        for table_id in sorted(set(table_ids)):
+            held.enter_context(table_lock(table_id, local_date))
+        yield
 
 
 def _slot_unavailable(table: Table, conflict: Reservation | None, tz) -> Conflict:
@@ -59,13 +75,21 @@ def _slot_unavailable(table: Table, conflict: Reservation | None, tz) -> Conflic
     )
 
 
-def _first_holder(table: Table, slot_start: datetime, slot_end: datetime, now, exclude_id=None):
-    holders = holding_reservations(start_at=slot_start, end_at=slot_end, now=now).filter(
-        table_id=table.pk
+def _first_holder(
+    tables: Sequence[Table], slot_start: datetime, slot_end: datetime, now, exclude_id=None
+) -> tuple[Table, Reservation] | None:
+    """The first table of ``tables`` (by id) someone holds during the stay, and the earliest
+    reservation holding it; None when all are free."""
+    by_id = {table.pk: table for table in tables}
+    holders = holding_occupancies(start_at=slot_start, end_at=slot_end, now=now).filter(
+        table_id__in=by_id
     )
     if exclude_id is not None:
-        holders = holders.exclude(pk=exclude_id)
-    return holders.first()
+        holders = holders.exclude(reservation_id=exclude_id)
+    first = holders.select_related("reservation").order_by("table_id", "start_at").first()
+    if first is None:
+        return None
+    return by_id[first.table_id], first.reservation
 
 
 def _is_overlap_violation(exc: IntegrityError) -> bool:
@@ -74,34 +98,81 @@ def _is_overlap_violation(exc: IntegrityError) -> bool:
     return name == OVERLAP_CONSTRAINT or OVERLAP_CONSTRAINT in str(exc)
 
 
+def _write_occupancy(reservation: Reservation, tables: Sequence[Table], *, new: bool) -> None:
+    """The reservation's rows: one per table of ``tables``, with its stay, holding while it is
+    active. On a change the rows of tables it keeps are updated in place and those of tables
+    it leaves are removed before the new ones are written (a move along one table must not
+    meet its own old row)."""
+    holds = reservation.status in Reservation.ACTIVE_STATUSES
+    wanted = sorted({table.pk for table in tables})
+    if not new:
+        kept = set(
+            Occupancy.objects.filter(reservation_id=reservation.pk).values_list(
+                "table_id", flat=True
+            )
+        )
+        Occupancy.objects.filter(reservation_id=reservation.pk).exclude(
+            table_id__in=wanted
+        ).delete()
+        Occupancy.objects.filter(reservation_id=reservation.pk, table_id__in=wanted).update(
+            start_at=reservation.start_at, end_at=reservation.end_at, holds=holds
+        )
+        wanted = [table_id for table_id in wanted if table_id not in kept]
+    Occupancy.objects.bulk_create(
+        Occupancy(
+            reservation_id=reservation.pk,
+            table_id=table_id,
+            start_at=reservation.start_at,
+            end_at=reservation.end_at,
+            holds=holds,
+        )
+        for table_id in wanted
+    )
+
+
 def write_guarded(
     reservation: Reservation,
     *,
-    table: Table,
+    tables: Sequence[Table],
     now: datetime,
     tz,
     update_fields: list[str] | None = None,
 ) -> None:
-    """Insert or update inside a savepoint; the exclusion constraint's refusal becomes 409
-    ``slot_unavailable`` and leaves the outer transaction usable."""
+    """Insert or update the reservation and its occupancy of ``tables`` inside a savepoint;
+    the exclusion constraint's refusal becomes 409 ``slot_unavailable`` and leaves the outer
+    transaction usable."""
     try:
         with transaction.atomic():
             if update_fields is None:
                 reservation.save(force_insert=True)
             else:
                 reservation.save(update_fields=update_fields)
+            _write_occupancy(reservation, tables, new=update_fields is None)
     except IntegrityError as exc:
         if _is_overlap_violation(exc):
             # The winner has committed (PostgreSQL waits for it before refusing us), so a new
-            # statement sees it and can name its time.
-            conflict = _first_holder(
-                table, reservation.start_at, reservation.end_at, now, exclude_id=reservation.pk
+            # statement sees it and can name its table and time.
+            found = _first_holder(
+                tables, reservation.start_at, reservation.end_at, now, exclude_id=reservation.pk
             )
+            table, conflict = found if found else (sorted(tables, key=_pk)[0], None)
             raise _slot_unavailable(table, conflict, tz) from exc
         raise ConcurrentChange("The booking conflicts with a concurrent change; retry.") from exc
 
 
-def refuse_overlap(table: Table, slot: rules.Slot, now, tz, *, exclude_id=None) -> None:
-    conflict = _first_holder(table, slot.start_at, slot.end_at, now, exclude_id=exclude_id)
-    if conflict is not None:
-        raise _slot_unavailable(table, conflict, tz)
+def _pk(table: Table) -> int:
+    return table.pk
+
+
+def refuse_overlap(tables: Sequence[Table], slot: rules.Slot, now, tz, *, exclude_id=None) -> None:
+    """409 ``slot_unavailable`` naming the first of ``tables`` someone holds during the
+    slot's stay, and when."""
+    found = _first_holder(tables, slot.start_at, slot.end_at, now, exclude_id=exclude_id)
+    if found is not None:
+        raise _slot_unavailable(*found, tz)
+
+
+def occupancy_release(reservation: Reservation) -> None:
+    """The reservation left the active statuses (cancelled, expired, completed, no-show): its
+    tables are free from now on, in the same transaction as its new status."""
+    Occupancy.objects.filter(reservation_id=reservation.pk, holds=True).update(holds=False)

@@ -11,7 +11,7 @@ row (``select_for_update``) and re-reads the status under the lock, so two concu
 transitions of one reservation are serialized and the second sees the first's result.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,8 +26,9 @@ from core.errors import (
     ValidationFailed,
 )
 from reservations.actors import STAFF_KINDS, Actor, ActorKind
-from reservations.models import Reservation
+from reservations.models import Occupancy, Reservation
 from reservations.services.effects import after_change
+from reservations.services.table_guard import occupancy_release
 
 Status = Reservation.Status
 
@@ -143,6 +144,8 @@ def apply_transition(reservation: Reservation, name: str, now: datetime, **field
     for field, value in fields.items():
         setattr(reservation, field, value)
     reservation.save(update_fields=changed)
+    if transition.target not in Reservation.ACTIVE_STATUSES:
+        occupancy_release(reservation)
     after_change(reservation, transition.target)
 
 
@@ -234,15 +237,16 @@ def reservation_mark_no_show(*, reservation: Reservation, actor: Actor) -> Reser
     return _run(reservation, "no_show", actor=actor, rule=after_start)
 
 
-def expire_lapsed_holds(*, table_id: int, now: datetime) -> list[Reservation]:
-    """Inside the caller's transaction: lock and expire the lapsed pending holds on a table, so
-    a stale hold never blocks a booking whether or not the sweep has run (the system's work,
-    whoever's booking or change it runs in). Rows are locked in id order so two bookings of
-    one table cannot deadlock here."""
+def expire_lapsed_holds(*, table_ids: Sequence[int], now: datetime) -> list[Reservation]:
+    """Inside the caller's transaction: lock and expire the lapsed pending holds on the
+    tables of a seating, so a stale hold never blocks a booking whether or not the sweep has
+    run (the system's work, whoever's booking or change it runs in). Rows are locked in one
+    sorted order (by id) so two bookings sharing a table cannot deadlock here."""
+    on_tables = Occupancy.objects.filter(table_id__in=table_ids, holds=True)
     lapsed = list(
         Reservation.objects.select_for_update()
         .lapsed_holds(now)
-        .filter(table_id=table_id)
+        .filter(pk__in=on_tables.values("reservation_id"))
         .order_by("pk")
     )
     for reservation in lapsed:

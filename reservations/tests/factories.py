@@ -7,7 +7,7 @@ import factory
 
 from core.clock import now
 from customers.tests.factories import CustomerFactory
-from reservations.models import Reservation
+from reservations.models import Occupancy, Reservation
 from restaurants.tests.factories import OpeningHoursFactory, TableFactory
 
 # Thursday 2025-08-28 10:00 UTC, 12:00 in Madrid: the seed's Saturday 19:00 is bookable.
@@ -35,7 +35,18 @@ def put_in_status(reservation: Reservation, status: str, **fields) -> Reservatio
         values["expires_at"] = None
     Reservation.objects.filter(pk=reservation.pk).update(**values)
     reservation.refresh_from_db()
+    sync_occupancy(reservation)
     return reservation
+
+
+def sync_occupancy(reservation: Reservation) -> None:
+    """After a test wrote a reservation's status or stay directly: its occupancy rows as the
+    services would have left them (holding while active, the same stay)."""
+    Occupancy.objects.filter(reservation_id=reservation.pk).update(
+        holds=reservation.status in Reservation.ACTIVE_STATUSES,
+        start_at=reservation.start_at,
+        end_at=reservation.end_at,
+    )
 
 
 def _in_two_days() -> datetime:
@@ -66,6 +77,7 @@ class ReservationFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Reservation
+        skip_postgeneration_save = True
 
     class Params:
         minutes = 90
@@ -96,6 +108,24 @@ class ReservationFactory(factory.django.DjangoModelFactory):
         )
     )
     confirmed_at = factory.LazyAttribute(lambda o: now() if o.status in _CONFIRMED_ONCE else None)
+
+    @factory.post_generation
+    def tables(obj, create, extracted, **kwargs):  # noqa: N805 (factory_boy's hook)
+        """Its occupancy, as the booking core writes it: ``table``, and with
+        ``tables=[t2, t3]`` those too (a seating of joined tables)."""
+        if not create:
+            return
+        seating = {obj.table_id, *(table.pk for table in extracted or ())}
+        Occupancy.objects.bulk_create(
+            Occupancy(
+                reservation=obj,
+                table_id=table_id,
+                start_at=obj.start_at,
+                end_at=obj.end_at,
+                holds=obj.status in Reservation.ACTIVE_STATUSES,
+            )
+            for table_id in sorted(seating)
+        )
 
     @classmethod
     def _adjust_kwargs(cls, **kwargs):

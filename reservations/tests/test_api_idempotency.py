@@ -26,7 +26,7 @@ from core.models import IdempotencyRecord
 from customers.tests.factories import CustomerFactory, UserFactory
 from reservations.models import Reservation
 from reservations.services import table_guard
-from reservations.tests.factories import NOW, SEED_DATE
+from reservations.tests.factories import NOW, SEED_DATE, put_in_status
 from restaurants.tests.factories import TableFactory
 
 pytestmark = pytest.mark.django_db
@@ -141,7 +141,7 @@ def test_a_final_client_error_is_replayed_even_after_the_slot_frees(
     taken = book()
     refused = post(as_guest, URL, body)
     assert refused.status_code == 409 and refused.json()["code"] == "slot_unavailable"
-    Reservation.objects.filter(pk=taken.pk).update(status=Reservation.Status.CANCELLED)
+    put_in_status(taken, Reservation.Status.CANCELLED)
     again = post(as_guest, URL, body)
     assert again.status_code == 409 and again.headers[REPLAYED] == "true"
     assert again.content == refused.content
