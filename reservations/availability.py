@@ -2,10 +2,10 @@
 
 The time rules come from ``reservations.rules.candidate_starts`` (the function booking's own
 check is built from); a table is free for a start when it is active, seats the party and no
-reservation holds it during the stay (``selectors.holding_occupancies``' rule: the occupancy
-rows of active reservations, lapsed pending holds not counted). One day's answer takes a fixed number of queries
-whatever the number of tables or reservations: the restaurant, its periods, closures and turn
-times, the tables, and the reservations of the day.
+reservation holds it during the stay (``selectors.holding_occupancies``' rule: the
+occupancy rows of active reservations, lapsed pending holds not counted). One day's answer
+takes a fixed number of queries whatever the number of tables or reservations: the
+restaurant, its periods, closures and turn times, the tables, and the occupancy of the day.
 
 Answers are cached under keys that carry two versions: the restaurant's (bumped by any change
 of its policy, hours, closures, turn times or tables) and the (restaurant, local date)'s

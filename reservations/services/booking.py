@@ -14,11 +14,13 @@ Defence in depth:
    the database together; still held after ~200 ms: 423 ``slot_locked`` with Retry-After.
    When Redis is down the lock is skipped (logged) and the database alone decides.
 3. In one transaction: a guest's live holds are counted under a lock of their account
-   (reservations.services.limits: 429 ``hold_limit``), lapsed pending holds on the table are
-   expired, the overlap with active reservations is checked (409 ``slot_unavailable`` naming
-   the conflicting time), and the row is written inside a savepoint.
+   (reservations.services.limits: 429 ``hold_limit``), lapsed pending holds on the seating's
+   tables are expired, the overlap with active reservations is checked (409
+   ``slot_unavailable`` naming the conflicting table and time), and the row and its
+   occupancy of every table are written inside a savepoint.
 4. PostgreSQL's exclusion constraint ``occupancy_no_overlap`` (on the rows of the tables each
-   reservation holds, reservations.models.Occupancy) is the final guard: its violation (a concurrent insert the check could not see) is the same 409, never a 500.
+   reservation holds, reservations.models.Occupancy) is the final guard: its violation (a
+   concurrent insert the check could not see) is the same 409, never a 500.
    On SQLite (embedded mode) write transactions are IMMEDIATE, so they run one at a time and
    the in-transaction check is decisive.
 """

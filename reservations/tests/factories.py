@@ -110,7 +110,7 @@ class ReservationFactory(factory.django.DjangoModelFactory):
     confirmed_at = factory.LazyAttribute(lambda o: now() if o.status in _CONFIRMED_ONCE else None)
 
     @factory.post_generation
-    def tables(obj, create, extracted, **kwargs):  # noqa: N805 (factory_boy's hook)
+    def tables(obj, create, extracted, **kwargs):
         """Its occupancy, as the booking core writes it: ``table``, and with
         ``tables=[t2, t3]`` those too (a seating of joined tables)."""
         if not create:

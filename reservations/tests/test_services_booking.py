@@ -360,9 +360,9 @@ def test_a_booking_makes_a_bounded_number_of_queries(
     """Restaurant, staff role, the caller's restaurants and the guest in their scope, periods,
     closures, turn times, the table and a first overlap check (or the free tables), then in the
     transaction lapsed holds, the overlap check, the insert, its table's occupancy row and the
-    outbox row of the guest's email: 14 statements (13 for a guest, who needs no staff scope, plus 3 for the hold limits:
-    the account's row lock and two counts), plus 6 for the three savepoints (inside the test's
-    transaction), however many tables and reservations exist."""
+    outbox row of the guest's email: 14 statements (13 for a guest, who needs no staff scope,
+    plus 3 for the hold limits: the account's row lock and two counts), plus 6 for the three
+    savepoints (inside the test's transaction), however many tables and reservations exist."""
     for n in range(6):
         other = TableFactory(restaurant=restaurant, number=f"x{n}")
         for day in range(4):

@@ -106,7 +106,7 @@ def joined(restaurant, table, clock):
 
 
 def test_a_reservation_at_joined_tables_blocks_each_of_them(book, joined, restaurant, clock):
-    reservation, second = joined
+    _reservation, second = joined
     with pytest.raises(SlotUnavailable) as refused:
         book(table_id=second.pk, reservation_time=time(19, 30))
     assert refused.value.details["table_id"] == second.pk
