@@ -64,6 +64,22 @@ class InvalidEmbedOrigins(ValidationFailed):
     message = "embed_origins must be a list of web origins such as https://www.example.com."
 
 
+class InvalidTableIds(ValidationFailed):
+    """``table_ids`` of a table combination is not a list of 2 to 20 distinct ids of the
+    restaurant's active tables; ``details.table_ids`` names each id refused and why."""
+
+    code = "invalid_table_ids"
+    message = "table_ids must list 2 to 20 distinct active tables of this restaurant."
+
+
+class CombinationExists(ValidationFailed):
+    """The restaurant already has a combination of exactly these tables
+    (``details.table_ids`` names it)."""
+
+    code = "combination_exists"
+    message = "The restaurant already has a combination of these tables."
+
+
 class NotAuthenticated(ApplicationError):
     code = "not_authenticated"
     status = 401
@@ -198,6 +214,14 @@ class TableHasReservations(Conflict):
 
     code = "table_has_reservations"
     message = "The table has reservations ahead; deactivate it instead."
+
+
+class TableInCombination(Conflict):
+    """A table that is part of a table combination is not deleted: change or delete the
+    combination first, or deactivate the table; ``details.combination_ids`` lists them."""
+
+    code = "table_in_combination"
+    message = "The table is part of a table combination; change or delete the combination first."
 
 
 class MethodNotAllowed(ApplicationError):

@@ -9,7 +9,7 @@ from core.events import Event
 @dataclass(frozen=True)
 class RestaurantSetupChanged(Event):
     """What a booking stands on changed at restaurant ``restaurant_id``: the restaurant itself
-    (its booking policy), or one of its tables, opening hours, closures or turn times was
-    created, changed or deleted. Staff changes are not part of it."""
+    (its booking policy), or one of its tables, table combinations, opening hours, closures
+    or turn times was created, changed or deleted. Staff changes are not part of it."""
 
     restaurant_id: int

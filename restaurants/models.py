@@ -235,6 +235,90 @@ class Table(TimeStampedModel):
         return f"Table {self.number} ({self.capacity})"
 
 
+# A combination seats at most the largest party a restaurant may take (max_party_size).
+MAX_COMBINATION_CAPACITY = 100
+
+
+class TableCombination(TimeStampedModel):
+    """Two or more of a restaurant's tables that can be joined to seat one party of
+    ``min_capacity..capacity`` guests.
+
+    ``table_key`` holds the ids of its tables, sorted and comma-separated ("3,7,12"); the
+    services write it with the member rows. Its unique key per restaurant is what keeps one
+    set of tables from being defined twice, in the database, so two concurrent creates of
+    the same set cannot both commit. A combination is offered for seating only while it and
+    every one of its tables are active."""
+
+    restaurant = models.ForeignKey(
+        Restaurant, on_delete=models.CASCADE, related_name="table_combinations"
+    )
+    tables = models.ManyToManyField(
+        Table, through="TableCombinationMember", related_name="combinations"
+    )
+    table_key = models.TextField(editable=False)
+    min_capacity = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_COMBINATION_CAPACITY)]
+    )
+    capacity = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_COMBINATION_CAPACITY)]
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["restaurant", "capacity", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["restaurant", "table_key"], name="tablecombination_tables_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(min_capacity__gte=1)
+                & Q(capacity__gte=F("min_capacity"))
+                & Q(capacity__lte=MAX_COMBINATION_CAPACITY),
+                name="tablecombination_capacity_range",
+            ),
+        ]
+
+    def __str__(self):
+        if self.pk is None:
+            return f"Combination of tables {self.table_key} ({self.capacity})"
+        numbers = "+".join(sorted(table.number for table in self.tables.all()))
+        return f"Tables {numbers} ({self.min_capacity}-{self.capacity})"
+
+    @property
+    def table_ids(self) -> list[int]:
+        """The ids of its tables, sorted."""
+        return table_ids_of_key(self.table_key)
+
+
+def table_key_of(table_ids) -> str:
+    return ",".join(str(pk) for pk in sorted(table_ids))
+
+
+def table_ids_of_key(key: str) -> list[int]:
+    return [int(pk) for pk in key.split(",")] if key else []
+
+
+class TableCombinationMember(models.Model):
+    """One table of a combination. A table in a combination is protected: the combination
+    is changed or deleted first (restaurants.services.table_delete says so)."""
+
+    combination = models.ForeignKey(
+        TableCombination, on_delete=models.CASCADE, related_name="members"
+    )
+    table = models.ForeignKey(Table, on_delete=models.PROTECT, related_name="combination_members")
+
+    class Meta:
+        ordering = ["combination", "table"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["combination", "table"], name="tablecombinationmember_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.table} in {self.combination}"
+
+
 class StaffMembership(TimeStampedModel):
     class Role(models.TextChoices):
         MANAGER = "manager", "Manager"

@@ -8,7 +8,8 @@ Scope rules (issue 4):
 * everyone else (anonymous callers, guests, staff of other restaurants) sees active
   restaurants only, with their public fields, active tables and closures ahead;
 * only managers of a restaurant (and superusers) change it, its hours, closures, turn times,
-  tables and staff.
+  tables, table combinations and staff;
+* a restaurant's table combinations are read by its staff only (hosts too).
 
 The views resolve every request through ``restaurant_access`` and look children up in the
 querysets below, so scope cannot be forgotten in one view. What a caller may not see answers
@@ -31,6 +32,8 @@ from restaurants.models import (
     Restaurant,
     StaffMembership,
     Table,
+    TableCombination,
+    table_ids_of_key,
 )
 
 MANAGER = StaffMembership.Role.MANAGER
@@ -89,6 +92,12 @@ class RestaurantAccess:
     def can_manage(self) -> bool:
         return self.is_superuser or self.role == MANAGER
 
+    def require_staff(self) -> None:
+        """Reading what only the restaurant's staff work with (its table combinations): a
+        caller without a role here has no standing at all: 404, as for its staff list."""
+        if not self.sees_everything:
+            raise NotFound("Restaurant not found.")
+
     def require_manager(self) -> None:
         """Changing a restaurant (or reading its staff) is for its managers. A host sees all
         of the restaurant, so a refusal tells them nothing new: 403. Anyone else has no
@@ -134,6 +143,44 @@ def closures_ahead(restaurant: Restaurant) -> QuerySet[Closure]:
 def tables_visible(*, access: RestaurantAccess) -> QuerySet[Table]:
     tables = Table.objects.filter(restaurant=access.restaurant)
     return tables if access.sees_everything else tables.filter(is_active=True)
+
+
+def table_combinations_visible(*, access: RestaurantAccess) -> QuerySet[TableCombination]:
+    """A restaurant's table combinations are for its staff: its hosts read them, its
+    managers (and superusers) change them; anyone else is answered 404."""
+    access.require_staff()
+    return TableCombination.objects.filter(restaurant=access.restaurant)
+
+
+@dataclass(frozen=True)
+class CombinationSeating:
+    """A combination that may seat a party: ``table_ids`` sorted."""
+
+    id: int
+    table_ids: tuple[int, ...]
+    min_capacity: int
+    capacity: int
+
+
+def combinations_for(restaurant_id: int) -> list[CombinationSeating]:
+    """The restaurant's combinations that may seat a party: active, with every one of their
+    tables active. Smallest capacity first, then fewest tables, then oldest. One query: the
+    table ids come from the combination's sorted key."""
+    rows = (
+        TableCombination.objects.filter(restaurant_id=restaurant_id, is_active=True)
+        .exclude(tables__is_active=False)
+        .values_list("pk", "table_key", "min_capacity", "capacity")
+    )
+    seatings = [
+        CombinationSeating(
+            id=pk,
+            table_ids=tuple(table_ids_of_key(key)),
+            min_capacity=min_capacity,
+            capacity=capacity,
+        )
+        for pk, key, min_capacity, capacity in rows
+    ]
+    return sorted(seatings, key=lambda s: (s.capacity, len(s.table_ids), s.id))
 
 
 def opening_hours_visible(*, access: RestaurantAccess) -> QuerySet[OpeningHours]:

@@ -16,7 +16,12 @@ from django.utils.text import slugify
 
 from accounts.models import User
 from accounts.phones import normalize_phone
-from core.errors import TableHasReservations, TimezoneHasReservations, ValidationFailed
+from core.errors import (
+    TableHasReservations,
+    TableInCombination,
+    TimezoneHasReservations,
+    ValidationFailed,
+)
 from core.events import publish
 from core.timezones import NON_CANONICAL_MESSAGE, is_canonical_timezone
 from core.validation import apply_changes, validate_instance
@@ -30,6 +35,7 @@ from restaurants.models import (
     Restaurant,
     StaffMembership,
     Table,
+    TableCombinationMember,
 )
 
 RESTAURANT_FIELDS = [
@@ -255,14 +261,29 @@ def table_update(*, table: Table, data: dict[str, Any]) -> Table:
     return table
 
 
+def _refuse_deleting_a_combined_table(table: Table) -> None:
+    """A combination cannot lose a table behind the manager's back (it might be left with
+    one, or become another combination's set): they change or delete it first. Deactivating
+    the table is allowed; its combinations are then not offered until it is active again.
+    The table's row lock (taken by the caller) makes a concurrent write of a combination of
+    it wait, or be seen here."""
+    combination_ids = sorted(
+        TableCombinationMember.objects.filter(table=table).values_list("combination_id", flat=True)
+    )
+    if combination_ids:
+        raise TableInCombination(details={"combination_ids": combination_ids})
+
+
 @transaction.atomic
 def table_delete(*, table: Table) -> Table | None:
-    """A table with reservations still ahead cannot be deleted (deactivate it instead); one
-    with only past reservations is kept for their history, deactivated, and returned. None
-    means the table is gone."""
+    """A table with reservations still ahead cannot be deleted (deactivate it instead), nor
+    one that is part of a table combination (409 ``table_in_combination``); one with only
+    past reservations is kept for their history, deactivated, and returned. None means the
+    table is gone."""
     locked = Table.objects.select_for_update().get(pk=table.pk)
     if reservation_guard.get().table_has_reservations_ahead(locked):
         raise TableHasReservations()
+    _refuse_deleting_a_combined_table(locked)
     try:
         _delete(locked)
     except ProtectedError:
