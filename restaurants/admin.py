@@ -1,4 +1,5 @@
-"""The admin edits restaurants with their tables, hours, closures, turn times and staff inline.
+"""The admin edits restaurants with their tables, table combinations, hours, closures, turn times
+and staff inline.
 
 Forms validate with the same rules as the services (the model's validation, plus the
 cross-row rules checked over the whole inline form set), so mistakes come back as form errors.
@@ -16,15 +17,17 @@ from django.templatetags.static import static
 
 from accounts.phones import normalize_phone
 from core.errors import ApplicationError, InvalidEmbedOrigins, ValidationFailed
-from restaurants import services
+from restaurants import combinations, services
 from restaurants.embedding import EMBED_SCRIPT, embed_snippet, normalize_embed_origins
 from restaurants.models import (
+    MAX_COMBINATION_CAPACITY,
     Closure,
     DurationRule,
     OpeningHours,
     Restaurant,
     StaffMembership,
     Table,
+    TableCombination,
 )
 
 
@@ -120,6 +123,111 @@ class TableInline(ServiceInline):
 
     def delete(self, obj):
         services.table_delete(table=obj)
+
+
+COMBINATION_FORM_FIELDS = ["joined_tables", "min_capacity", "capacity", "is_active"]
+
+
+def _combination_data(values: dict) -> dict:
+    """A combination form's values under the service's names."""
+    data = dict(values)
+    if "joined_tables" in data:
+        data["table_ids"] = [table.pk for table in data.pop("joined_tables") or []]
+    return data
+
+
+def _capacity_field(help_text: str) -> forms.IntegerField:
+    return forms.IntegerField(
+        required=False, min_value=1, max_value=MAX_COMBINATION_CAPACITY, help_text=help_text
+    )
+
+
+class TableCombinationForm(forms.ModelForm):
+    """The tables are chosen among the restaurant's (the through model keeps Django's own
+    many-to-many field out of the form); left blank, the capacities take their defaults.
+    The service's checks run in clean, so what it would refuse is a form error on its field
+    here. The capacities are form fields of their own, outside the model's validation, whose
+    check constraint would repeat the service's rule as an unnamed error."""
+
+    joined_tables = forms.ModelMultipleChoiceField(
+        queryset=Table.objects.none(),
+        label="Tables",
+        help_text="Two or more active tables of the restaurant.",
+    )
+    min_capacity = _capacity_field("Blank: the smallest min capacity of the tables.")
+    capacity = _capacity_field("Blank: the sum of the tables' capacities.")
+
+    class Meta:
+        model = TableCombination
+        fields = ["is_active"]
+
+    def __init__(self, *args, restaurant: Restaurant | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.restaurant = restaurant if restaurant is not None and restaurant.pk else None
+        if self.restaurant is not None:
+            self.fields["joined_tables"].queryset = Table.objects.filter(restaurant=self.restaurant)
+        if self.instance.pk:
+            self.initial.update(
+                joined_tables=self.instance.table_ids,
+                min_capacity=self.instance.min_capacity,
+                capacity=self.instance.capacity,
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors or self.restaurant is None or cleaned.get(DELETION_FIELD_NAME):
+            return cleaned
+        existing = self.instance if self.instance.pk else None
+        names = self.changed_data if existing else COMBINATION_FORM_FIELDS
+        values = {name: cleaned.get(name) for name in names if name in COMBINATION_FORM_FIELDS}
+        try:
+            combinations.table_combination_validate(
+                restaurant=self.restaurant, data=_combination_data(values), combination=existing
+            )
+        except ValidationFailed as exc:
+            for field, problems in exc.details.items():
+                name = "joined_tables" if field == "table_ids" else field
+                self.add_error(name if name in self.fields else None, problems)
+        return cleaned
+
+
+class TableCombinationFormSet(forms.BaseInlineFormSet):
+    """Each form checks itself against the stored combinations; two rows of one submit that
+    join the same tables are checked against each other here."""
+
+    def get_form_kwargs(self, index):
+        return {**super().get_form_kwargs(index), "restaurant": self.instance}
+
+    def clean(self):
+        super().clean()
+        seen: set[frozenset[int]] = set()
+        for form in _kept_forms(self):
+            chosen = frozenset(table.pk for table in form.cleaned_data.get("joined_tables", []))
+            if chosen in seen:
+                form.add_error("joined_tables", "Another row joins the same tables.")
+            seen.add(chosen)
+
+
+class TableCombinationInline(ServiceInline):
+    """Combinations of the restaurant's saved tables (a new table can join one once it is
+    saved). A table in a combination cannot be deleted here (Django's check of protected
+    rows): delete or change the combination first, or deactivate the table."""
+
+    model = TableCombination
+    form = TableCombinationForm
+    formset = TableCombinationFormSet
+    fields = fields_written = COMBINATION_FORM_FIELDS
+
+    def create(self, restaurant, data):
+        return combinations.table_combination_create(
+            restaurant=restaurant, **_combination_data(data)
+        )
+
+    def update(self, obj, data):
+        return combinations.table_combination_update(combination=obj, data=_combination_data(data))
+
+    def delete(self, obj):
+        combinations.table_combination_delete(combination=obj)
 
 
 class OpeningHoursFormSet(forms.BaseInlineFormSet):
@@ -297,6 +405,7 @@ class RestaurantAdmin(admin.ModelAdmin):
         ClosureInline,
         DurationRuleInline,
         TableInline,
+        TableCombinationInline,
         StaffMembershipInline,
     ]
     actions = ["deactivate", "activate"]

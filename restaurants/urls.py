@@ -1,6 +1,6 @@
 from django.urls import path
 
-from restaurants.api import children, staff
+from restaurants.api import children, combinations, staff
 from restaurants.api.restaurants import RestaurantDetailView, RestaurantListView
 
 RESTAURANT = "restaurants/<int:restaurant_id>/"
@@ -39,6 +39,16 @@ urlpatterns = [
         f"{RESTAURANT}duration-rules/<int:duration_rule_id>/",
         children.DurationRuleDetailView.as_view(),
         name="duration-rule-detail",
+    ),
+    path(
+        f"{RESTAURANT}combinations/",
+        combinations.TableCombinationListView.as_view(),
+        name="table-combination-list",
+    ),
+    path(
+        f"{RESTAURANT}combinations/<int:combination_id>/",
+        combinations.TableCombinationDetailView.as_view(),
+        name="table-combination-detail",
     ),
     path(f"{RESTAURANT}staff/", staff.MembershipListView.as_view(), name="membership-list"),
     path(

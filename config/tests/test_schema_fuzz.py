@@ -24,6 +24,7 @@ from config.wsgi import application
 from customers.tests.factories import CustomerFactory, UserFactory
 from reservations.callers import reservation_create
 from reservations.tests.factories import open_every_day
+from restaurants.combinations import table_combination_create
 from restaurants.models import StaffMembership
 from restaurants.tests.factories import (
     ClosureFactory,
@@ -61,7 +62,10 @@ def world(db):
         restaurant = RestaurantFactory(min_notice_minutes=0, max_days_ahead=90)
         open_every_day(restaurant)
         table = TableFactory(restaurant=restaurant, capacity=4)
-        TableFactory(restaurant=restaurant, capacity=6)
+        second_table = TableFactory(restaurant=restaurant, capacity=6)
+        combination = table_combination_create(
+            restaurant=restaurant, table_ids=[table.pk, second_table.pk]
+        )
         closure = ClosureFactory(
             restaurant=restaurant, starts_on=timezone.localdate() + timedelta(days=60)
         )
@@ -89,6 +93,7 @@ def world(db):
             "ids": {
                 "restaurant_id": restaurant.pk,
                 "table_id": table.pk,
+                "combination_id": combination.pk,
                 "opening_hours_id": restaurant.opening_hours.first().pk,
                 "closure_id": closure.pk,
                 "duration_rule_id": rule.pk,

@@ -1,7 +1,7 @@
 """A restaurant's tables, opening hours, closures and duration rules:
 ``restaurants/<id>/<kind>/`` and ``restaurants/<id>/<kind>/<child_id>/``."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
 
 from core.schema import ErrorSerializer
@@ -52,9 +52,10 @@ class TableListView(TableViewMixin, RestaurantChildListView):
 
 
 class TableDetailView(TableViewMixin, RestaurantChildDetailView):
-    """``DELETE``: 409 ``table_has_reservations`` while reservations are ahead; a table with
-    only past reservations is kept for their history and deactivated (200 with the table);
-    otherwise it is deleted (204)."""
+    """``DELETE``: 409 ``table_has_reservations`` while reservations are ahead, 409
+    ``table_in_combination`` while a table combination joins it; a table with only past
+    reservations is kept for their history and deactivated (200 with the table); otherwise
+    it is deleted (204)."""
 
     def update_child(self, child, data):
         return services.table_update(table=child, data=data)
@@ -63,7 +64,14 @@ class TableDetailView(TableViewMixin, RestaurantChildDetailView):
         responses={
             200: TableSerializer,
             204: None,
-            409: ErrorSerializer,
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description=(
+                    "`table_has_reservations`: reservations on it are ahead (deactivate it "
+                    "instead); `table_in_combination`: a table combination joins it "
+                    "(`details.combination_ids`)."
+                ),
+            ),
         }
     )
     def delete(self, request, *args, **kwargs):

@@ -4,7 +4,7 @@ typo."""
 
 import django_filters
 
-from restaurants.models import Restaurant, Table
+from restaurants.models import Restaurant, Table, TableCombination
 
 
 def is_active_filter() -> django_filters.TypedChoiceFilter:
@@ -29,3 +29,11 @@ class TableFilter(django_filters.FilterSet):
     class Meta:
         model = Table
         fields = ["is_active", "area"]
+
+
+class TableCombinationFilter(django_filters.FilterSet):
+    is_active = is_active_filter()
+
+    class Meta:
+        model = TableCombination
+        fields = ["is_active"]

@@ -2,6 +2,8 @@
 sees. Which output a caller gets (public or staff) is decided by the views from the caller's
 access, never by the serializers themselves."""
 
+import re
+
 from django.conf import settings
 from django.templatetags.static import static
 from drf_spectacular.utils import extend_schema_field
@@ -15,8 +17,9 @@ from core.serializers import (
     StrictInputSerializer,
     StrictIntegerField,
     TimeZoneField,
+    is_text_input,
 )
-from restaurants import selectors, services
+from restaurants import combinations, selectors, services
 from restaurants.embedding import (
     EMBED_SCRIPT,
     MAX_EMBED_ORIGINS,
@@ -24,12 +27,14 @@ from restaurants.embedding import (
     embed_snippet,
 )
 from restaurants.models import (
+    MAX_COMBINATION_CAPACITY,
     Closure,
     DurationRule,
     OpeningHours,
     Restaurant,
     StaffMembership,
     Table,
+    TableCombination,
 )
 
 # --- restaurants ----------------------------------------------------------------------------
@@ -231,6 +236,100 @@ class TableInputSerializer(StrictInputSerializer, serializers.ModelSerializer):
     class Meta:
         model = Table
         fields = services.TABLE_FIELDS
+
+
+# --- table combinations ---------------------------------------------------------------------
+
+_TEXT_ID = re.compile(r"[0-9]{1,19}")
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "integer", "minimum": 1, "maximum": BIGINT_MAX},
+        "minItems": combinations.MIN_COMBINATION_TABLES,
+        "maxItems": combinations.MAX_COMBINATION_TABLES,
+        "uniqueItems": True,
+        "example": [3, 4],
+        "description": (
+            "Ids of the restaurant's active tables to join, distinct, "
+            f"{combinations.MIN_COMBINATION_TABLES} to {combinations.MAX_COMBINATION_TABLES}. "
+            "Refused: 400 invalid_table_ids; the same set as another combination of the "
+            "restaurant: 400 combination_exists."
+        ),
+    }
+)
+class TableIdsField(serializers.Field):
+    """Handed to the service as sent, whatever its shape: the service checks it, so every
+    mistake (not a list, an item that is not an id, a duplicate, a table that is not one of
+    the restaurant's active tables) is the same 400 ``invalid_table_ids`` naming the item. A
+    form body sends one id per value, as digits."""
+
+    def __init__(self, **kwargs):
+        super().__init__(allow_null=True, **kwargs)
+
+    def get_value(self, dictionary):
+        if html.is_html_input(dictionary):
+            return dictionary.getlist(self.field_name) if self.field_name in dictionary else empty
+        return dictionary.get(self.field_name, empty)
+
+    def to_internal_value(self, data):
+        if is_text_input(self) and isinstance(data, list):
+            return [
+                int(item) if isinstance(item, str) and _TEXT_ID.fullmatch(item) else item
+                for item in data
+            ]
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
+class TableCombinationSerializer(serializers.ModelSerializer):
+    table_ids = serializers.ListField(
+        child=serializers.IntegerField(),
+        read_only=True,
+        help_text="The ids of the joined tables, sorted.",
+    )
+
+    class Meta:
+        model = TableCombination
+        fields = [
+            "id",
+            "table_ids",
+            "min_capacity",
+            "capacity",
+            "is_active",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class TableCombinationInputSerializer(StrictInputSerializer, serializers.ModelSerializer):
+    table_ids = TableIdsField()
+
+    class Meta:
+        model = TableCombination
+        fields = combinations.COMBINATION_FIELDS
+        extra_kwargs = {
+            "min_capacity": {
+                "required": False,
+                "allow_null": True,
+                "help_text": (
+                    "The smallest party it seats. null (or left out of a POST or PUT): the "
+                    "smallest min_capacity of its tables, never above capacity."
+                ),
+            },
+            "capacity": {
+                "required": False,
+                "allow_null": True,
+                "help_text": (
+                    "The largest party it seats. null (or left out of a POST or PUT): the sum "
+                    f"of its tables' capacities, at most {MAX_COMBINATION_CAPACITY}."
+                ),
+            },
+        }
 
 
 # --- hours, closures, turn times ------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""The admin: restaurants with their tables, hours, closures, rules and staff inline, saved
-through the services, with mistakes shown as form errors."""
+"""The admin: restaurants with their tables, table combinations, hours, closures, rules and
+staff inline, saved through the services, with mistakes shown as form errors."""
 
 from datetime import time, timedelta
 
@@ -7,7 +7,8 @@ import pytest
 
 from core.clock import now
 from customers.tests.factories import UserFactory
-from restaurants.models import OpeningHours, Restaurant, StaffMembership, Table
+from restaurants.combinations import table_combination_create
+from restaurants.models import OpeningHours, Restaurant, StaffMembership, Table, TableCombination
 from restaurants.tests.factories import (
     ClosureFactory,
     DurationRuleFactory,
@@ -17,13 +18,26 @@ from restaurants.tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-INLINES = ["opening_hours", "closures", "duration_rules", "tables", "memberships"]
+INLINES = [
+    "opening_hours",
+    "closures",
+    "duration_rules",
+    "tables",
+    "table_combinations",
+    "memberships",
+]
 ROW_FIELDS = {
     "opening_hours": ["weekday", "opens_at", "closes_at", "name"],
     "closures": ["starts_on", "ends_on", "reason"],
     "duration_rules": ["min_party", "max_party", "duration_minutes"],
     "tables": ["number", "capacity", "min_capacity", "area", "is_active"],
+    "table_combinations": ["joined_tables", "min_capacity", "capacity", "is_active"],
     "memberships": ["user", "role"],
+}
+# Form fields that do not read as the attribute of their name.
+STORED_AS = {
+    "user": lambda obj: obj.user_id,
+    "joined_tables": lambda obj: obj.table_ids,
 }
 
 
@@ -40,6 +54,8 @@ def change_url(restaurant):
 def form_value(value):
     if value is None:
         return ""
+    if isinstance(value, list):
+        return [str(item) for item in value]
     if isinstance(value, time):
         return value.strftime("%H:%M")
     return str(value)
@@ -81,7 +97,7 @@ def restaurant_form(restaurant=None, **rows):
             for obj in getattr(restaurant, prefix).all():
                 row = {"id": obj.pk}
                 for name in ROW_FIELDS[prefix]:
-                    value = getattr(obj, name if name != "user" else "user_id")
+                    value = STORED_AS[name](obj) if name in STORED_AS else getattr(obj, name)
                     row[name] = value
                 stored.append(row)
         given = rows.get(prefix, stored)
@@ -347,3 +363,207 @@ def test_the_change_page_shows_the_snippet_read_only(admin_client, restaurant):
         "embed-snippet"
         not in admin_client.get("/admin/restaurants/restaurant/add/").content.decode()
     )
+
+
+# --- table combinations ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def floor(restaurant):
+    """Tables 1 (2-4 seats), 2 (2-4) and 3 (1-6) of R."""
+    return [
+        TableFactory(restaurant=restaurant, number="1", capacity=4, min_capacity=2),
+        TableFactory(restaurant=restaurant, number="2", capacity=4, min_capacity=2),
+        TableFactory(restaurant=restaurant, number="3", capacity=6, min_capacity=1),
+    ]
+
+
+def combination_row(tables, *, pk=None, min_capacity=None, capacity=None, is_active=True):
+    row = {
+        "joined_tables": [table.pk for table in tables],
+        "min_capacity": min_capacity,
+        "capacity": capacity,
+        "is_active": is_active,
+    }
+    return {"id": pk, **row} if pk else row
+
+
+def combination_errors(response) -> list[dict]:
+    formset = next(
+        f.formset
+        for f in response.context["inline_admin_formsets"]
+        if f.formset.prefix == "table_combinations"
+    )
+    return [dict(form.errors) for form in formset.forms]
+
+
+def test_the_change_page_shows_the_combinations_with_their_tables(admin_client, restaurant, floor):
+    combination = table_combination_create(
+        restaurant=restaurant, table_ids=[floor[0].pk, floor[2].pk]
+    )
+    TableFactory(number="elsewhere")  # another restaurant's table is no choice
+    page = admin_client.get(change_url(restaurant))
+    form = page.context["inline_admin_formsets"][4].formset.forms[0]
+    assert form.instance == combination
+    assert form.initial["joined_tables"] == [floor[0].pk, floor[2].pk]
+    assert list(form.fields["joined_tables"].queryset) == list(
+        Table.objects.filter(restaurant=restaurant)
+    )
+
+
+def test_a_combination_added_in_the_admin_goes_through_the_service(
+    admin_client, restaurant, floor, monkeypatch
+):
+    from restaurants import combinations
+
+    calls = []
+    real = combinations.table_combination_create
+
+    def spy(**kwargs):
+        calls.append(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr(combinations, "table_combination_create", spy)
+    data = restaurant_form(restaurant, table_combinations=[combination_row(floor[:2])])
+    response = admin_client.post(change_url(restaurant), data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    assert calls == [
+        {
+            "restaurant": restaurant,
+            "table_ids": [floor[0].pk, floor[1].pk],
+            "min_capacity": None,
+            "capacity": None,
+            "is_active": True,
+        }
+    ]
+    combination = TableCombination.objects.get()
+    assert (combination.min_capacity, combination.capacity) == (2, 8)
+    assert set(combination.tables.all()) == set(floor[:2])
+
+
+def test_combinations_are_changed_and_deleted_in_the_admin(admin_client, restaurant, floor):
+    t1, t2, t3 = floor
+    changed = table_combination_create(restaurant=restaurant, table_ids=[t1.pk, t2.pk])
+    deleted = table_combination_create(restaurant=restaurant, table_ids=[t2.pk, t3.pk])
+    data = restaurant_form(
+        restaurant,
+        table_combinations=[
+            combination_row([t1, t2, t3], pk=changed.pk, min_capacity=2, capacity=8),
+            combination_row([t2, t3], pk=deleted.pk, min_capacity=1, capacity=10),
+        ],
+    )
+    data["table_combinations-1-DELETE"] = "on"
+    response = admin_client.post(change_url(restaurant), data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    assert list(TableCombination.objects.values_list("pk", flat=True)) == [changed.pk]
+    changed.refresh_from_db()
+    assert changed.table_ids == [t1.pk, t2.pk, t3.pk]
+    assert (changed.min_capacity, changed.capacity) == (2, 8)  # kept, as a PATCH keeps them
+
+
+def test_a_capacity_left_blank_on_change_takes_the_default(admin_client, restaurant, floor):
+    combination = table_combination_create(
+        restaurant=restaurant, table_ids=[floor[0].pk, floor[2].pk], capacity=6
+    )
+    data = restaurant_form(
+        restaurant,
+        table_combinations=[
+            combination_row([floor[0], floor[2]], pk=combination.pk, min_capacity=1)
+        ],
+    )
+    response = admin_client.post(change_url(restaurant), data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    combination.refresh_from_db()
+    assert combination.capacity == 10
+
+
+@pytest.mark.parametrize(
+    ("row", "field"),
+    [
+        (lambda floor: combination_row(floor[:1]), "joined_tables"),
+        (lambda floor: combination_row(floor[1:3]), "joined_tables"),  # table 2 inactive
+        (lambda floor: combination_row(floor[::2], min_capacity=9, capacity=8), "min_capacity"),
+        (lambda floor: combination_row(floor[::2], capacity=101), "capacity"),
+    ],
+    ids=["one table", "an inactive table", "min above capacity", "capacity too large"],
+)
+def test_what_the_service_would_refuse_is_a_form_error(admin_client, restaurant, floor, row, field):
+    Table.objects.filter(pk=floor[1].pk).update(is_active=False)
+    data = restaurant_form(restaurant, table_combinations=[row(floor)])
+    data["name"] = "Not Saved"
+    response = admin_client.post(change_url(restaurant), data)
+    assert response.status_code == 200
+    assert list(combination_errors(response)[0]) == [field]
+    assert not TableCombination.objects.exists()
+    restaurant.refresh_from_db()
+    assert restaurant.name == "Casa Uno"
+
+
+def test_the_same_tables_again_are_a_form_error(admin_client, restaurant, floor):
+    stored = table_combination_create(restaurant=restaurant, table_ids=[floor[0].pk, floor[1].pk])
+    data = restaurant_form(
+        restaurant,
+        table_combinations=[
+            combination_row(floor[:2], pk=stored.pk, min_capacity=2, capacity=8),
+            combination_row(floor[:2]),
+        ],
+    )
+    response = admin_client.post(change_url(restaurant), data)
+    assert response.status_code == 200
+    errors = combination_errors(response)
+    assert errors[0] == {}
+    assert errors[1]["joined_tables"] == [f"Combination {stored.pk} already joins these tables."]
+    assert TableCombination.objects.count() == 1
+
+
+def test_two_new_rows_with_the_same_tables_are_a_form_error(admin_client, restaurant, floor):
+    data = restaurant_form(
+        restaurant,
+        table_combinations=[combination_row(floor[:2]), combination_row(floor[1::-1])],
+    )
+    response = admin_client.post(change_url(restaurant), data)
+    assert response.status_code == 200
+    assert combination_errors(response)[1]["joined_tables"] == [
+        "Another row joins the same tables."
+    ]
+    assert not TableCombination.objects.exists()
+
+
+def test_another_restaurants_table_is_no_choice(admin_client, restaurant, floor, other_restaurant):
+    theirs = TableFactory(restaurant=other_restaurant)
+    data = restaurant_form(restaurant, table_combinations=[combination_row([floor[0], theirs])])
+    response = admin_client.post(change_url(restaurant), data)
+    assert response.status_code == 200
+    assert "joined_tables" in combination_errors(response)[0]
+    assert not TableCombination.objects.exists()
+
+
+def test_a_table_in_a_combination_cannot_be_deleted_in_the_admin(admin_client, restaurant, floor):
+    table_combination_create(restaurant=restaurant, table_ids=[floor[0].pk, floor[1].pk])
+    data = restaurant_form(restaurant)
+    data["tables-0-DELETE"] = "on"
+    response = admin_client.post(change_url(restaurant), data)
+    assert response.status_code == 200
+    assert b"protected related objects" in response.content
+    assert Table.objects.filter(restaurant=restaurant).count() == 3
+
+
+def test_a_service_refusal_of_a_combination_is_a_message_and_saves_nothing(
+    admin_client, restaurant, floor, monkeypatch
+):
+    """A concurrent write of the same tables between the form's check and the save."""
+    from core.errors import CombinationExists
+    from restaurants import combinations
+
+    def refuse(**kwargs):
+        raise CombinationExists.field("table_ids", "Another combination already joins these.")
+
+    monkeypatch.setattr(combinations, "table_combination_create", refuse)
+    data = restaurant_form(restaurant, table_combinations=[combination_row(floor[:2])])
+    data["name"] = "Not Saved"
+    response = admin_client.post(change_url(restaurant), data, follow=True)
+    assert response.status_code == 200
+    assert "Another combination already joins these." in response.content.decode()
+    restaurant.refresh_from_db()
+    assert restaurant.name == "Casa Uno"
+    assert not TableCombination.objects.exists()

@@ -23,6 +23,13 @@ EXPECTED = {
         "patch",
         "delete",
     },
+    "/api/restaurants/{restaurant_id}/combinations/": {"get", "post"},
+    "/api/restaurants/{restaurant_id}/combinations/{combination_id}/": {
+        "get",
+        "put",
+        "patch",
+        "delete",
+    },
     "/api/restaurants/{restaurant_id}/staff/": {"get", "post"},
     "/api/restaurants/{restaurant_id}/staff/{membership_id}/": {"get", "patch", "delete"},
 }
@@ -53,3 +60,37 @@ def test_schema_describes_bodies_filters_and_answers(schema):
     assert set(required) == {"number", "capacity"}
     delete = schema["paths"]["/api/restaurants/{restaurant_id}/tables/{table_id}/"]["delete"]
     assert {"200", "204", "409"} <= set(delete["responses"])
+
+
+def component(schema, operation, content="application/json"):
+    ref = operation["requestBody"]["content"][content]["schema"]["$ref"]
+    return schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
+
+
+def test_schema_describes_table_combinations(schema):
+    paths = schema["paths"]
+    collection = paths["/api/restaurants/{restaurant_id}/combinations/"]
+    create = component(schema, collection["post"])
+    assert create["required"] == ["table_ids"]
+    assert create["additionalProperties"] is False
+    table_ids = create["properties"]["table_ids"]
+    assert (table_ids["type"], table_ids["items"]["type"]) == ("array", "integer")
+    assert (table_ids["minItems"], table_ids["maxItems"], table_ids["uniqueItems"]) == (
+        2,
+        20,
+        True,
+    )
+    assert create["properties"]["capacity"]["maximum"] == 100
+    assert create["properties"]["capacity"].get("nullable") is True
+    assert {"201", "400", "401", "403", "404"} <= set(collection["post"]["responses"])
+    assert "combination_exists" in collection["post"]["responses"]["400"]["description"]
+
+    detail = paths["/api/restaurants/{restaurant_id}/combinations/{combination_id}/"]
+    assert component(schema, detail["put"])["required"] == ["table_ids"]
+    assert "required" not in component(schema, detail["patch"])
+    assert set(detail["delete"]["responses"]) >= {"204", "403", "404"}
+    answer = detail["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    fields = schema["components"]["schemas"][answer.rsplit("/", 1)[1]]["properties"]
+    assert {"id", "table_ids", "min_capacity", "capacity", "is_active"} <= set(fields)
+    delete_table = paths["/api/restaurants/{restaurant_id}/tables/{table_id}/"]["delete"]
+    assert "table_in_combination" in delete_table["responses"]["409"]["description"]
