@@ -10,8 +10,10 @@ The rules (docs/api-restaurants.md, "Table combinations"):
   (never above ``capacity``); ``None`` asks for the default. ``min_capacity`` is at least 1
   and at most ``capacity``.
 * A set of tables is defined once per restaurant (CombinationExists). The check gives the
-  clear answer; the unique key on (restaurant, table_key) is the guard: of two concurrent
-  writes of one set, the second waits for the first to commit and is refused the same way.
+  clear answer; the unique key on (restaurant, table_key) is the guard. Of two concurrent
+  writes of one set the second waits on the tables' locks for the first to commit, then the
+  check sees it; should anything write around the check (SQLite, which takes no row locks,
+  serializes writers instead), the key refuses the second insert with the same error.
 * The tables are locked (``FOR NO KEY UPDATE``, in id order) while a combination of them is
   written, so a concurrent deletion or deactivation of one of them either waits for the write
   or is seen by it. Bookings inserting rows that refer to the tables are not blocked.
@@ -53,7 +55,7 @@ def _is_table_id(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= BIGINT_MAX
 
 
-def checked_table_ids(value: object) -> list[int]:
+def _checked_table_ids(value: object) -> list[int]:
     """``value`` as a list of 2 to MAX_COMBINATION_TABLES distinct table ids, in the order
     given; InvalidTableIds naming each item refused otherwise."""
     if not isinstance(value, list | tuple):
@@ -78,10 +80,10 @@ def checked_table_ids(value: object) -> list[int]:
     return ids
 
 
-def _restaurant_tables(restaurant: Restaurant, ids: list[int], *, lock: bool) -> list[Table]:
-    """The active tables of ``restaurant`` with these ids, in id order (locked when
+def _restaurant_tables(restaurant_id: int, ids: list[int], *, lock: bool) -> list[Table]:
+    """The active tables of the restaurant with these ids, in id order (locked when
     ``lock``); InvalidTableIds naming each id that is not one."""
-    tables = Table.objects.filter(restaurant=restaurant, pk__in=ids).order_by("pk")
+    tables = Table.objects.filter(restaurant_id=restaurant_id, pk__in=ids).order_by("pk")
     if lock:
         tables = tables.select_for_update(no_key=True)
     found = {table.pk: table for table in tables}
@@ -97,12 +99,12 @@ def _restaurant_tables(restaurant: Restaurant, ids: list[int], *, lock: bool) ->
     return list(found.values())
 
 
-def default_capacity(tables: Iterable[Table]) -> int:
+def _default_capacity(tables: Iterable[Table]) -> int:
     """The seats of the tables together, at most the largest combination's."""
     return min(sum(table.capacity for table in tables), MAX_COMBINATION_CAPACITY)
 
 
-def default_min_capacity(tables: Iterable[Table], capacity: int) -> int:
+def _default_min_capacity(tables: Iterable[Table], capacity: int) -> int:
     """A party any one of the tables would take may sit at the combination too."""
     return max(1, min(min(table.min_capacity for table in tables), capacity))
 
@@ -152,11 +154,11 @@ def _resolve(
         tables = list(combination.tables.all())
     if "capacity" in values:
         capacity = values["capacity"]
-        combination.capacity = default_capacity(tables) if capacity is None else capacity
+        combination.capacity = _default_capacity(tables) if capacity is None else capacity
     if "min_capacity" in values:
         minimum = values["min_capacity"]
         combination.min_capacity = (
-            default_min_capacity(tables, combination.capacity) if minimum is None else minimum
+            _default_min_capacity(tables, combination.capacity) if minimum is None else minimum
         )
 
 
@@ -169,11 +171,35 @@ def _stored_values(combination: TableCombination) -> tuple:
     )
 
 
-def _checked_values(data: dict[str, Any]) -> dict[str, Any]:
+def _prepared(
+    *,
+    restaurant_id: int,
+    combination: TableCombination | None,
+    data: dict[str, Any],
+    lock: bool,
+) -> tuple[TableCombination, list[Table] | None, bool]:
+    """The combination with ``data`` applied, not yet validated as a whole: a new one when
+    ``combination`` is None (what ``data`` leaves out takes its default), else the stored row
+    (locked when ``lock``, as are the new tables). Also its new tables (None: unchanged) and
+    whether anything changed."""
     unknown = set(data) - set(COMBINATION_FIELDS)
     if unknown:
         raise ValidationFailed.unknown_fields(unknown)
-    return data
+    if combination is None:
+        target = TableCombination(restaurant_id=restaurant_id)
+        data = {"table_ids": None, "capacity": None, "min_capacity": None, **data}
+    else:
+        rows = TableCombination.objects.filter(pk=combination.pk)
+        target = (rows.select_for_update() if lock else rows).first()
+        if target is None:
+            raise NotFound("The combination is gone.")
+    before = _stored_values(target)
+    tables = None
+    if "table_ids" in data:
+        ids = _checked_table_ids(data["table_ids"])
+        tables = _restaurant_tables(restaurant_id, ids, lock=lock)
+    _resolve(target, tables=tables, values=data)
+    return target, tables, target.pk is None or _stored_values(target) != before
 
 
 def table_combination_validate(
@@ -182,20 +208,12 @@ def table_combination_validate(
     data: dict[str, Any],
     combination: TableCombination | None = None,
 ) -> None:
-    """Raise what writing ``data`` (all fields for a new combination, the changed ones of
-    ``combination`` otherwise) would raise, writing nothing: the admin's forms check with it
-    before anything is saved."""
-    data = _checked_values(data)
-    if combination is None:
-        target = TableCombination(restaurant=restaurant)
-        data = {"capacity": None, "min_capacity": None, **data}
-    else:
-        target = TableCombination.objects.get(pk=combination.pk)
-    tables = None
-    if "table_ids" in data or combination is None:
-        ids = checked_table_ids(data.get("table_ids"))
-        tables = _restaurant_tables(restaurant, ids, lock=False)
-    _resolve(target, tables=tables, values=data)
+    """Raise what writing ``data`` (the fields of a new combination, or the changed ones of
+    ``combination``) would raise, writing nothing: the admin's forms check with it before
+    anything is saved."""
+    target, _, _ = _prepared(
+        restaurant_id=restaurant.pk, combination=combination, data=data, lock=False
+    )
     _validate(target)
 
 
@@ -238,12 +256,16 @@ def table_combination_create(
     is_active: bool = True,
 ) -> TableCombination:
     """Define a combination of the restaurant's tables (the rules: the module's docstring)."""
-    tables = _restaurant_tables(restaurant, checked_table_ids(table_ids), lock=True)
-    combination = TableCombination(restaurant=restaurant)
-    _resolve(
-        combination,
-        tables=tables,
-        values={"capacity": capacity, "min_capacity": min_capacity, "is_active": is_active},
+    combination, tables, _ = _prepared(
+        restaurant_id=restaurant.pk,
+        combination=None,
+        data={
+            "table_ids": table_ids,
+            "min_capacity": min_capacity,
+            "capacity": capacity,
+            "is_active": is_active,
+        },
+        lock=True,
     )
     return _write(combination, tables=tables)
 
@@ -254,20 +276,11 @@ def table_combination_update(
 ) -> TableCombination:
     """Change what ``data`` names (a PATCH): new ``table_ids`` keep the stored capacities
     unless they are given too (None: the default from the tables); the values together must
-    still hold."""
-    data = _checked_values(data)
-    locked = TableCombination.objects.select_for_update().filter(pk=combination.pk).first()
-    if locked is None:
-        raise NotFound("The combination is gone.")
-    tables = None
-    if "table_ids" in data:
-        ids = checked_table_ids(data["table_ids"])
-        tables = _restaurant_tables(locked.restaurant, ids, lock=True)
-    before = _stored_values(locked)
-    _resolve(locked, tables=tables, values=data)
-    if _stored_values(locked) == before:
-        return locked
-    return _write(locked, tables=tables)
+    still hold. Nothing changed, nothing is written."""
+    locked, tables, changed = _prepared(
+        restaurant_id=combination.restaurant_id, combination=combination, data=data, lock=True
+    )
+    return _write(locked, tables=tables) if changed else locked
 
 
 @transaction.atomic
