@@ -5,6 +5,7 @@ choice reads, and the setup event every write publishes."""
 
 import threading
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from django.db import IntegrityError, connections, transaction
@@ -268,6 +269,50 @@ def test_two_concurrent_creates_of_one_set_exactly_one_wins():
     assert sorted(outcomes) == ["combination_exists"] * (threads - 1) + ["created"]
     assert TableCombination.objects.count() == 1
     assert TableCombinationMember.objects.count() == 2
+
+
+def run_together(**calls) -> dict[str, str]:
+    """Run the calls at once, each in its own thread and connection: what each one ended
+    with ("ok", or the error's code)."""
+    barrier = threading.Barrier(len(calls))
+    seen: dict[str, str] = {}
+
+    def run(name, call) -> None:
+        try:
+            barrier.wait(timeout=30)
+            call()
+            seen[name] = "ok"
+        except BaseException as exc:
+            seen[name] = getattr(exc, "code", repr(exc))
+        finally:
+            connections.close_all()
+
+    workers = [threading.Thread(target=run, args=item) for item in calls.items()]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    return seen
+
+
+@pytest.mark.postgres_only(reason="threads with their own connections racing on row locks")
+@pytest.mark.django_db(transaction=True)
+def test_a_table_deleted_while_a_combination_of_it_is_created_never_leaves_both():
+    """Either the combination is created and the deletion refused (409), or the table is
+    deleted and the combination refused (400): never a combination with a missing table, nor
+    a database error at commit."""
+    outcomes = set()
+    for _ in range(6):
+        restaurant = RestaurantFactory()
+        t1, t2 = (TableFactory(restaurant=restaurant, number=n) for n in ("1", "2"))
+        seen = run_together(
+            combine=partial(create, restaurant=restaurant, table_ids=[t1.pk, t2.pk]),
+            delete=partial(services.table_delete, table=t2),
+        )
+        outcomes.add((seen["combine"], seen["delete"]))
+        combined = TableCombination.objects.filter(restaurant=restaurant).exists()
+        assert combined == Table.objects.filter(pk=t2.pk).exists()
+    assert outcomes <= {("ok", "table_in_combination"), ("invalid_table_ids", "ok")}, outcomes
 
 
 # --- changing and deleting ------------------------------------------------------------------
