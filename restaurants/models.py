@@ -299,13 +299,15 @@ def table_ids_of_key(key: str) -> list[int]:
 
 
 class TableCombinationMember(models.Model):
-    """One table of a combination. A table in a combination is protected: the combination
-    is changed or deleted first (restaurants.services.table_delete says so)."""
+    """One table of a combination. The row keeps its table from being deleted on its own
+    (restaurants.services.table_delete says why: the combination is changed or deleted
+    first); RESTRICT, not PROTECT, so a restaurant deleted as a whole takes its tables and
+    combinations with it."""
 
     combination = models.ForeignKey(
         TableCombination, on_delete=models.CASCADE, related_name="members"
     )
-    table = models.ForeignKey(Table, on_delete=models.PROTECT, related_name="combination_members")
+    table = models.ForeignKey(Table, on_delete=models.RESTRICT, related_name="combination_members")
 
     class Meta:
         ordering = ["combination", "table"]

@@ -34,7 +34,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('combination', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='members', to='restaurants.tablecombination')),
-                ('table', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='combination_members', to='restaurants.table')),
+                ('table', models.ForeignKey(on_delete=django.db.models.deletion.RESTRICT, related_name='combination_members', to='restaurants.table')),
             ],
             options={
                 'ordering': ['combination', 'table'],

@@ -9,6 +9,7 @@ from functools import partial
 
 import pytest
 from django.db import IntegrityError, connections, transaction
+from django.db.models import RestrictedError
 
 from core import events
 from core.clock import now
@@ -423,13 +424,14 @@ def test_reservations_ahead_are_named_before_combinations(restaurant, tables, bo
 
 
 def test_the_orm_refuses_to_delete_a_combined_table_too(restaurant, tables):
-    """The member row protects its table, so no path around the service drops a table
-    from under a combination."""
-    from django.db.models import ProtectedError
-
+    """The member row restricts its table, so no path around the service drops a table
+    from under a combination; a restaurant deleted as a whole still goes, with its tables
+    and combinations."""
     create(restaurant=restaurant, table_ids=ids(*tables[:2]))
-    with pytest.raises(ProtectedError):
+    with pytest.raises(RestrictedError), transaction.atomic():
         tables[0].delete()
+    restaurant.delete()
+    assert not TableCombination.objects.exists() and not Table.objects.exists()
 
 
 def test_a_deactivated_table_keeps_its_combinations_out_of_the_seatings(restaurant, tables):
