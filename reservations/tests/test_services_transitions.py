@@ -179,7 +179,7 @@ def test_expire_leaves_a_confirmed_reservation_alone(book):
     reservation = put_in_status(book(), Status.CONFIRMED)
     with transaction.atomic():
         expired = transitions.expire_lapsed_holds(
-            table_id=reservation.table_id, now=reservation.start_at
+            table_ids=[reservation.table_id], now=reservation.start_at
         )
     assert expired == []
     assert holds_expire_lapsed(actor=SYSTEM, now=reservation.start_at) == 0
