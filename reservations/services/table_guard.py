@@ -118,7 +118,7 @@ def _write_occupancy(reservation: Reservation, tables: Sequence[Table], *, new: 
             start_at=reservation.start_at, end_at=reservation.end_at, holds=holds
         )
         wanted = [table_id for table_id in wanted if table_id not in kept]
-    Occupancy.objects.bulk_create(
+    rows = Occupancy.objects.bulk_create(
         Occupancy(
             reservation_id=reservation.pk,
             table_id=table_id,
@@ -128,6 +128,13 @@ def _write_occupancy(reservation: Reservation, tables: Sequence[Table], *, new: 
         )
         for table_id in wanted
     )
+    # What the answer reads (``table_ids``) without asking the database again: the rows just
+    # written for a new reservation; a changed one reads its rows afresh.
+    cache = getattr(reservation, "_prefetched_objects_cache", None)
+    if new:
+        reservation._prefetched_objects_cache = {**(cache or {}), "occupancies": rows}
+    elif cache:
+        cache.pop("occupancies", None)
 
 
 def write_guarded(
