@@ -22,7 +22,7 @@ class ReservationAdmin(admin.ModelAdmin):
     list_display = (
         "local_start",
         "restaurant",
-        "table",
+        "tables",
         "guest",
         "party_size",
         "status",
@@ -41,10 +41,16 @@ class ReservationAdmin(admin.ModelAdmin):
     date_hierarchy = "reservation_date"
     actions = ("confirm_selected", "cancel_selected", "mark_no_show_selected")
     # Not editable anywhere, so named to be shown on the (view-only) page.
-    readonly_fields = ("id", "manage_token", "created_at", "updated_at")
+    readonly_fields = ("id", "tables", "manage_token", "created_at", "updated_at")
+
+    @admin.display(description="Tables")
+    def tables(self, reservation: Reservation) -> str:
+        """Every table it holds (joined tables for a combination), by number."""
+        numbers = sorted(o.table.number for o in reservation.occupancies.all())
+        return " + ".join(numbers) or str(reservation.table)
 
     def get_queryset(self, request) -> QuerySet[Reservation]:
-        qs = super().get_queryset(request)
+        qs = super().get_queryset(request).prefetch_related("occupancies__table")
         if request.user.is_superuser:
             return qs
         return qs.filter(restaurant_id__in=staff_restaurant_ids(request.user))

@@ -8,8 +8,8 @@ from django.contrib.messages import get_messages
 
 from customers.tests.factories import UserFactory
 from reservations.models import Reservation
-from reservations.tests.factories import put_in_status
-from restaurants.tests.factories import RestaurantFactory
+from reservations.tests.factories import ReservationFactory, put_in_status
+from restaurants.tests.factories import RestaurantFactory, TableFactory
 
 Status = Reservation.Status
 LIST = "/admin/reservations/reservation/"
@@ -25,10 +25,19 @@ def test_the_list_shows_restaurant_table_guest_local_start_and_status(admin_clie
     reservation = book()
     page = admin_client.get(LIST).content.decode()
     assert reservation.restaurant.name in page
-    assert str(reservation.table) in page
+    assert f'<td class="field-tables">{reservation.table.number}</td>' in page
     assert guest.full_name in page
     assert "2025-08-30 19:00 CEST" in page
     assert "Pending" in page
+
+
+def test_a_party_at_joined_tables_shows_every_table(admin_client, restaurant, table, clock):
+    second = TableFactory(restaurant=restaurant, number="2", capacity=4)
+    reservation = ReservationFactory(table=table, tables=[second], party_size=6)
+    page = admin_client.get(LIST).content.decode()
+    assert f'<td class="field-tables">{table.number} + 2</td>' in page
+    detail = admin_client.get(f"{LIST}{reservation.pk}/change/").content.decode()
+    assert f"{table.number} + 2" in detail
 
 
 def test_filters_by_status_restaurant_and_date(admin_client, book, restaurant):
