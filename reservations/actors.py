@@ -12,6 +12,8 @@ rules differ by kind only:
 * the restaurant's **host** or **manager**, or a **superuser**, may do everything a guest may
   and also seat, complete, mark no-shows, override the notice and set the source; they are
   never limited. A host or manager acts only at their own restaurant;
+* only staff choose the tables of a seating (``table_ids``), and only a **manager** or a
+  superuser seats a party at tables that are no combination of the restaurant;
 * the **system** (scheduled work: the expiry sweep) is the only one that expires holds.
 """
 
@@ -32,6 +34,7 @@ class ActorKind(StrEnum):
 
 GUEST_KINDS = frozenset({ActorKind.GUEST, ActorKind.ANONYMOUS_GUEST})
 STAFF_KINDS = frozenset({ActorKind.HOST, ActorKind.MANAGER, ActorKind.SUPERUSER})
+MANAGING_KINDS = frozenset({ActorKind.MANAGER, ActorKind.SUPERUSER})
 # Kinds bound to one restaurant: they act there and nowhere else.
 _RESTAURANT_BOUND = frozenset({ActorKind.HOST, ActorKind.MANAGER, ActorKind.ANONYMOUS_GUEST})
 _WITH_USER = frozenset({ActorKind.GUEST, *STAFF_KINDS})
@@ -88,6 +91,12 @@ class Actor:
     def is_staff(self) -> bool:
         """The restaurant's staff or a superuser: what staff may do that a guest may not."""
         return self.kind in STAFF_KINDS
+
+    @property
+    def is_manager(self) -> bool:
+        """The restaurant's manager or a superuser: what a host may not do (seat a party at
+        tables that are no combination, ``override_tables``)."""
+        return self.kind in MANAGING_KINDS
 
     @property
     def is_limited(self) -> bool:

@@ -1,11 +1,14 @@
-"""Availability: which tables are free at which starts, from the same rules booking applies.
+"""Availability: which seatings are free at which starts, from the same rules booking applies.
 
 The time rules come from ``reservations.rules.candidate_starts`` (the function booking's own
-check is built from); a table is free for a start when it is active, seats the party and no
-reservation holds it during the stay (``selectors.holding_occupancies``' rule: the
-occupancy rows of active reservations, lapsed pending holds not counted). One day's answer
-takes a fixed number of queries whatever the number of tables or reservations: the
-restaurant, its periods, closures and turn times, the tables, and the occupancy of the day.
+check is built from); the seatings are booking's own (``selectors.seatings_for``: the active
+tables that seat the party alone, then the restaurant's combinations that seat it, in the
+order booking picks them). A seating is free for a start when no reservation holds any of its
+tables during the stay (``selectors.holding_occupancies``' rule: the occupancy rows of active
+reservations, lapsed pending holds not counted); a start is offered when a seating is free,
+which is exactly when booking without a table succeeds. One day's answer takes a fixed number
+of queries whatever the number of tables, combinations or reservations: the restaurant, its
+periods, closures and turn times, its combinations, the tables, and the occupancy of the day.
 
 Answers are cached under keys that carry two versions: the restaurant's (bumped by any change
 of its policy, hours, closures, turn times or tables) and the (restaurant, local date)'s
@@ -35,7 +38,7 @@ from core.clock import now as clock_now
 from core.errors import NotFound
 from reservations import rules
 from reservations.models import Reservation
-from reservations.selectors import holding_occupancies, tables_seating
+from reservations.selectors import Seating, holding_occupancies, seatings_for
 from restaurants.events import RestaurantSetupChanged
 from restaurants.models import Restaurant
 
@@ -123,7 +126,8 @@ def _ensure_versions(restaurant_id: int, days: list[date]) -> dict[date, str]:
 
 @dataclass(frozen=True)
 class DayAnswer:
-    """One day's slots (each with its free tables) and how long the answer holds."""
+    """One day's slots (each with its free tables and seatings) and how long the answer
+    holds."""
 
     slots: list[dict]
     valid_until: datetime
@@ -133,12 +137,27 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def _fitting_tables(restaurant_id: int, party_size: int, area: str | None) -> list[dict]:
-    """Active tables that seat the party, in booking's own order of preference."""
-    qs = tables_seating(restaurant_id=restaurant_id, party_size=party_size)
+def _seatings(restaurant_id: int, party_size: int, area: str | None) -> list[Seating]:
+    """The party's seatings in booking's order; with ``area``, those whose tables are all in
+    it."""
+    seatings = seatings_for(restaurant_id=restaurant_id, party_size=party_size)
     if area:
-        qs = qs.filter(area=area)
-    return list(qs.values("id", "number", "capacity", "area"))
+        seatings = [s for s in seatings if all(table.area == area for table in s.tables)]
+    return seatings
+
+
+def _table_entry(seating: Seating) -> dict:
+    [table] = seating.tables
+    return {"id": table.pk, "number": table.number, "capacity": table.capacity, "area": table.area}
+
+
+def _seating_entry(seating: Seating) -> dict:
+    return {
+        "table_ids": list(seating.table_ids),
+        "numbers": [table.number for table in seating.tables],
+        "capacity": seating.capacity,
+        "combination_id": seating.combination_id,
+    }
 
 
 def _busy_by_table(
@@ -188,12 +207,12 @@ def compute_days(
     queries whatever the number of days, tables or reservations."""
     context = rules.load_booking_context(restaurant, date_from=days[0], date_to=days[-1])
     starts = {day: list(rules.candidate_starts(context, day, party_size, now)) for day in days}
-    tables = _fitting_tables(restaurant.pk, party_size, area)
+    seatings = _seatings(restaurant.pk, party_size, area)
     all_starts = [slot for slots in starts.values() for slot in slots]
     busy, next_lapse = {}, None
-    if tables and all_starts:
+    if seatings and all_starts:
         busy, next_lapse = _busy_by_table(
-            [t["id"] for t in tables],
+            sorted({pk for seating in seatings for pk in seating.table_ids}),
             min(s.start_at for s in all_starts),
             max(s.end_at for s in all_starts),
             now,
@@ -210,7 +229,12 @@ def compute_days(
         slots = []
         for slot in starts[day]:
             free = [
-                t for t in tables if _is_free(busy.get(t["id"], []), slot.start_at, slot.end_at)
+                seating
+                for seating in seatings
+                if all(
+                    _is_free(busy.get(pk, []), slot.start_at, slot.end_at)
+                    for pk in seating.table_ids
+                )
             ]
             if free:
                 slots.append(
@@ -218,7 +242,10 @@ def compute_days(
                         "time": f"{slot.local_time:%H:%M}",
                         "start_at": _iso(slot.start_at),
                         "end_at": _iso(slot.end_at),
-                        "tables": free,
+                        # The single tables, as before combinations: empty where only joined
+                        # tables are free.
+                        "tables": [_table_entry(s) for s in free if s.combination_id is None],
+                        "seatings": [_seating_entry(s) for s in free],
                     }
                 )
         valid_until = ceiling
@@ -230,7 +257,8 @@ def compute_days(
 
 
 def _answer_key(restaurant_id: int, day: date, party_size: int, area: str | None, version: str):
-    return f"avail:a:{restaurant_id}:{day.isoformat()}:{party_size}:{area or ''}:{version}"
+    # "a2": answers with ``seatings``; one stored before them is never read as one.
+    return f"avail:a2:{restaurant_id}:{day.isoformat()}:{party_size}:{area or ''}:{version}"
 
 
 def _public_restaurant(restaurant_id: int) -> Restaurant:

@@ -120,6 +120,8 @@ def reservation_create(
     customer_id: int | None = None,
     customer: dict[str, str] | None = None,
     table_id: int | None = None,
+    table_ids: list[int] | None = None,
+    override_tables: bool = False,
     notes: str = "",
     allergies: str = "",
     source: str | None = None,
@@ -133,9 +135,12 @@ def reservation_create(
     Who: staff of the restaurant (or a superuser) book for a guest named by ``customer_id`` (a
     guest already in their scope) or found/created from ``customer``, from ``source`` (by
     default ``staff``); anyone else books for themselves, online (403 for another guest or
-    another source). Only staff may ``override_notice``. The guest's ``language`` (their
-    e-mails'): as given, else, for a guest's own booking, the language they asked in
-    (``request_language``); staff booking for a guest leave their own browser's out of it.
+    another source). Only staff may ``override_notice`` or name the tables (``table_ids``:
+    a combination of the restaurant), and only a manager (or a superuser) may
+    ``override_tables`` to seat the party at any set of its tables. The guest's
+    ``language`` (their e-mails'): as given, else, for a guest's own booking, the language
+    they asked in (``request_language``); staff booking for a guest leave their own
+    browser's out of it.
     Limits (anyone but staff): every attempt counts against ``client_address`` (the caller's
     address; None from inside: no count) before anything else, 429 ``throttled`` over the
     limit; the core refuses a new booking beyond the guest's hold limits (429 ``hold_limit``).
@@ -148,7 +153,12 @@ def reservation_create(
     source = source or (Source.STAFF if actor.is_staff else Source.ONLINE)
     # The actor's refusals first, before looking up whom the booking is for.
     refuse_actor_options(
-        actor, restaurant_id=restaurant.pk, override_notice=override_notice, source=source
+        actor,
+        restaurant_id=restaurant.pk,
+        override_notice=override_notice,
+        source=source,
+        table_ids=table_ids,
+        override_tables=override_tables,
     )
     guest = _guest_named_by(user, actor, restaurant, customer_id, customer)
     return reservation_book(
@@ -158,6 +168,8 @@ def reservation_create(
         reservation_time=reservation_time,
         party_size=party_size,
         table_id=table_id,
+        table_ids=table_ids,
+        override_tables=override_tables,
         actor=actor,
         source=source,
         notes=notes,

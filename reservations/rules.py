@@ -45,6 +45,7 @@ from restaurants.models import (
     Table,
     period_length_minutes,
 )
+from restaurants.selectors import CombinationSeating
 
 MINUTES_PER_DAY = 1440
 ONE_DAY = timedelta(days=1)
@@ -215,10 +216,18 @@ def check_table(table: Table, *, restaurant_id: int, party_size: int) -> None:
         )
 
 
-def check_seating(tables: Sequence[Table], *, restaurant_id: int, party_size: int) -> None:
+def check_seating(
+    tables: Sequence[Table],
+    *,
+    restaurant_id: int,
+    party_size: int,
+    combination: CombinationSeating | None = None,
+) -> None:
     """One table: ``check_table``. Several (a reservation seated at joined tables): each
-    belongs to the restaurant and is active, and together they seat the party (the
-    combinations' own limits are the seat chooser's)."""
+    belongs to the restaurant and is active, and they seat the party: within the
+    ``combination``'s ``min_capacity..capacity`` when they are one, else (a set a manager
+    chose) as many as their seats together. Which sets may be booked at all is the booking
+    core's rule."""
     if len(tables) == 1:
         check_table(tables[0], restaurant_id=restaurant_id, party_size=party_size)
         return
@@ -227,6 +236,15 @@ def check_seating(tables: Sequence[Table], *, restaurant_id: int, party_size: in
             raise ValidationFailed.field("table_ids", "A table belongs to another restaurant.")
         if not table.is_active:
             raise ValidationFailed.field("table_ids", f"Table {table.number} is not in service.")
+    if combination is not None:
+        if not combination.min_capacity <= party_size <= combination.capacity:
+            numbers = "+".join(sorted(table.number for table in tables))
+            raise ValidationFailed.field(
+                "party_size",
+                f"Tables {numbers} seat parties of {combination.min_capacity} to "
+                f"{combination.capacity}.",
+            )
+        return
     seats = sum(table.capacity for table in tables)
     if party_size > seats:
         raise ValidationFailed.field("party_size", f"These tables seat at most {seats}.")

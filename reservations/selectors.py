@@ -1,4 +1,4 @@
-"""Reads with rules: who sees which reservations, and which tables are free.
+"""Reads with rules: who sees which reservations, and which seatings are free.
 
 Scope (issue 5): a superuser sees every reservation; a manager or host sees their restaurants'
 reservations; a guest sees their own (the reservations of the Customer profile linked to their
@@ -6,6 +6,7 @@ account). Views look reservations up only through these, so one outside the call
 a 404 and its id reveals nothing.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -19,7 +20,7 @@ from core.clock import now as clock_now
 from core.errors import NotFound
 from reservations.models import Occupancy, Reservation, TsTzRange
 from restaurants.models import Restaurant, StaffMembership, Table
-from restaurants.selectors import staff_restaurant_ids
+from restaurants.selectors import CombinationSeating, combinations_for, staff_restaurant_ids
 
 
 def _scope(user) -> Q | None:
@@ -136,15 +137,30 @@ def seating_of(reservation: Reservation) -> list[Table]:
     return list(Table.objects.filter(occupancies__reservation_id=reservation.pk).order_by("pk"))
 
 
+# A single table's place in booking's order of preference: smallest first.
+SINGLE_TABLE_ORDER = ("capacity", "min_capacity", "number", "pk")
+
+
+def _seats_alone(party_size: int) -> Q:
+    return Q(capacity__gte=party_size, min_capacity__lte=party_size)
+
+
 def tables_seating(*, restaurant_id: int, party_size: int) -> QuerySet[Table]:
     """Active tables of the restaurant whose ``min_capacity..capacity`` holds the party, in
     booking's order of preference: smallest first. Booking and availability both start here."""
-    return Table.objects.filter(
-        restaurant_id=restaurant_id,
-        is_active=True,
-        capacity__gte=party_size,
-        min_capacity__lte=party_size,
-    ).order_by("capacity", "min_capacity", "number", "pk")
+    return (
+        Table.objects.filter(restaurant_id=restaurant_id, is_active=True)
+        .filter(_seats_alone(party_size))
+        .order_by(*SINGLE_TABLE_ORDER)
+    )
+
+
+def _free(tables: QuerySet[Table], *, start_at: datetime, end_at: datetime, now: datetime):
+    """Those of ``tables`` nobody holds during ``[start_at, end_at)``."""
+    busy = holding_occupancies(start_at=start_at, end_at=end_at, now=now).filter(
+        table=OuterRef("pk")
+    )
+    return tables.exclude(Exists(busy))
 
 
 def tables_free_for(
@@ -156,13 +172,130 @@ def tables_free_for(
     now: datetime,
     limit: int | None = None,
 ) -> list[Table]:
-    """Tables seating the party that nobody holds during the stay, smallest first (one
+    """Tables seating the party alone that nobody holds during the stay, smallest first (one
     query)."""
-    busy = holding_occupancies(start_at=start_at, end_at=end_at, now=now).filter(
-        table=OuterRef("pk")
+    qs = _free(
+        tables_seating(restaurant_id=restaurant_id, party_size=party_size),
+        start_at=start_at,
+        end_at=end_at,
+        now=now,
     )
-    qs = tables_seating(restaurant_id=restaurant_id, party_size=party_size).exclude(Exists(busy))
     return list(qs[:limit] if limit else qs)
+
+
+@dataclass(frozen=True)
+class Seating:
+    """One way to seat a party: a single table, or the tables of a combination (by id)."""
+
+    tables: tuple[Table, ...]
+    capacity: int
+    combination_id: int | None = None
+
+    @property
+    def table_ids(self) -> tuple[int, ...]:
+        return tuple(table.pk for table in self.tables)
+
+
+def combinations_seating(*, restaurant_id: int, party_size: int) -> list[CombinationSeating]:
+    """The restaurant's combinations that may seat a party (active, every table active:
+    ``combinations_for``) whose ``min_capacity..capacity`` holds it (one query)."""
+    return [
+        combination
+        for combination in combinations_for(restaurant_id)
+        if combination.min_capacity <= party_size <= combination.capacity
+    ]
+
+
+def _combined(
+    combinations: list[CombinationSeating], tables: dict[int, Table], party_size: int
+) -> list[Seating]:
+    """The combinations whose tables are all in ``tables``, as seatings in booking's order:
+    the fewest spare seats (``capacity - party_size``), then the fewest tables, then the
+    sorted tuple of their tables' numbers."""
+
+    def rank(combination: CombinationSeating) -> tuple:
+        numbers = sorted(tables[pk].number for pk in combination.table_ids)
+        return (combination.capacity - party_size, len(combination.table_ids), tuple(numbers))
+
+    usable = [c for c in combinations if all(pk in tables for pk in c.table_ids)]
+    return [
+        Seating(
+            tables=tuple(tables[pk] for pk in combination.table_ids),
+            capacity=combination.capacity,
+            combination_id=combination.id,
+        )
+        for combination in sorted(usable, key=rank)
+    ]
+
+
+def combination_of(*, restaurant_id: int, table_ids: list[int]) -> CombinationSeating | None:
+    """The restaurant's combination of exactly these tables, if it is one that may seat a
+    party (active, every table active); None otherwise (one query)."""
+    wanted = tuple(sorted(table_ids))
+    return next((c for c in combinations_for(restaurant_id) if c.table_ids == wanted), None)
+
+
+def seatings_for(*, restaurant_id: int, party_size: int) -> list[Seating]:
+    """Every seating of the party at the restaurant, free or not, in booking's order of
+    preference: the active tables that seat it alone (``tables_seating``'s order), then the
+    combinations that seat it (``_combined``'s order). Availability starts here; two queries
+    whatever the number of tables and combinations (the combinations, then their tables and
+    the single tables together)."""
+    combinations = combinations_seating(restaurant_id=restaurant_id, party_size=party_size)
+    members = {pk for combination in combinations for pk in combination.table_ids}
+    rows = list(
+        Table.objects.filter(restaurant_id=restaurant_id, is_active=True)
+        .filter(_seats_alone(party_size) | Q(pk__in=members))
+        .order_by(*SINGLE_TABLE_ORDER)
+    )
+    singles = [
+        Seating(tables=(table,), capacity=table.capacity)
+        for table in rows
+        if table.min_capacity <= party_size <= table.capacity
+    ]
+    return singles + _combined(combinations, {table.pk: table for table in rows}, party_size)
+
+
+def seatings_free_for(
+    *,
+    restaurant_id: int,
+    party_size: int,
+    start_at: datetime,
+    end_at: datetime,
+    now: datetime,
+    limit: int | None = None,
+) -> list[list[Table]]:
+    """The seatings a booking without a table tries, in order, each a list of tables by id:
+    the free tables that seat the party alone (smallest first), then the combinations that
+    seat it whose tables are all free during the stay (``seatings_for``'s order, so
+    availability offers the same). At most ``limit``. One query when ``limit`` tables are
+    free; otherwise two more, whatever the number of combinations: the restaurant's
+    combinations, and which of their tables are free."""
+    seatings = [
+        [table]
+        for table in tables_free_for(
+            restaurant_id=restaurant_id,
+            party_size=party_size,
+            start_at=start_at,
+            end_at=end_at,
+            now=now,
+            limit=limit,
+        )
+    ]
+    if limit is not None and len(seatings) >= limit:
+        return seatings
+    combinations = combinations_seating(restaurant_id=restaurant_id, party_size=party_size)
+    if combinations:
+        members = {pk for combination in combinations for pk in combination.table_ids}
+        free = _free(
+            Table.objects.filter(restaurant_id=restaurant_id, is_active=True, pk__in=members),
+            start_at=start_at,
+            end_at=end_at,
+            now=now,
+        )
+        joined = _combined(combinations, {table.pk: table for table in free}, party_size)
+        seatings += [list(seating.tables) for seating in joined]
+    return seatings[:limit] if limit is not None else seatings
 
 
 def anonymous_hold_for(

@@ -232,12 +232,16 @@ def restaurant_embed_origins(restaurant_id: int) -> list[str]:
 
 
 def party_sizes_seated(restaurant: Restaurant) -> list[int]:
-    """The party sizes, within the restaurant's policy, that one of its active tables seats
-    (``min_capacity..capacity``): what a guest may choose online. Others could never be
-    booked, so offering them would only show every day as fully booked."""
-    ranges = Table.objects.filter(restaurant=restaurant, is_active=True).values_list(
-        "min_capacity", "capacity"
+    """The party sizes, within the restaurant's policy, that one of its active tables or
+    combinations seats (``min_capacity..capacity``; a combination while it and its tables
+    are active): what a guest may choose online. Others could never be booked, so offering
+    them would only show every day as fully booked."""
+    ranges = list(
+        Table.objects.filter(restaurant=restaurant, is_active=True).values_list(
+            "min_capacity", "capacity"
+        )
     )
+    ranges += [(c.min_capacity, c.capacity) for c in combinations_for(restaurant.pk)]
     seated = {size for low, high in ranges for size in range(low, high + 1)}
     policy = range(restaurant.min_party_size, restaurant.max_party_size + 1)
     return [size for size in policy if size in seated]

@@ -1,4 +1,5 @@
-"""Public availability: a day's free slots with their tables, and a calendar of days."""
+"""Public availability: a day's free slots with their tables and seatings, and a calendar
+of days."""
 
 from datetime import timedelta
 
@@ -53,11 +54,34 @@ class AvailableTableSerializer(serializers.Serializer):
     area = serializers.CharField()
 
 
+class AvailableSeatingSerializer(serializers.Serializer):
+    table_ids = serializers.ListField(child=serializers.IntegerField(), help_text="Sorted.")
+    numbers = serializers.ListField(
+        child=serializers.CharField(), help_text="The tables' numbers, in table_ids' order."
+    )
+    capacity = serializers.IntegerField(
+        help_text="The table's capacity, or the combination's (not always the sum)."
+    )
+    combination_id = serializers.IntegerField(
+        allow_null=True, help_text="The table combination; null for a single table."
+    )
+
+
 class AvailableSlotSerializer(serializers.Serializer):
     time = serializers.CharField(help_text="Local start, HH:MM.")
     start_at = serializers.DateTimeField()
     end_at = serializers.DateTimeField()
-    tables = AvailableTableSerializer(many=True)
+    tables = AvailableTableSerializer(
+        many=True,
+        help_text="The free single tables that seat the party, smallest first; empty when "
+        "only joined tables are free.",
+    )
+    seatings = AvailableSeatingSerializer(
+        many=True,
+        help_text="Every free seating in the order booking picks them: the single tables, "
+        "then the combinations (fewest spare seats, then fewest tables). A booking without "
+        "a table takes the first.",
+    )
 
 
 class DayAvailabilitySerializer(serializers.Serializer):
@@ -71,7 +95,7 @@ class DayAvailabilitySerializer(serializers.Serializer):
 class CalendarDaySerializer(serializers.Serializer):
     date = serializers.DateField()
     available = serializers.BooleanField()
-    slots = serializers.IntegerField(help_text="Number of starts with a free table.")
+    slots = serializers.IntegerField(help_text="Number of starts with a free seating.")
 
 
 class CalendarAvailabilitySerializer(serializers.Serializer):
@@ -82,7 +106,7 @@ class CalendarAvailabilitySerializer(serializers.Serializer):
 
 
 class AvailabilityDayApi(APIView):
-    """Free starts of one local date for a party, each with the tables free for the stay."""
+    """Free starts of one local date for a party, each with the seatings free for the stay."""
 
     # Public and the same for everyone: no authentication, so a cached answer costs no query
     # even when the client sends its token.

@@ -26,6 +26,7 @@ from core.serializers import (
 from core.throttling import client_address
 from reservations import callers, selectors, services
 from reservations.models import Reservation
+from reservations.services.booking import MAX_SEATING_TABLES
 
 CREATED_MESSAGE = "Reservation created successfully"
 # Every answer carries the guest's manage token: kept answers hold it as null, and a replay
@@ -37,6 +38,25 @@ MANAGE_TOKEN = SecretField(
 
 def _id_field(**kwargs) -> StrictIntegerField:
     return StrictIntegerField(min_value=1, max_value=BIGINT_MAX, **kwargs)
+
+
+def _table_ids_field(help_text: str) -> serializers.ListField:
+    return serializers.ListField(
+        child=_id_field(),
+        min_length=1,
+        max_length=MAX_SEATING_TABLES,
+        required=False,
+        help_text=help_text,
+    )
+
+
+def _override_tables_field() -> serializers.BooleanField:
+    return serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Managers only: seat the party at table_ids even when they are no "
+        "combination (their seats together must hold it).",
+    )
 
 
 # --- serializers -----------------------------------------------------------------------------
@@ -108,8 +128,15 @@ class ReservationCreateSerializer(StrictInputSerializer):
         required=False,
         allow_null=True,
         default=None,
-        help_text="Left out: the smallest free table that seats the party.",
+        help_text="Left out (and no table_ids): the smallest free table that seats the party, "
+        "else the combination of tables with the fewest spare seats.",
     )
+    table_ids = _table_ids_field(
+        help_text="Staff: the tables to join for the party, sorted or not: one of the "
+        "restaurant's combinations, or any of its tables with override_tables. Not with "
+        "table_id."
+    )
+    override_tables = _override_tables_field()
     reservation_date = StrictDateField(help_text="YYYY-MM-DD, local date.")
     reservation_time = StrictTimeField(help_text="HH:MM (or HH:MM:00), local time.")
     party_size = StrictIntegerField(min_value=1, max_value=1000)
@@ -136,9 +163,14 @@ class ReservationChangeSerializer(StrictInputSerializer):
     reservation_time = StrictTimeField(required=False)
     party_size = StrictIntegerField(min_value=1, max_value=1000, required=False)
     table_id = _id_field(required=False)
+    table_ids = _table_ids_field(
+        help_text="Staff: move the party to these tables (a combination of the restaurant, "
+        "or any of its tables with override_tables). Not with table_id."
+    )
     notes = StrictCharField(required=False, allow_blank=True, max_length=2000)
     allergies = StrictCharField(required=False, allow_blank=True, max_length=2000)
     override_notice = serializers.BooleanField(required=False, default=False)
+    override_tables = _override_tables_field()
 
 
 class ReservationCancelSerializer(StrictInputSerializer):
@@ -249,8 +281,13 @@ class ReservationDetailApi(APIView):
         data.is_valid(raise_exception=True)
         changes = dict(data.validated_data)
         override_notice = changes.pop("override_notice", False)
+        override_tables = changes.pop("override_tables", False)
         reservation = services.reservation_change(
-            reservation=reservation, actor=actor, data=changes, override_notice=override_notice
+            reservation=reservation,
+            actor=actor,
+            data=changes,
+            override_notice=override_notice,
+            override_tables=override_tables,
         )
         return Response(ReservationSerializer(reservation).data)
 

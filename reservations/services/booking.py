@@ -47,7 +47,13 @@ from core.errors import (
 from reservations import rules
 from reservations.actors import Actor
 from reservations.models import Reservation
-from reservations.selectors import seating_of, tables_free_for, tables_seating
+from reservations.selectors import (
+    combination_of,
+    combinations_seating,
+    seating_of,
+    seatings_free_for,
+    tables_seating,
+)
 from reservations.services.effects import CHANGED, CREATED, SlotBefore, after_change
 from reservations.services.guests import GuestProfile, profile_of
 from reservations.services.limits import refuse_over_hold_limits
@@ -55,9 +61,11 @@ from reservations.services.table_guard import refuse_overlap, tables_lock, write
 from reservations.services.transitions import effective_status, expire_lapsed_holds, expired_hold
 from restaurants.models import Restaurant, Table
 
-# Without a table_id, a booking that loses its table to a concurrent one tries the next free
-# table, up to this many tables, so the work per request stays bounded.
+# Without a table, a booking that loses its seating to a concurrent one tries the next free
+# seating, up to this many, so the work per request stays bounded.
 AUTO_PICK_ATTEMPTS = 3
+# The most tables staff may name for one party (``table_ids``): a combination's own limit.
+MAX_SEATING_TABLES = 20
 CHANGEABLE = (Reservation.Status.PENDING, Reservation.Status.CONFIRMED)
 
 Status = Reservation.Status
@@ -126,20 +134,112 @@ def bookable_restaurant(restaurant_id: int) -> Restaurant:
 
 
 def refuse_actor_options(
-    actor: Actor, *, restaurant_id: int, override_notice: bool, source: str | None = None
+    actor: Actor,
+    *,
+    restaurant_id: int,
+    override_notice: bool,
+    source: str | None = None,
+    table_ids: Sequence[int] | None = None,
+    override_tables: bool = False,
 ) -> None:
     """The rules of who may ask for what, by the actor's kind (403): a host, manager or
     anonymous guest acts only at their restaurant; only the restaurant's staff override the
-    notice; guests book online (``source``, when a booking is made). The core applies them to
-    every booking and change; a caller may apply them first, to refuse in its own order."""
+    notice or choose the tables of a seating (``table_ids``); only a manager (or a
+    superuser) seats a party at tables that are no combination (``override_tables``); guests
+    book online (``source``, when a booking is made). The core applies them to every booking
+    and change; a caller may apply them first, to refuse in its own order."""
     if not actor.acts_at(restaurant_id):
         raise PermissionDenied("Only the restaurant's staff can do this.")
     if override_notice and not actor.is_staff:
         message = "Only the restaurant's staff can override the notice."
         raise PermissionDenied(message, details={"override_notice": [message]})
+    if table_ids is not None and not actor.is_staff:
+        message = "Only the restaurant's staff can choose the tables."
+        raise PermissionDenied(message, details={"table_ids": [message]})
+    if override_tables and not actor.is_manager:
+        message = "Only the restaurant's managers can seat a party at tables of their choice."
+        raise PermissionDenied(message, details={"override_tables": [message]})
     if source is not None and actor.is_guest and source != Reservation.Source.ONLINE:
         raise PermissionDenied(
             "Guests book online.", details={"source": ["Only staff can set the source."]}
+        )
+
+
+def _is_id(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _named_tables(restaurant_id: int, table_ids: object) -> list[Table]:
+    """The tables staff named (``table_ids``), by id: a list of 1 to MAX_SEATING_TABLES
+    distinct ids of the restaurant's active tables; 400 naming ``table_ids`` for each id
+    that is not one (another restaurant's table is refused like an unknown id)."""
+    if not isinstance(table_ids, list | tuple) or not table_ids:
+        raise ValidationFailed.field("table_ids", "Give a list of table ids, e.g. [3, 4].")
+    if len(table_ids) > MAX_SEATING_TABLES:
+        raise ValidationFailed.field(
+            "table_ids", f"At most {MAX_SEATING_TABLES} tables; {len(table_ids)} given."
+        )
+    problems = []
+    for position, item in enumerate(table_ids, start=1):
+        if not _is_id(item):
+            problems.append(f"Item {position}: must be a table id (a positive integer).")
+        elif item in table_ids[: position - 1]:
+            problems.append(f"Item {position}: table {item} is listed more than once.")
+    if problems:
+        raise ValidationFailed(details={"table_ids": problems})
+    found = {
+        table.pk: table
+        for table in Table.objects.filter(restaurant_id=restaurant_id, pk__in=table_ids)
+    }
+    for pk in table_ids:
+        table = found.get(pk)
+        if table is None:
+            problems.append(f"Table {pk} is not a table of this restaurant.")
+        elif not table.is_active:
+            problems.append(f"Table {pk} (number {table.number}) is not in service.")
+    if problems:
+        raise ValidationFailed(details={"table_ids": problems})
+    return sorted(found.values(), key=lambda table: table.pk)
+
+
+def _check_seating(
+    seating: Sequence[Table],
+    *,
+    restaurant_id: int,
+    party_size: int,
+    override_tables: bool,
+    kept: bool = False,
+) -> None:
+    """The party at a seating staff named (or a reservation keeps): several tables must be
+    one of the restaurant's active combinations, and the party within its
+    ``min_capacity..capacity``; with ``override_tables`` (a manager's: refuse_actor_options)
+    any set of its tables whose seats hold the party. A reservation that ``kept`` a set that
+    is no combination (a manager's choice, or a combination since deactivated) is held to
+    its seats alone: keeping its tables overrides nothing new."""
+    combination = None
+    if len(seating) > 1 and not override_tables:
+        combination = combination_of(
+            restaurant_id=restaurant_id, table_ids=[table.pk for table in seating]
+        )
+        if combination is None and not kept:
+            raise ValidationFailed.field(
+                "table_ids",
+                "These tables are no combination of this restaurant; a manager may seat a "
+                "party at them with override_tables.",
+            )
+    rules.check_seating(
+        seating, restaurant_id=restaurant_id, party_size=party_size, combination=combination
+    )
+
+
+def _refuse_seating_options(
+    table_id: int | None, table_ids: Sequence[int] | None, override_tables: bool, *, change: bool
+) -> None:
+    if table_id is not None and table_ids is not None:
+        raise ValidationFailed.field("table_ids", "Give table_id or table_ids, not both.")
+    if override_tables and table_ids is None and not change:
+        raise ValidationFailed.field(
+            "override_tables", "Only with table_ids: the tables of your choice."
         )
 
 
@@ -162,14 +262,20 @@ def reservation_book(
     override_notice: bool = False,
     language: str = "",
     contact_phone: str = "",
+    table_ids: Sequence[int] | None = None,
+    override_tables: bool = False,
 ) -> Reservation:
     """Book a table of ``restaurant`` for ``guest`` (a profile, or how to find or make it in
     the booking's transaction), as ``actor``, from ``source``: every booking goes through here.
 
     Rules: the actor's (``refuse_actor_options``, 403); every rule of reservations.rules (400
-    naming the field); the table must be the restaurant's, active, and seat the party; with
-    ``table_id`` None the smallest free table that seats the party is taken (trying the next
-    one, up to ``AUTO_PICK_ATTEMPTS``, when a concurrent booking takes it). Unknown ids are 400.
+    naming the field); the table must be the restaurant's, active, and seat the party. Staff
+    may name several tables (``table_ids``): one of the restaurant's active combinations, or
+    with ``override_tables`` (a manager) any set of its tables (``_check_seating``). With
+    neither ``table_id`` nor ``table_ids`` the first free seating is taken: the smallest
+    free table that seats the party, else the combination with the fewest spare seats
+    (selectors.seatings_free_for), trying the next one, up to ``AUTO_PICK_ATTEMPTS``, when a
+    concurrent booking takes it. Unknown ids are 400.
     Result: pending with the hold's deadline (``hold``: by default the restaurant's, so
     confirmed at once where it auto-confirms). Overlaps are refused (409 ``slot_unavailable``),
     a held lock is 423 ``slot_locked``; a guest's new booking beyond their hold limits is 429
@@ -181,8 +287,14 @@ def reservation_book(
     language = guest_language(language)
     _refuse_inactive(restaurant)
     refuse_actor_options(
-        actor, restaurant_id=restaurant.pk, override_notice=override_notice, source=source
+        actor,
+        restaurant_id=restaurant.pk,
+        override_notice=override_notice,
+        source=source,
+        table_ids=table_ids,
+        override_tables=override_tables,
     )
+    _refuse_seating_options(table_id, table_ids, override_tables, change=False)
     context = rules.load_booking_context(
         restaurant, date_from=reservation_date, date_to=reservation_date
     )
@@ -194,15 +306,23 @@ def reservation_book(
         now=now,
         override_notice=override_notice,
     )
-    if table_id is not None:
-        table = _table(table_id)
-        rules.check_seating([table], restaurant_id=restaurant.pk, party_size=party_size)
+    named = table_id is not None or table_ids is not None
+    if named:
+        seating = (
+            [_table(table_id)] if table_ids is None else _named_tables(restaurant.pk, table_ids)
+        )
+        _check_seating(
+            seating,
+            restaurant_id=restaurant.pk,
+            party_size=party_size,
+            override_tables=override_tables,
+        )
         # Answer a plainly taken slot without queueing for the lock: under contention the
         # losers leave at once instead of waiting for their turn to be refused.
-        refuse_overlap([table], slot, now, context.tz)
-        seatings = [[table]]
+        refuse_overlap(seating, slot, now, context.tz)
+        seatings = [seating]
     else:
-        tables = tables_free_for(
+        seatings = seatings_free_for(
             restaurant_id=restaurant.pk,
             party_size=party_size,
             start_at=slot.start_at,
@@ -210,9 +330,8 @@ def reservation_book(
             now=now,
             limit=AUTO_PICK_ATTEMPTS,
         )
-        if not tables:
+        if not seatings:
             _refuse_without_table(restaurant, party_size)
-        seatings = [[table] for table in tables]
 
     expires_at = hold.deadline(restaurant, now, slot.start_at)
 
@@ -242,9 +361,7 @@ def reservation_book(
         try:
             return _book_seating(seating, slot, build, guest, now, context.tz, actor=actor)
         except (Locked, Conflict) as exc:
-            if table_id is not None or (
-                isinstance(exc, Conflict) and not isinstance(exc, SlotUnavailable)
-            ):
+            if named or (isinstance(exc, Conflict) and not isinstance(exc, SlotUnavailable)):
                 raise
             last_error = exc
     assert last_error is not None
@@ -253,7 +370,7 @@ def reservation_book(
 
 def _refuse_without_table(restaurant: Restaurant, party_size: int) -> None:
     seats = tables_seating(restaurant_id=restaurant.pk, party_size=party_size).exists()
-    if not seats:
+    if not seats and not combinations_seating(restaurant_id=restaurant.pk, party_size=party_size):
         raise ValidationFailed.field(
             "party_size", f"No table of {restaurant.name} seats a party of {party_size}."
         )
@@ -324,23 +441,42 @@ def _locked_unchanged(reservation: Reservation) -> Reservation:
     return locked
 
 
+def _tables_asked(current: Reservation, data: dict[str, Any]) -> list[Table] | None:
+    """The tables a change names with staff's ``table_ids``, by id; None when it names none,
+    or exactly the tables the reservation holds already."""
+    table_ids = data.get("table_ids")
+    _refuse_seating_options(data.get("table_id"), table_ids, False, change=True)
+    if table_ids is None:
+        return None
+    seating = _named_tables(current.restaurant_id, table_ids)
+    held = [table.pk for table in seating_of(current)]
+    return None if [table.pk for table in seating] == held else seating
+
+
 def reservation_change(
     *,
     reservation: Reservation,
     actor: Actor,
     data: dict[str, Any],
     override_notice: bool = False,
+    override_tables: bool = False,
 ) -> Reservation:
-    """Change the date, time, party size, table, notes or allergies of a pending or confirmed
-    reservation, as ``actor``: a guest before the start, staff at any time (and only staff
-    override the notice: ``refuse_actor_options``). A new slot passes the same rules, lock and
-    constraint as a booking; the row is updated in place in one transaction, so the old slot
+    """Change the date, time, party size, table (or staff's ``table_ids``), notes or allergies
+    of a pending or confirmed reservation, as ``actor``: a guest before the start, staff at
+    any time (and only staff override the notice or choose several tables, only a manager
+    overrides the combinations: ``refuse_actor_options``). A new slot passes the same rules,
+    lock and constraint as a booking; a party at a combination stays within its limits
+    (``_check_seating``); the row is updated in place in one transaction, so the old slot
     is released only if the new one is taken. A lapsed hold is 409 ``reservation_expired``."""
     now = clock_now()
     current = Reservation.objects.select_related("restaurant", "table").get(pk=reservation.pk)
     _check_changeable(current, actor, now)
     refuse_actor_options(
-        actor, restaurant_id=current.restaurant_id, override_notice=override_notice
+        actor,
+        restaurant_id=current.restaurant_id,
+        override_notice=override_notice,
+        table_ids=data.get("table_ids"),
+        override_tables=override_tables,
     )
     wanted = {
         "reservation_date": data.get("reservation_date", current.reservation_date),
@@ -348,7 +484,8 @@ def reservation_change(
         "party_size": data.get("party_size", current.party_size),
         "table_id": data.get("table_id", current.table_id),
     }
-    slot_changed = any(wanted[f] != getattr(current, f) for f in SLOT_FIELDS)
+    asked = _tables_asked(current, data)
+    slot_changed = asked is not None or any(wanted[f] != getattr(current, f) for f in SLOT_FIELDS)
     remarks = {f: data.get(f, getattr(current, f)) or "" for f in REMARK_FIELDS}
     if not slot_changed and all(remarks[f] == getattr(current, f) for f in REMARK_FIELDS):
         return current
@@ -376,11 +513,20 @@ def reservation_change(
         now=now,
         override_notice=override_notice,
     )
-    if wanted["table_id"] == current.table_id:
+    kept = asked is None and wanted["table_id"] == current.table_id
+    if asked is not None:
+        seating = asked
+    elif kept:
         seating = seating_of(current)  # the tables it holds, all of them
     else:
         seating = [_table(wanted["table_id"])]
-    rules.check_seating(seating, restaurant_id=restaurant.pk, party_size=wanted["party_size"])
+    _check_seating(
+        seating,
+        restaurant_id=restaurant.pk,
+        party_size=wanted["party_size"],
+        override_tables=override_tables,
+        kept=kept,
+    )
     table_ids = [table.pk for table in seating]
 
     with (

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from customers.tests.factories import CustomerFactory
 from reservations.tests.factories import NOW, SEED_DATE, SEED_TIME, ReservationFactory
 from restaurants import services as restaurant_services
+from restaurants.combinations import table_combination_create
 from restaurants.tests.factories import RestaurantFactory, TableFactory
 
 URL = "/api/restaurants/{}/availability/"
@@ -330,13 +331,18 @@ class TestNeverStale:
 
 @pytest.fixture
 def busy_restaurant(db):
-    """40 tables and 300 reservations on one day, as the issue sizes it."""
+    """40 tables, 20 combinations of them and 300 reservations on one day, as the issue
+    sizes it."""
     from reservations.tests.factories import open_every_day
 
     restaurant = RestaurantFactory(timezone="Europe/Madrid", max_party_size=8)
     open_every_day(restaurant, opens=time(10, 0), closes=time(0, 0))
     customer = CustomerFactory()
     tables = [TableFactory(restaurant=restaurant, number=str(n), capacity=4) for n in range(40)]
+    for n in range(20):
+        table_combination_create(
+            restaurant=restaurant, table_ids=[tables[2 * n].pk, tables[2 * n + 1].pk]
+        )
     first = datetime(2025, 8, 30, 8, 0, tzinfo=UTC)  # 10:00 Madrid
     count = 0
     for table in tables:
@@ -371,7 +377,9 @@ class TestQueries:
         with CaptureQueriesContext(connection) as small_queries:
             day(api_client, small)
         assert big.status_code == 200 and big.json()["slots"]
-        assert len(big_queries) == len(small_queries) <= 6
+        # The restaurant, its periods, closures and turn times, its combinations, the tables
+        # (single and combined) and the day's occupancy.
+        assert len(big_queries) == len(small_queries) <= 7
 
     def test_cached_answer_makes_no_query(self, api_client, busy_restaurant, clock):
         day(api_client, busy_restaurant)
@@ -388,7 +396,7 @@ class TestQueries:
             assert api_client.get(DAYS_URL.format(busy_restaurant.pk), params).status_code == 200
         with CaptureQueriesContext(connection) as second:
             api_client.get(DAYS_URL.format(busy_restaurant.pk), params)
-        assert len(first) <= 6
+        assert len(first) <= 7
         assert len(second) == 0
 
 
