@@ -1,6 +1,8 @@
 """One truth: for random restaurants (zones with clock changes, periods past midnight,
-closures, tables of every fit, reservations in every status) availability offers a start
-exactly when booking accepts it, and offers a table exactly when booking that table works."""
+closures, tables of every fit, table combinations, reservations in every status, at one
+table or at joined tables) availability offers a start exactly when booking without a table
+accepts it, booking takes the first seating offered, and a table or a combination is offered
+exactly when booking it works."""
 
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -10,16 +12,20 @@ import time_machine
 from django.core.cache import cache
 from django.db import transaction
 from django.test import TestCase
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from core.errors import ApplicationError, ValidationFailed
 from customers.tests.factories import CustomerFactory, UserFactory
 from reservations.availability import compute_days, days_availability
 from reservations.callers import reservation_create
-from reservations.models import Reservation
+from reservations.models import Occupancy
+from reservations.selectors import overlapping
 from reservations.tests.factories import ReservationFactory
 from restaurants import services as restaurant_services
+from restaurants.combinations import table_combination_create
+from restaurants.models import StaffMembership
+from restaurants.tests.factories import StaffMembershipFactory
 
 ZONES = ["Europe/Madrid", "America/New_York", "UTC", "Asia/Kolkata"]
 # Moments around the 2026 clock changes (US: 8 March, 1 November; EU: 29 March, 25 October).
@@ -51,7 +57,7 @@ def scenarios(draw):
         "min_notice_minutes": draw(st.sampled_from([0, 45, 180])),
         "max_days_ahead": draw(st.integers(1, 6)),
         "min_party_size": 1,
-        "max_party_size": 6,
+        "max_party_size": 10,
     }
     # Mostly bookable days and party sizes; sometimes just outside the limits.
     day_offset = draw(st.sampled_from([-1, 0, 1, 1, 1, 2, 2, 3, policy["max_days_ahead"] + 1]))
@@ -70,14 +76,30 @@ def scenarios(draw):
                 st.integers(2, 6), st.integers(1, 3), st.sampled_from([True, True, True, False])
             ),
             min_size=1,
+            max_size=5,
+        )
+    )
+    # Combinations: (tables by index, min_capacity, capacity, active); None takes the default
+    # (the sum of the tables' capacities, the smallest of their minimums).
+    combinations = draw(
+        st.lists(
+            st.tuples(
+                st.sets(st.integers(0, 4), min_size=2, max_size=3),
+                st.sampled_from([None, None, 1, 3, 5, 7]),
+                st.sampled_from([None, None, 4, 6, 8, 10]),
+                st.sampled_from([True, True, True, False]),
+            ),
+            min_size=1,
             max_size=4,
         )
     )
     rule = draw(st.sampled_from([None, (1, 2, 60), (3, None, 150)]))
     closed = draw(st.sampled_from([False, False, False, False, False, True]))
-    party = draw(st.sampled_from([1, 2, 2, 3, 4, 5, 6, 7]))
-    # Existing stays, starting on the asked day's grid inside its periods: (table index,
-    # minutes after local midnight, status, lapsed?). Pending holds are frequent, half lapsed.
+    # Parties of seven and more sit only at joined tables (no table seats more than six).
+    party = draw(st.sampled_from([1, 2, 2, 3, 4, 5, 6, 7, 8, 8, 9, 10, 11]))
+    # Existing stays, starting on the asked day's grid inside its periods: (table index, a
+    # second table's index or None: joined tables, minutes after local midnight, status,
+    # lapsed?). Pending holds are frequent, half lapsed.
     starts = sorted(
         {
             (o.hour * 60 + o.minute + k * 15) % 1440
@@ -88,12 +110,13 @@ def scenarios(draw):
     existing = draw(
         st.lists(
             st.tuples(
-                st.integers(0, 3),
+                st.integers(0, 4),
+                st.sampled_from([None, None, 0, 1, 2, 3, 4]),
                 st.sampled_from(starts or [12 * 60]),
                 st.sampled_from(["pending", "pending", "confirmed", "seated", "cancelled"]),
                 st.booleans(),
             ),
-            max_size=6,
+            max_size=7,
         )
     )
     probes = draw(
@@ -103,10 +126,22 @@ def scenarios(draw):
             max_size=8,
         )
     )
-    return now, policy, local_day, weeks, tables, rule, closed, party, existing, probes
+    return (
+        now,
+        policy,
+        local_day,
+        weeks,
+        tables,
+        combinations,
+        rule,
+        closed,
+        party,
+        existing,
+        probes,
+    )
 
 
-def build(policy, weeks, tables, rule, existing, local_day):
+def build(policy, weeks, tables, combinations, rule, existing, local_day):
     restaurant = restaurant_services.restaurant_create(name="Property", **policy)
     for weekday, periods in enumerate(weeks):
         for opens, closes in periods:
@@ -117,44 +152,65 @@ def build(policy, weeks, tables, rule, existing, local_day):
         restaurant_services.duration_rule_create(
             restaurant=restaurant, min_party=rule[0], max_party=rule[1], duration_minutes=rule[2]
         )
-    made = []
-    for n, (capacity, min_capacity, active) in enumerate(tables):
-        made.append(
-            restaurant_services.table_create(
+    made = [
+        restaurant_services.table_create(
+            restaurant=restaurant,
+            number=str(n + 1),
+            capacity=capacity,
+            min_capacity=min(min_capacity, capacity),
+        )
+        for n, (capacity, min_capacity, _active) in enumerate(tables)
+    ]
+    joined = []
+    for indexes, min_capacity, capacity, active in combinations:
+        members = sorted({made[i % len(made)].pk for i in indexes})
+        if len(members) < 2 or any(members == c.table_ids for c in joined):
+            continue
+        if min_capacity is not None and capacity is not None and min_capacity > capacity:
+            min_capacity, capacity = capacity, min_capacity
+        try:
+            combination = table_combination_create(
                 restaurant=restaurant,
-                number=str(n + 1),
+                table_ids=members,
+                min_capacity=min_capacity,
                 capacity=capacity,
-                min_capacity=min(min_capacity, capacity),
                 is_active=active,
             )
-        )
+        except ValidationFailed:  # a minimum above the default capacity
+            continue
+        joined.append(combination)
+    # Tables are deactivated after the combinations of them are made: those are then defined
+    # but not offered.
+    for table, (_capacity, _min_capacity, active) in zip(made, tables, strict=True):
+        if not active:
+            restaurant_services.table_update(table=table, data={"is_active": False})
     customer = CustomerFactory()
     midnight = datetime.combine(local_day, time(0), tzinfo=restaurant.tz).astimezone(UTC)
-    for index, minutes, status, lapsed in existing:
-        table = made[index % len(made)]
+    for index, second, minutes, status, lapsed in existing:
+        seating = {made[index % len(made)]}
+        if second is not None:
+            seating.add(made[second % len(made)])
+        first, *others = sorted(seating, key=lambda table: table.pk)
         start = midnight + timedelta(minutes=minutes)
         end = start + timedelta(minutes=90)
-        overlaps = Reservation.objects.filter(
-            table=table,
-            status__in=Reservation.ACTIVE_STATUSES,
-            start_at__lt=end,
-            end_at__gt=start,
-        ).exists()
-        if overlaps and status != "cancelled":
+        held = Occupancy.objects.filter(holds=True, table__in=seating)
+        if overlapping(held, start, end).exists() and status != "cancelled":
             continue
         ReservationFactory(
-            table=table,
+            table=first,
+            tables=others,
             customer=customer,
             party_size=1,
             start_at=start,
             status=status,
             lapsed=lapsed and status == "pending",
         )
-    return restaurant, made
+    return restaurant, made, joined
 
 
-def attempt(user, restaurant, local_day, local_time, party, table_id=None):
-    """Book in a savepoint that is always rolled back: (True, table id) or (False, error)."""
+def attempt(user, restaurant, local_day, local_time, party, **seating):
+    """Book in a savepoint that is always rolled back: (True, the sorted ids of the tables it
+    holds) or (False, error)."""
     sid = transaction.savepoint()
     try:
         reservation = reservation_create(
@@ -163,13 +219,38 @@ def attempt(user, restaurant, local_day, local_time, party, table_id=None):
             reservation_date=local_day,
             reservation_time=local_time,
             party_size=party,
-            table_id=table_id,
+            **seating,
         )
-        return True, reservation.table_id
+        return True, sorted(o.table_id for o in reservation.occupancies.all())
     except ApplicationError as exc:
         return False, exc.code
     finally:
         transaction.savepoint_rollback(sid)
+
+
+# A Saturday lunch where only joined tables seat six: 1+2 and 1+3 (two spare seats, and
+# none), 2+3+4 with an inactive table; table 1 taken at 12:00, a lapsed hold on 3+4.
+JOINED_LUNCH = (
+    NOWS[0],
+    {
+        "timezone": "Europe/Madrid",
+        "slot_interval_minutes": 30,
+        "default_duration_minutes": 90,
+        "min_notice_minutes": 0,
+        "max_days_ahead": 6,
+        "min_party_size": 1,
+        "max_party_size": 10,
+    },
+    NOWS[0].date() + timedelta(days=1),
+    [[(time(12, 0), time(15, 0))]] * 7,
+    [(4, 1, True), (4, 1, True), (2, 1, True), (6, 1, False)],
+    [({0, 1}, None, None, True), ({0, 2}, None, 6, True), ({1, 2, 3}, None, None, True)],
+    None,
+    False,
+    6,
+    [(0, None, 12 * 60, "confirmed", False), (2, 3, 13 * 60, "pending", True)],
+    [12 * 60, 12 * 60 + 30, 13 * 60, 13 * 60 + 30, 14 * 60],
+)
 
 
 @pytest.mark.django_db
@@ -179,19 +260,26 @@ def attempt(user, restaurant, local_day, local_time, party, table_id=None):
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(scenario=scenarios())
+@example(scenario=JOINED_LUNCH)
 def test_availability_and_booking_agree(scenario):
-    now, policy, local_day, weeks, tables, rule, closed, party, existing, probes = scenario
+    (now, policy, local_day, weeks, tables, combinations, rule, closed, party, existing, probes) = (
+        scenario
+    )
     # Each example rolls back; SQLite then hands its ids out again, so a previous example's
     # cached answers would be read as this restaurant's: every example starts with none.
     cache.clear()
     with time_machine.travel(now, tick=False), transaction.atomic():
-        restaurant, made = build(policy, weeks, tables, rule, existing, local_day)
+        restaurant, made, joined = build(
+            policy, weeks, tables, combinations, rule, existing, local_day
+        )
         if closed:
             restaurant_services.closure_create(
                 restaurant=restaurant, starts_on=local_day, ends_on=local_day
             )
         guest = UserFactory()
         CustomerFactory(user=guest, email=guest.email)
+        host = StaffMembershipFactory(restaurant=restaurant, role=StaffMembership.Role.HOST).user
+        booked_for = CustomerFactory(created_by_restaurant=restaurant).pk
 
         try:
             _, answers = days_availability(
@@ -204,26 +292,50 @@ def test_availability_and_booking_agree(scenario):
             assert (ok, code) == (False, "validation_error")
             transaction.set_rollback(True)
             return
-        offered = {slot["time"]: [t["id"] for t in slot["tables"]] for slot in answers[local_day]}
+        offered = {slot["time"]: slot for slot in answers[local_day]}
+        for slot in offered.values():
+            # The single tables are the seatings of one table, in the same order.
+            singles = [s["table_ids"] for s in slot["seatings"] if s["combination_id"] is None]
+            assert singles == [[t["id"]] for t in slot["tables"]]
+            assert slot["seatings"]
 
-        # Some offered starts and some random ones; every table at each of them.
+        # Some offered starts and some random ones; every table and combination at each.
         times = sorted(offered)[:: max(1, len(offered) // 5)] + [
             f"{m // 60:02d}:{m % 60:02d}" for m in probes
         ]
         for hhmm in dict.fromkeys(times):
             local_time = time.fromisoformat(hhmm)
-            table_ids = offered.get(hhmm, [])
-            # Without a table, booking takes the first table offered, or refuses.
+            slot = offered.get(hhmm, {"tables": [], "seatings": []})
+            seatings = [s["table_ids"] for s in slot["seatings"]]
+            # Without a table, booking takes the first seating offered, or refuses.
             ok, result = attempt(guest, restaurant, local_day, local_time, party)
-            if table_ids:
-                assert (ok, result) == (True, table_ids[0]), hhmm
+            if seatings:
+                assert (ok, result) == (True, seatings[0]), hhmm
             else:
                 assert not ok, f"{hhmm} was bookable but not offered"
                 assert result in ("validation_error", "slot_unavailable"), result
             # A given table is bookable exactly when it is offered.
+            singles = [t["id"] for t in slot["tables"]]
             for table in made:
-                ok, result = attempt(guest, restaurant, local_day, local_time, party, table.pk)
-                assert ok == (table.pk in table_ids), (hhmm, table.number, result)
+                ok, result = attempt(
+                    guest, restaurant, local_day, local_time, party, table_id=table.pk
+                )
+                assert ok == (table.pk in singles), (hhmm, table.number, result)
+            # Staff booking a combination's tables: exactly when it is offered.
+            combined = {s["combination_id"]: s["table_ids"] for s in slot["seatings"]}
+            for combination in joined:
+                ok, result = attempt(
+                    host,
+                    restaurant,
+                    local_day,
+                    local_time,
+                    party,
+                    table_ids=combination.table_ids,
+                    customer_id=booked_for,
+                )
+                assert ok == (combination.pk in combined), (hhmm, combination.table_key, result)
+                if ok:
+                    assert result == combined[combination.pk]
 
         if offered:
             # A real booking of the first offered start: its after-commit version bump must
@@ -244,7 +356,10 @@ def test_availability_and_booking_agree(scenario):
                 restaurant=restaurant, days=[local_day], party_size=party, area=None, now=now
             )
             assert after[local_day] == fresh[local_day].slots
-            assert offered[first][0] not in [
-                t["id"] for s in after[local_day] if s["time"] == first for t in s["tables"]
+            assert offered[first]["seatings"][0]["table_ids"] not in [
+                seating["table_ids"]
+                for s in after[local_day]
+                if s["time"] == first
+                for seating in s["seatings"]
             ]
         transaction.set_rollback(True)
