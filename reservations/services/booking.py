@@ -232,15 +232,9 @@ def _check_seating(
     )
 
 
-def _refuse_seating_options(
-    table_id: int | None, table_ids: Sequence[int] | None, override_tables: bool, *, change: bool
-) -> None:
+def _refuse_both_tables(table_id: int | None, table_ids: Sequence[int] | None) -> None:
     if table_id is not None and table_ids is not None:
         raise ValidationFailed.field("table_ids", "Give table_id or table_ids, not both.")
-    if override_tables and table_ids is None and not change:
-        raise ValidationFailed.field(
-            "override_tables", "Only with table_ids: the tables of your choice."
-        )
 
 
 # --- book ------------------------------------------------------------------------------------
@@ -294,7 +288,12 @@ def reservation_book(
         table_ids=table_ids,
         override_tables=override_tables,
     )
-    _refuse_seating_options(table_id, table_ids, override_tables, change=False)
+    _refuse_both_tables(table_id, table_ids)
+    if override_tables and table_ids is None:
+        # A change may override for the tables it keeps; a booking has none of its own.
+        raise ValidationFailed.field(
+            "override_tables", "Only with table_ids: the tables of your choice."
+        )
     context = rules.load_booking_context(
         restaurant, date_from=reservation_date, date_to=reservation_date
     )
@@ -445,7 +444,7 @@ def _tables_asked(current: Reservation, data: dict[str, Any]) -> list[Table] | N
     """The tables a change names with staff's ``table_ids``, by id; None when it names none,
     or exactly the tables the reservation holds already."""
     table_ids = data.get("table_ids")
-    _refuse_seating_options(data.get("table_id"), table_ids, False, change=True)
+    _refuse_both_tables(data.get("table_id"), table_ids)
     if table_ids is None:
         return None
     seating = _named_tables(current.restaurant_id, table_ids)
