@@ -158,6 +158,15 @@ class SlotUnavailable(Conflict):
     message = "No table is free at that time."
 
 
+class PacingLimit(Conflict):
+    """The restaurant's pacing limit (``max_covers_per_slot`` or ``max_parties_per_slot``)
+    would be passed: that many guests or parties already start within the slot interval;
+    ``details`` names the limit, its value and the slot's local time."""
+
+    code = "pacing_limit"
+    message = "The restaurant takes no more reservations starting at that time."
+
+
 class ConcurrentChange(Conflict):
     """The request crossed a concurrent change (the row changed since it was read, or the
     database rolled the transaction back on a deadlock); nothing was applied, retry."""

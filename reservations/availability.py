@@ -5,10 +5,12 @@ check is built from); the seatings are booking's own (``selectors.seatings_for``
 tables that seat the party alone, then the restaurant's combinations that seat it, in the
 order booking picks them). A seating is free for a start when no reservation holds any of its
 tables during the stay (``selectors.holding_occupancies``' rule: the occupancy rows of active
-reservations, lapsed pending holds not counted); a start is offered when a seating is free,
-which is exactly when booking without a table succeeds. One day's answer takes a fixed number
-of queries whatever the number of tables, combinations or reservations: the restaurant, its
-periods, closures and turn times, its combinations, the tables, and the occupancy of the day.
+reservations, lapsed pending holds not counted); a start is offered when a seating is free and,
+at a restaurant with pacing limits, the party would not pass them (reservations.pacing), which
+is exactly when booking without a table succeeds. One day's answer takes a fixed number of
+queries whatever the number of tables, combinations or reservations: the restaurant, its
+periods, closures and turn times, its combinations, the tables, and the occupancy of the day
+(with pacing limits, also its pacing counters and pending holds).
 
 Answers are cached under keys that carry two versions: the restaurant's (bumped by any change
 of its policy, hours, closures, turn times or tables) and the (restaurant, local date)'s
@@ -38,6 +40,7 @@ from core.clock import now as clock_now
 from core.errors import NotFound
 from reservations import rules
 from reservations.models import Reservation
+from reservations.pacing import PacingPolicy, SlotLoads
 from reservations.selectors import Seating, holding_occupancies, seatings_for
 from restaurants.events import RestaurantSetupChanged
 from restaurants.models import Restaurant
@@ -222,6 +225,17 @@ def compute_days(
         now + timedelta(seconds=settings.AVAILABILITY_CACHE_SECONDS),
         _next_local_midnight(context.tz, now),
     )
+    loads, pacing = None, PacingPolicy.of(restaurant)
+    if all_starts and pacing.limited:
+        # The counters of the starts inside the candidates' intervals.
+        loads = SlotLoads.load(
+            restaurant,
+            start=min(s.start_at for s in all_starts),
+            end=max(s.start_at for s in all_starts) + pacing.interval,
+            now=now,
+        )
+        if loads.next_lapse is not None:
+            next_lapse = min(next_lapse or loads.next_lapse, loads.next_lapse)
     if next_lapse is not None:
         ceiling = min(ceiling, next_lapse)
     answers = {}
@@ -236,7 +250,7 @@ def compute_days(
                     for pk in seating.table_ids
                 )
             ]
-            if free:
+            if free and (loads is None or loads.admits(slot.start_at, party_size)):
                 slots.append(
                     {
                         "time": f"{slot.local_time:%H:%M}",

@@ -4,7 +4,7 @@ import uuid
 from django.conf import settings
 from django.contrib.postgres.fields import RangeBoundary, RangeOperators
 from django.db import models
-from django.db.models import F, Func, Q
+from django.db.models import ExpressionWrapper, F, Func, Q
 
 from core.constraints import PostgresExclusionConstraint
 from core.models import TimeStampedModel
@@ -47,6 +47,12 @@ class ReservationQuerySet(models.QuerySet):
     def without_lapsed_holds(self, now):
         return self.exclude(_lapsed(now))
 
+    def holds_with_lapse(self, now):
+        """The pending holds, each with ``lapsed``: whether its time ran out by ``now``."""
+        return self.filter(status=Reservation.Status.PENDING).annotate(
+            lapsed=ExpressionWrapper(_lapsed(now), output_field=models.BooleanField())
+        )
+
     def ahead(self, now):
         """Pending, confirmed or seated and not over yet: what a table's deletion or a change
         of the restaurant's time zone must not pull out from under."""
@@ -75,6 +81,16 @@ class Reservation(TimeStampedModel):
 
     # The statuses that occupy a table: no two of them may overlap on one table.
     ACTIVE_STATUSES = (Status.PENDING, Status.CONFIRMED, Status.SEATED)
+    # The statuses pacing counts at their start (SlotPace): every party the kitchen was to
+    # expect then, served or not; a reservation stops counting only when it is cancelled or
+    # its hold expires.
+    PACED_STATUSES = (
+        Status.PENDING,
+        Status.CONFIRMED,
+        Status.SEATED,
+        Status.COMPLETED,
+        Status.NO_SHOW,
+    )
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     restaurant = models.ForeignKey(
@@ -199,3 +215,32 @@ class Occupancy(models.Model):
 
     def __str__(self):
         return f"table {self.table_id} for {self.reservation_id}"
+
+
+class SlotPace(models.Model):
+    """The guests (``covers``) and parties of a restaurant's reservations that start at
+    ``slot_start``, kept by the booking core and the state machine in the transaction that
+    changes a reservation (reservations.services.pacing): one row per (restaurant, start),
+    created when its first reservation is booked. A booking starts on the restaurant's slot
+    grid, so its start is the start of its slot interval.
+
+    The counters are what the restaurant's pacing limits are enforced against, by a guarded
+    ``UPDATE`` of the row (never by counting reservations and then writing): the row lock
+    serializes concurrent bookings of one slot on PostgreSQL, SQLite's write lock does in
+    the embedded mode. Every reservation in ``Reservation.PACED_STATUSES`` counts, whether
+    or not its restaurant has limits, so a limit set later finds the counts right."""
+
+    restaurant = models.ForeignKey(
+        "restaurants.Restaurant", on_delete=models.CASCADE, related_name="+"
+    )
+    slot_start = models.DateTimeField()
+    covers = models.PositiveIntegerField(default=0)
+    parties = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["restaurant", "slot_start"], name="slotpace_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.covers} guests, {self.parties} parties @ {self.slot_start:%Y-%m-%d %H:%M}Z"

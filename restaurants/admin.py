@@ -397,6 +397,7 @@ class RestaurantAdmin(admin.ModelAdmin):
                 ]
             },
         ),
+        ("Pacing", {"fields": [("max_covers_per_slot", "max_parties_per_slot")]}),
         ("Embedding on the restaurant's site", {"fields": ["embed_origins"]}),
         ("History", {"fields": ["created_at", "updated_at"]}),
     ]

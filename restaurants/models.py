@@ -12,6 +12,8 @@ from core.constraints import PostgresExclusionConstraint
 from core.models import TimeStampedModel
 
 SLOT_INTERVALS = (5, 10, 15, 20, 30, 60)
+# The largest pacing limit a restaurant may set (guests or parties starting in one slot).
+MAX_PACING_LIMIT = 10_000
 
 
 def validate_timezone(value: str) -> None:
@@ -56,6 +58,21 @@ class Restaurant(TimeStampedModel):
         default=1440, validators=[MaxValueValidator(60 * 24 * 14)]
     )
     auto_confirm = models.BooleanField(default=False)
+    # Pacing (reservations.services.pacing): how many guests and parties may start within one
+    # slot interval, for the kitchen and the door. Empty: no limit.
+    max_covers_per_slot = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_PACING_LIMIT)],
+        help_text="The most guests whose reservations may start in one slot interval. "
+        "Empty: no limit.",
+    )
+    max_parties_per_slot = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_PACING_LIMIT)],
+        help_text="The most reservations that may start in one slot interval. Empty: no limit.",
+    )
     # The sites allowed to frame the booking page (restaurants.embedding keeps them
     # normalised): a JSON list of strings, so PostgreSQL and SQLite store it alike.
     embed_origins = models.JSONField(
@@ -78,6 +95,11 @@ class Restaurant(TimeStampedModel):
             models.CheckConstraint(condition=Q(hold_minutes__gte=1), name="restaurant_hold_min"),
             models.CheckConstraint(
                 condition=Q(default_duration_minutes__gte=5), name="restaurant_duration_min"
+            ),
+            models.CheckConstraint(
+                condition=(Q(max_covers_per_slot__isnull=True) | Q(max_covers_per_slot__gte=1))
+                & (Q(max_parties_per_slot__isnull=True) | Q(max_parties_per_slot__gte=1)),
+                name="restaurant_pacing_limits_positive",
             ),
         ]
 

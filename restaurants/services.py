@@ -55,6 +55,8 @@ RESTAURANT_FIELDS = [
     "hold_minutes",
     "reminder_minutes_before",
     "auto_confirm",
+    "max_covers_per_slot",
+    "max_parties_per_slot",
     "embed_origins",
 ]
 TABLE_FIELDS = ["number", "capacity", "min_capacity", "area", "is_active"]

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 from core.errors import (
     HoldLimit,
     Locked,
+    PacingLimit,
     SlotUnavailable,
     Throttled,
     TooManyRequests,
@@ -145,7 +146,8 @@ def _book(request, restaurant, steps, details) -> Outcome:
         for field in exc.details:
             details.add_error(field if field in details.fields else None, _field_refusal(field))
         return Outcome(status=400)
-    except (SlotUnavailable, Locked):
+    except (SlotUnavailable, PacingLimit, Locked):
+        # A time the restaurant's pacing has filled meanwhile is as taken as its tables.
         return Outcome(notice=TAKEN, status=409)
     except TooManyRequests as exc:
         retry_after = exc.retry_after if isinstance(exc, Throttled) else None

@@ -16,8 +16,10 @@ Defence in depth:
 3. In one transaction: a guest's live holds are counted under a lock of their account
    (reservations.services.limits: 429 ``hold_limit``), lapsed pending holds on the seating's
    tables are expired, the overlap with active reservations is checked (409
-   ``slot_unavailable`` naming the conflicting table and time), and the row and its
-   occupancy of every table are written inside a savepoint.
+   ``slot_unavailable`` naming the conflicting table and time), the party's place in its
+   slot is taken by a guarded update of the slot's pacing counter (409 ``pacing_limit``;
+   reservations.services.slot_pace), and the row and its occupancy of every table are
+   written inside a savepoint.
 4. PostgreSQL's exclusion constraint ``occupancy_no_overlap`` (on the rows of the tables each
    reservation holds, reservations.models.Occupancy) is the final guard: its violation (a
    concurrent insert the check could not see) is the same 409, never a 500.
@@ -57,6 +59,7 @@ from reservations.selectors import (
 from reservations.services.effects import CHANGED, CREATED, SlotBefore, after_change
 from reservations.services.guests import GuestProfile, profile_of
 from reservations.services.limits import refuse_over_hold_limits
+from reservations.services.slot_pace import PaceChanges
 from reservations.services.table_guard import refuse_overlap, tables_lock, write_guarded
 from reservations.services.transitions import effective_status, expire_lapsed_holds, expired_hold
 from restaurants.models import Restaurant, Table
@@ -388,8 +391,10 @@ def _book_seating(
 ) -> Reservation:
     """Take the locks of the seating's tables (all or none), then in one transaction: get the
     guest's profile, refuse a hold over the guest's limits (a limited actor), expire the
-    tables' lapsed holds, refuse an overlap, insert the reservation and its occupancy of every
-    table guarded by the exclusion constraint, and run the after-change hook."""
+    tables' lapsed holds (and those counted in the slot, under pacing limits), refuse an
+    overlap, take the party's place in its slot (409 ``pacing_limit`` over the restaurant's
+    pacing limits), insert the reservation and its occupancy of every table guarded by the
+    exclusion constraint, and run the after-change hook."""
     table_ids = sorted(table.pk for table in seating)
     with (
         tables_lock(table_ids, slot.local_date),
@@ -406,8 +411,11 @@ def _book_seating(
                 pending=reservation.status == Status.PENDING,
                 phone=actor.phone,
             )
-        expire_lapsed_holds(table_ids=table_ids, now=now)
+        pace = PaceChanges(reservation.restaurant)
+        pace.take(reservation.start_at, reservation.party_size)
+        expire_lapsed_holds(table_ids=table_ids, now=now, pace=pace)
         refuse_overlap(seating, slot, now, tz)
+        pace.apply()
         write_guarded(reservation, tables=seating, now=now, tz=tz)
         after_change(reservation, CREATED)
     return reservation
@@ -464,9 +472,11 @@ def reservation_change(
     of a pending or confirmed reservation, as ``actor``: a guest before the start, staff at
     any time (and only staff override the notice or choose several tables, only a manager
     overrides the combinations: ``refuse_actor_options``). A new slot passes the same rules,
-    lock and constraint as a booking; a party at a combination stays within its limits
+    lock and constraint as a booking, and the pacing limits when it moves the start or grows
+    the party (409 ``pacing_limit``); a party at a combination stays within its limits
     (``_check_seating``); the row is updated in place in one transaction, so the old slot
-    is released only if the new one is taken. A lapsed hold is 409 ``reservation_expired``."""
+    (its tables, its place in its slot's pacing counter) is released only if the new one is
+    taken. A lapsed hold is 409 ``reservation_expired``."""
     now = clock_now()
     current = Reservation.objects.select_related("restaurant", "table").get(pk=reservation.pk)
     _check_changeable(current, actor, now)
@@ -536,9 +546,13 @@ def reservation_change(
         # order (the tables' lapsed holds by id, then its own row), so a change and a booking
         # sharing a table cannot deadlock. The row being changed is no lapsed hold (checked
         # above).
-        expire_lapsed_holds(table_ids=table_ids, now=now)
+        pace = PaceChanges(restaurant)
+        pace.release(current)
+        pace.take(slot.start_at, wanted["party_size"])
+        expire_lapsed_holds(table_ids=table_ids, now=now, pace=pace)
         locked = _locked_unchanged(current)
         refuse_overlap(seating, slot, now, context.tz, exclude_id=locked.pk)
+        pace.apply()
         locked.table = seating[0]
         locked.party_size = wanted["party_size"]
         locked.reservation_date = slot.local_date

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Q
 
 from core.clock import now as clock_now
 from core.errors import (
@@ -28,6 +29,7 @@ from core.errors import (
 from reservations.actors import STAFF_KINDS, Actor, ActorKind
 from reservations.models import Occupancy, Reservation
 from reservations.services.effects import after_change
+from reservations.services.slot_pace import PaceChanges
 from reservations.services.table_guard import occupancy_release
 
 Status = Reservation.Status
@@ -128,8 +130,18 @@ def expired_hold() -> ReservationExpired:
     return ReservationExpired(details={"status": Status.EXPIRED})
 
 
-def apply_transition(reservation: Reservation, name: str, now: datetime, **fields) -> None:
-    """Write the transition on a row the caller has locked and checked, then run the hook."""
+def apply_transition(
+    reservation: Reservation,
+    name: str,
+    now: datetime,
+    *,
+    pace: PaceChanges | None = None,
+    **fields,
+) -> None:
+    """Write the transition on a row the caller has locked and checked, then run the hook.
+    Leaving the active statuses frees its tables; leaving the paced ones (cancelled,
+    expired) gives its place in its slot back: at once, or recorded in ``pace`` when the
+    caller changes several counters in one order (reservations.services.slot_pace)."""
     transition = TRANSITIONS[name]
     reservation.status = transition.target
     changed = ["status", "updated_at", *fields]
@@ -146,6 +158,11 @@ def apply_transition(reservation: Reservation, name: str, now: datetime, **field
     reservation.save(update_fields=changed)
     if transition.target not in Reservation.ACTIVE_STATUSES:
         occupancy_release(reservation)
+    if transition.target not in Reservation.PACED_STATUSES:
+        changes = pace if pace is not None else PaceChanges()
+        changes.release(reservation)
+        if pace is None:
+            changes.apply()
     after_change(reservation, transition.target)
 
 
@@ -237,20 +254,28 @@ def reservation_mark_no_show(*, reservation: Reservation, actor: Actor) -> Reser
     return _run(reservation, "no_show", actor=actor, rule=after_start)
 
 
-def expire_lapsed_holds(*, table_ids: Sequence[int], now: datetime) -> list[Reservation]:
+def expire_lapsed_holds(
+    *, table_ids: Sequence[int], now: datetime, pace: PaceChanges | None = None
+) -> list[Reservation]:
     """Inside the caller's transaction: lock and expire the lapsed pending holds on the
     tables of a seating, so a stale hold never blocks a booking whether or not the sweep has
-    run (the system's work, whoever's booking or change it runs in). Rows are locked in one
-    sorted order (by id) so two bookings sharing a table cannot deadlock here."""
+    run (the system's work, whoever's booking or change it runs in), and with ``pace`` those
+    that still count in the slots it takes (``PaceChanges.lapsed_holds_counted``), whose
+    places it gives back through it. Rows are locked in one sorted order (by id), in one
+    statement, so two bookings sharing a table cannot deadlock here."""
     on_tables = Occupancy.objects.filter(table_id__in=table_ids, holds=True)
+    where = Q(pk__in=on_tables.values("reservation_id"))
+    counted = pace.lapsed_holds_counted() if pace is not None else None
+    if counted is not None:
+        where |= counted
     lapsed = list(
-        Reservation.objects.select_for_update()
-        .lapsed_holds(now)
-        .filter(pk__in=on_tables.values("reservation_id"))
-        .order_by("pk")
+        Reservation.objects.select_for_update().lapsed_holds(now).filter(where).order_by("pk")
     )
+    changes = pace if pace is not None else PaceChanges()
     for reservation in lapsed:
-        apply_transition(reservation, "expire", now)
+        apply_transition(reservation, "expire", now, pace=changes)
+    if pace is None:
+        changes.apply()
     return lapsed
 
 
@@ -269,8 +294,12 @@ def holds_expire_lapsed(*, actor: Actor, now: datetime | None = None, batch_size
                 .lapsed_holds(now)
                 .order_by("expires_at", "pk")[:batch_size]
             )
+            # Their places in their slots are given back together, after every row is
+            # locked, in one order (reservations.services.slot_pace).
+            pace = PaceChanges()
             for reservation in batch:
-                apply_transition(reservation, "expire", now)
+                apply_transition(reservation, "expire", now, pace=pace)
+            pace.apply()
         total += len(batch)
         if len(batch) < batch_size:
             return total

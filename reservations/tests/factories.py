@@ -4,10 +4,11 @@
 from datetime import UTC, date, datetime, time, timedelta
 
 import factory
+from django.db.models import Count, F, Sum
 
 from core.clock import now
 from customers.tests.factories import CustomerFactory
-from reservations.models import Occupancy, Reservation
+from reservations.models import Occupancy, Reservation, SlotPace
 from restaurants.tests.factories import OpeningHoursFactory, TableFactory
 
 # Thursday 2025-08-28 10:00 UTC, 12:00 in Madrid: the seed's Saturday 19:00 is bookable.
@@ -41,11 +42,47 @@ def put_in_status(reservation: Reservation, status: str, **fields) -> Reservatio
 
 def sync_occupancy(reservation: Reservation) -> None:
     """After a test wrote a reservation's status or stay directly: its occupancy rows as the
-    services would have left them (holding while active, the same stay)."""
+    services would have left them (holding while active, the same stay), and its
+    restaurant's pacing counters."""
     Occupancy.objects.filter(reservation_id=reservation.pk).update(
         holds=reservation.status in Reservation.ACTIVE_STATUSES,
         start_at=reservation.start_at,
         end_at=reservation.end_at,
+    )
+    recount_pace(reservation.restaurant_id)
+
+
+def pace_counts(restaurant_id: int) -> dict[datetime, tuple[int, int]]:
+    """What the pacing counters of a restaurant must say, counted from its reservations:
+    {start: (guests, parties)} of every reservation in a paced status."""
+    return {
+        row["start_at"]: (row["covers"], row["parties"])
+        for row in Reservation.objects.filter(
+            restaurant_id=restaurant_id, status__in=Reservation.PACED_STATUSES
+        )
+        .order_by("start_at")
+        .values("start_at")
+        .annotate(covers=Sum("party_size"), parties=Count("id"))
+    }
+
+
+def stored_pace(restaurant_id: int) -> dict[datetime, tuple[int, int]]:
+    """The restaurant's pacing counters as stored, empty slots left out."""
+    return {
+        slot_start: (covers, parties)
+        for slot_start, covers, parties in SlotPace.objects.filter(
+            restaurant_id=restaurant_id
+        ).values_list("slot_start", "covers", "parties")
+        if covers or parties
+    }
+
+
+def recount_pace(restaurant_id: int) -> None:
+    """The restaurant's pacing counters rebuilt from its reservations (setup only)."""
+    SlotPace.objects.filter(restaurant_id=restaurant_id).delete()
+    SlotPace.objects.bulk_create(
+        SlotPace(restaurant_id=restaurant_id, slot_start=start, covers=covers, parties=parties)
+        for start, (covers, parties) in pace_counts(restaurant_id).items()
     )
 
 
@@ -112,7 +149,8 @@ class ReservationFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def tables(obj, create, extracted, **kwargs):
         """Its occupancy, as the booking core writes it: ``table``, and with
-        ``tables=[t2, t3]`` those too (a seating of joined tables)."""
+        ``tables=[t2, t3]`` those too (a seating of joined tables); and its place in its
+        slot's pacing counter."""
         if not create:
             return
         seating = {obj.table_id, *(table.pk for table in extracted or ())}
@@ -126,6 +164,15 @@ class ReservationFactory(factory.django.DjangoModelFactory):
             )
             for table_id in sorted(seating)
         )
+        if obj.status in Reservation.PACED_STATUSES:
+            # Its place in its slot's pacing counter, as the booking core takes it.
+            SlotPace.objects.bulk_create(
+                [SlotPace(restaurant_id=obj.restaurant_id, slot_start=obj.start_at)],
+                ignore_conflicts=True,
+            )
+            SlotPace.objects.filter(
+                restaurant_id=obj.restaurant_id, slot_start=obj.start_at
+            ).update(covers=F("covers") + obj.party_size, parties=F("parties") + 1)
 
     @classmethod
     def _adjust_kwargs(cls, **kwargs):

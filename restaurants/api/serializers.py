@@ -59,6 +59,8 @@ STAFF_ONLY_RESTAURANT_FIELDS = [
     "hold_minutes",
     "reminder_minutes_before",
     "auto_confirm",
+    "max_covers_per_slot",
+    "max_parties_per_slot",
     "embed_origins",
     "created_at",
     "updated_at",
