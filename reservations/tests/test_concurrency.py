@@ -167,3 +167,42 @@ def test_small_race_books_each_slot_once(clock, staff_user, body):
     times = [time(19), time(19, 30), time(21), time(21, 15)]
     finals, _, errors = race(staff_user, lambda n: body(times[n % len(times)]), 12)
     assert_outcome(finals, errors, winners=2, threads=12)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_race_for_one_slot_against_its_pacing_limit(clock, staff_user, restaurant, guest):
+    """40 bookings of parties of 2 to 4 released at once on 40 tables at one start, against
+    a limit of 30 guests: whatever the order, the guests starting then never pass it, the
+    refused ones are 409 ``pacing_limit``, and the counter equals a recount. On PostgreSQL
+    the counter's row lock decides; in the SQLite pass, the serialized write transactions."""
+    from reservations.models import SlotPace
+    from reservations.tests.factories import pace_counts
+    from restaurants import services as restaurant_services
+    from restaurants.tests.factories import TableFactory
+
+    restaurant_services.restaurant_update(restaurant=restaurant, data={"max_covers_per_slot": 30})
+    tables = [TableFactory(restaurant=restaurant, number=f"p{n}", capacity=4) for n in range(40)]
+    parties = [2 + n % 3 for n in range(40)]
+
+    def body(n: int) -> dict:
+        return {
+            "restaurant_id": restaurant.pk,
+            "customer_id": guest.pk,
+            "table_id": tables[n].pk,
+            "reservation_date": "2025-08-30",
+            "reservation_time": "19:00",
+            "party_size": parties[n],
+        }
+
+    finals, locked, errors = race(staff_user, body, 40)
+    assert errors == [] and locked == Counter()
+    assert set(finals) <= {(201, None), (409, "pacing_limit")}, finals
+    assert sum(finals.values()) == 40
+    booked = list(Reservation.objects.values_list("party_size", flat=True))
+    assert len(booked) == finals[(201, None)]
+    # Full: a party of 2 refused found more than 28 guests booked; none refused means all
+    # fourteen of them (28 guests) were booked.
+    assert 28 <= sum(booked) <= 30
+    [counter] = SlotPace.objects.filter(restaurant=restaurant)
+    assert (counter.covers, counter.parties) == (sum(booked), len(booked))
+    assert pace_counts(restaurant.pk) == {counter.slot_start: (counter.covers, counter.parties)}

@@ -80,6 +80,8 @@ def restaurant_form(restaurant=None, **rows):
         "max_days_ahead": "90",
         "hold_minutes": "15",
         "reminder_minutes_before": "1440",
+        "max_covers_per_slot": "",
+        "max_parties_per_slot": "",
     }
     if restaurant is not None:
         for name in list(fields):
@@ -567,3 +569,26 @@ def test_a_service_refusal_of_a_combination_is_a_message_and_saves_nothing(
     restaurant.refresh_from_db()
     assert restaurant.name == "Casa Uno"
     assert not TableCombination.objects.exists()
+
+
+def pacing_limits(restaurant):
+    restaurant.refresh_from_db()
+    return restaurant.max_covers_per_slot, restaurant.max_parties_per_slot
+
+
+def test_the_admin_edits_the_pacing_limits(admin_client, restaurant):
+    data = restaurant_form(restaurant)
+    data.update(max_covers_per_slot="30", max_parties_per_slot="")
+    response = admin_client.post(change_url(restaurant), data)
+    assert response.status_code == 302
+    assert pacing_limits(restaurant) == (30, None)
+    assert b"max_covers_per_slot" in admin_client.get(change_url(restaurant)).content
+
+
+def test_a_pacing_limit_of_0_is_a_form_error(admin_client, restaurant):
+    data = restaurant_form(restaurant)
+    data["max_parties_per_slot"] = "0"
+    response = admin_client.post(change_url(restaurant), data)
+    assert response.status_code == 200
+    assert "max_parties_per_slot" in response.context["adminform"].form.errors
+    assert pacing_limits(restaurant) == (None, None)
