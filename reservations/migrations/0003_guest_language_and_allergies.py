@@ -5,7 +5,11 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
 
+    # After the account table's rename (accounts 0002): SQLite adds these columns by
+    # rebuilding the table, whose created_by must then point at the table's current name,
+    # forwards and backwards.
     dependencies = [
+        ('accounts', '0002_user_table'),
         ('reservations', '0002_created_by_account'),
     ]
 
