@@ -1,8 +1,8 @@
 """One truth: for random restaurants (zones with clock changes, periods past midnight,
-closures, tables of every fit, table combinations, reservations in every status, at one
-table or at joined tables) availability offers a start exactly when booking without a table
-accepts it, booking takes the first seating offered, and a table or a combination is offered
-exactly when booking it works."""
+closures, tables of every fit, table combinations, pacing limits, reservations in every
+status, at one table or at joined tables) availability offers a start exactly when booking
+without a table accepts it, booking takes the first seating offered, and a table or a
+combination is offered exactly when booking it works."""
 
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -48,7 +48,9 @@ DAY_TEMPLATES = [
 
 
 @st.composite
-def scenarios(draw):
+def scenarios(draw, paced=False):
+    """A restaurant, a day, a party, existing reservations and times to probe; ``paced``:
+    always with a pacing limit, and reservations enough to reach it."""
     now = draw(st.sampled_from(NOWS))
     policy = {
         "timezone": draw(st.sampled_from(ZONES)),
@@ -58,6 +60,11 @@ def scenarios(draw):
         "max_days_ahead": draw(st.integers(1, 6)),
         "min_party_size": 1,
         "max_party_size": 10,
+        # Pacing: often none, else limits the existing reservations reach.
+        "max_covers_per_slot": draw(
+            st.sampled_from([1, 2, 3, 4, 6] if paced else [None, None, 1, 2, 3, 5, 8])
+        ),
+        "max_parties_per_slot": draw(st.sampled_from([None, None, None, 1, 2])),
     }
     # Mostly bookable days and party sizes; sometimes just outside the limits.
     day_offset = draw(st.sampled_from([-1, 0, 1, 1, 1, 2, 2, 3, policy["max_days_ahead"] + 1]))
@@ -97,9 +104,11 @@ def scenarios(draw):
     closed = draw(st.sampled_from([False, False, False, False, False, True]))
     # Parties of seven and more sit only at joined tables (no table seats more than six).
     party = draw(st.sampled_from([1, 2, 2, 3, 4, 5, 6, 7, 8, 8, 9, 10, 11]))
-    # Existing stays, starting on the asked day's grid inside its periods: (table index, a
+    # Existing stays, starting every 15 minutes from the asked day's openings (off the grid
+    # of a 30- or 60-minute restaurant: booked before its grid changed): (table index, a
     # second table's index or None: joined tables, minutes after local midnight, status,
-    # lapsed?). Pending holds are frequent, half lapsed.
+    # lapsed?, party size). Pending holds are frequent, half lapsed; the cancelled ones count
+    # for no pacing limit.
     starts = sorted(
         {
             (o.hour * 60 + o.minute + k * 15) % 1440
@@ -115,8 +124,10 @@ def scenarios(draw):
                 st.sampled_from(starts or [12 * 60]),
                 st.sampled_from(["pending", "pending", "confirmed", "seated", "cancelled"]),
                 st.booleans(),
+                st.integers(1, 3),
             ),
-            max_size=7,
+            min_size=3 if paced else 0,
+            max_size=8 if paced else 7,
         )
     )
     probes = draw(
@@ -186,7 +197,7 @@ def build(policy, weeks, tables, combinations, rule, existing, local_day):
             restaurant_services.table_update(table=table, data={"is_active": False})
     customer = CustomerFactory()
     midnight = datetime.combine(local_day, time(0), tzinfo=restaurant.tz).astimezone(UTC)
-    for index, second, minutes, status, lapsed in existing:
+    for index, second, minutes, status, lapsed, party_size in existing:
         seating = {made[index % len(made)]}
         if second is not None:
             seating.add(made[second % len(made)])
@@ -200,7 +211,7 @@ def build(policy, weeks, tables, combinations, rule, existing, local_day):
             table=first,
             tables=others,
             customer=customer,
-            party_size=1,
+            party_size=party_size,
             start_at=start,
             status=status,
             lapsed=lapsed and status == "pending",
@@ -248,20 +259,36 @@ JOINED_LUNCH = (
     None,
     False,
     6,
-    [(0, None, 12 * 60, "confirmed", False), (2, 3, 13 * 60, "pending", True)],
+    [(0, None, 12 * 60, "confirmed", False, 2), (2, 3, 13 * 60, "pending", True, 6)],
     [12 * 60, 12 * 60 + 30, 13 * 60, 13 * 60 + 30, 14 * 60],
 )
 
 
-@pytest.mark.django_db
-@settings(
+EXAMPLES = settings(
     max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+
+
+@pytest.mark.django_db
+@EXAMPLES
 @given(scenario=scenarios())
 @example(scenario=JOINED_LUNCH)
 def test_availability_and_booking_agree(scenario):
+    check_agreement(scenario)
+
+
+@pytest.mark.django_db
+@EXAMPLES
+@given(scenario=scenarios(paced=True))
+def test_availability_and_booking_agree_under_pacing_limits(scenario):
+    """The same where pacing decides: every restaurant has a limit the existing reservations
+    (on the grid or off it, lapsed holds among them) reach at some starts."""
+    check_agreement(scenario)
+
+
+def check_agreement(scenario):
     (now, policy, local_day, weeks, tables, combinations, rule, closed, party, existing, probes) = (
         scenario
     )
@@ -299,9 +326,13 @@ def test_availability_and_booking_agree(scenario):
             assert singles == [[t["id"]] for t in slot["tables"]]
             assert slot["seatings"]
 
-        # Some offered starts and some random ones; every table and combination at each.
+        # Some offered starts, some random ones, and those whose interval holds an existing
+        # reservation's start (where pacing decides); every table and combination at each.
+        paced = {
+            (minutes - back) % 1440 for _, _, minutes, *_ in existing for back in (0, 15, 30, 45)
+        }
         times = sorted(offered)[:: max(1, len(offered) // 5)] + [
-            f"{m // 60:02d}:{m % 60:02d}" for m in probes
+            f"{m // 60:02d}:{m % 60:02d}" for m in [*probes, *sorted(paced)]
         ]
         for hhmm in dict.fromkeys(times):
             local_time = time.fromisoformat(hhmm)
@@ -313,7 +344,7 @@ def test_availability_and_booking_agree(scenario):
                 assert (ok, result) == (True, seatings[0]), hhmm
             else:
                 assert not ok, f"{hhmm} was bookable but not offered"
-                assert result in ("validation_error", "slot_unavailable"), result
+                assert result in ("validation_error", "slot_unavailable", "pacing_limit"), result
             # A given table is bookable exactly when it is offered.
             singles = [t["id"] for t in slot["tables"]]
             for table in made:
