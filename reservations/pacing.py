@@ -53,18 +53,16 @@ class PacingPolicy:
     def limited(self) -> bool:
         return self.max_covers is not None or self.max_parties is not None
 
-    def limit_passed(self, *, covers: int, parties: int, add_covers: int, add_parties: int):
-        """The limit (``max_covers_per_slot`` or ``max_parties_per_slot``) that adding
-        ``add_covers`` guests and ``add_parties`` parties to an interval already counting
-        ``covers`` and ``parties`` would pass, or None. Only what grows is limited: a slot
-        over a limit lowered since still lets a party shrink or leave."""
-        if self.max_covers is not None and add_covers > 0 and covers + add_covers > self.max_covers:
+    def limit_passed(
+        self, *, covers: int, parties: int, more_covers: bool = True, more_parties: bool = True
+    ) -> str | None:
+        """The limit (``max_covers_per_slot`` or ``max_parties_per_slot``) an interval that
+        would count ``covers`` guests and ``parties`` parties passes, or None. Only a count
+        the change grows is limited (``more_covers``, ``more_parties``): a slot over a limit
+        lowered since still lets a party shrink or leave."""
+        if more_covers and self.max_covers is not None and covers > self.max_covers:
             return COVERS_LIMIT
-        if (
-            self.max_parties is not None
-            and add_parties > 0
-            and parties + add_parties > self.max_parties
-        ):
+        if more_parties and self.max_parties is not None and parties > self.max_parties:
             return PARTIES_LIMIT
         return None
 
@@ -128,7 +126,4 @@ class SlotLoads:
     def admits(self, slot_start: datetime, party_size: int) -> bool:
         """Whether a booking of ``party_size`` starting at ``slot_start`` passes the limits."""
         covers, parties = self.counted_within(slot_start)
-        passed = self.policy.limit_passed(
-            covers=covers, parties=parties, add_covers=party_size, add_parties=1
-        )
-        return passed is None
+        return self.policy.limit_passed(covers=covers + party_size, parties=parties + 1) is None

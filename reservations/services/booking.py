@@ -547,8 +547,7 @@ def reservation_change(
         # sharing a table cannot deadlock. The row being changed is no lapsed hold (checked
         # above).
         pace = PaceChanges(restaurant)
-        pace.release(current)
-        pace.take(slot.start_at, wanted["party_size"])
+        pace.move(current, start_at=slot.start_at, party_size=wanted["party_size"])
         expire_lapsed_holds(table_ids=table_ids, now=now, pace=pace)
         locked = _locked_unchanged(current)
         refuse_overlap(seating, slot, now, context.tz, exclude_id=locked.pk)

@@ -17,6 +17,7 @@ transactions never wait for each other's pace rows in opposite orders.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import F, IntegerField, Q, Subquery, Sum, Value
@@ -28,30 +29,57 @@ from reservations.pacing import COVERS_LIMIT, PARTIES_LIMIT, PacingPolicy
 from restaurants.models import Restaurant
 
 
+@dataclass
+class _SlotChange:
+    """What one transaction does to one slot's counter: ``covers`` and ``parties`` added
+    (negative: given back), and how much of that the parties it places there grew by (a
+    new party all of it; a party moved within its own slot, its difference). Only growth is
+    limited: others' places given back (a lapsed hold's) never make room for more than the
+    limit, and a party shrinking in a slot over a limit lowered since is not refused."""
+
+    covers: int = 0
+    parties: int = 0
+    grown_covers: int = 0
+    grown_parties: int = 0
+
+
 class PaceChanges:
     """The counter changes of one transaction, applied together by ``apply``: ``take`` for
-    a party starting at the restaurant (a booking, or where a change moves it), ``release``
-    for a reservation that stops counting where it was. A change records both; a take and a
-    release of one slot add up (a party growing from 2 to 4 takes 2 more places there)."""
+    a new party starting at the restaurant, ``move`` for a reservation a change moves (or
+    whose party it resizes), ``release`` for a reservation that stops counting where it
+    was (cancelled, expired)."""
 
     def __init__(self, restaurant: Restaurant | None = None):
         self.restaurant = restaurant
-        self._deltas: dict[tuple[int, datetime], tuple[int, int]] = {}
+        self._slots: dict[tuple[int, datetime], _SlotChange] = {}
         self._takes: list[datetime] = []
 
-    def _add(self, restaurant_id: int, start_at: datetime, covers: int, parties: int) -> None:
-        key = (restaurant_id, start_at)
-        had_covers, had_parties = self._deltas.get(key, (0, 0))
-        self._deltas[key] = (had_covers + covers, had_parties + parties)
+    def _slot(self, restaurant_id: int, start_at: datetime) -> _SlotChange:
+        return self._slots.setdefault((restaurant_id, start_at), _SlotChange())
 
     def take(self, start_at: datetime, party_size: int) -> None:
         if self.restaurant is None:
             raise ValueError("Only changes for a restaurant take places.")
-        self._add(self.restaurant.pk, start_at, party_size, 1)
+        slot = self._slot(self.restaurant.pk, start_at)
+        slot.covers += party_size
+        slot.parties += 1
+        slot.grown_covers += party_size
+        slot.grown_parties += 1
         self._takes.append(start_at)
 
+    def move(self, reservation: Reservation, *, start_at: datetime, party_size: int) -> None:
+        """The reservation's place where it was becomes one for ``party_size`` at
+        ``start_at`` (the same slot: the difference)."""
+        self.release(reservation)
+        slot = self._slot(reservation.restaurant_id, reservation.start_at)
+        slot.grown_covers -= reservation.party_size
+        slot.grown_parties -= 1
+        self.take(start_at, party_size)
+
     def release(self, reservation: Reservation) -> None:
-        self._add(reservation.restaurant_id, reservation.start_at, -reservation.party_size, -1)
+        slot = self._slot(reservation.restaurant_id, reservation.start_at)
+        slot.covers -= reservation.party_size
+        slot.parties -= 1
 
     def lapsed_holds_counted(self) -> Q | None:
         """Where the lapsed holds that still count against the takes are: the restaurant's
@@ -69,18 +97,16 @@ class PaceChanges:
         return Q(restaurant_id=self.restaurant.pk) & inside
 
     def apply(self) -> None:
-        """Write every change, by (restaurant, start); 409 ``pacing_limit`` when a take would
-        pass a limit (the caller's transaction then writes nothing)."""
-        for (restaurant_id, slot_start), (covers, parties) in sorted(self._deltas.items()):
-            if covers > 0 or parties > 0:
+        """Write every change, by (restaurant, start); 409 ``pacing_limit`` when a party
+        placed would pass a limit (the caller's transaction then writes nothing)."""
+        for (restaurant_id, slot_start), change in sorted(self._slots.items()):
+            if change.grown_covers > 0 or change.grown_parties > 0:
                 if self.restaurant is None or restaurant_id != self.restaurant.pk:
                     raise ValueError("A place is taken only at the changes' restaurant.")
-                _take(self.restaurant, slot_start, covers, parties)
-            elif covers or parties:
-                _rows(restaurant_id, slot_start).update(
-                    covers=_added("covers", covers), parties=_added("parties", parties)
-                )
-        self._deltas.clear()
+                _take(self.restaurant, slot_start, change)
+            elif change.covers or change.parties:
+                _rows(restaurant_id, slot_start).update(**_added(change))
+        self._slots.clear()
         self._takes.clear()
 
 
@@ -88,12 +114,16 @@ def _rows(restaurant_id: int, slot_start: datetime):
     return SlotPace.objects.filter(restaurant_id=restaurant_id, slot_start=slot_start)
 
 
-def _added(field: str, amount: int):
+def _added(change: _SlotChange) -> dict:
     # A count never goes below zero: a row that missed a reservation (written around the
     # services) must not stop its cancellation.
-    if amount >= 0:
-        return F(field) + amount
-    return Greatest(F(field) + amount, Value(0), output_field=IntegerField())
+    values = {}
+    for field, amount in (("covers", change.covers), ("parties", change.parties)):
+        if amount >= 0:
+            values[field] = F(field) + amount
+        else:
+            values[field] = Greatest(F(field) + amount, Value(0), output_field=IntegerField())
+    return values
 
 
 def _inside_interval(restaurant: Restaurant, slot_start: datetime, field: str, policy):
@@ -113,42 +143,39 @@ def _inside_interval(restaurant: Restaurant, slot_start: datetime, field: str, p
     return Coalesce(Subquery(others), Value(0), output_field=IntegerField())
 
 
-def _guard(restaurant: Restaurant, slot_start: datetime, covers: int, parties: int) -> Q:
-    """The row may take ``covers`` guests and ``parties`` parties more: the limits that grow
+def _guard(restaurant: Restaurant, slot_start: datetime, change: _SlotChange) -> Q:
+    """The interval stays within the limits the change grows, once the change is written
     (reservations.pacing.PacingPolicy.limit_passed is the same rule, in Python)."""
     policy = PacingPolicy.of(restaurant)
     guard = Q()
-    if policy.max_covers is not None and covers > 0:
-        room = Value(policy.max_covers - covers) - _inside_interval(
+    if policy.max_covers is not None and change.grown_covers > 0:
+        room = Value(policy.max_covers - change.covers) - _inside_interval(
             restaurant, slot_start, "covers", policy
         )
         guard &= Q(covers__lte=room)
-    if policy.max_parties is not None and parties > 0:
-        room = Value(policy.max_parties - parties) - _inside_interval(
+    if policy.max_parties is not None and change.grown_parties > 0:
+        room = Value(policy.max_parties - change.parties) - _inside_interval(
             restaurant, slot_start, "parties", policy
         )
         guard &= Q(parties__lte=room)
     return guard
 
 
-def _take(restaurant: Restaurant, slot_start: datetime, covers: int, parties: int) -> None:
-    guarded = _rows(restaurant.pk, slot_start).filter(
-        _guard(restaurant, slot_start, covers, parties)
-    )
-    change = {"covers": _added("covers", covers), "parties": _added("parties", parties)}
-    if guarded.update(**change):
+def _take(restaurant: Restaurant, slot_start: datetime, change: _SlotChange) -> None:
+    guarded = _rows(restaurant.pk, slot_start).filter(_guard(restaurant, slot_start, change))
+    if guarded.update(**_added(change)):
         return
     # The slot's first reservation: its row, then the same update (a concurrent first
     # booking's insert is waited for, and its count then read).
     SlotPace.objects.bulk_create(
         [SlotPace(restaurant_id=restaurant.pk, slot_start=slot_start)], ignore_conflicts=True
     )
-    if guarded.update(**change):
+    if guarded.update(**_added(change)):
         return
-    raise _refusal(restaurant, slot_start, covers, parties)
+    raise _refusal(restaurant, slot_start, change)
 
 
-def _refusal(restaurant: Restaurant, slot_start: datetime, covers: int, parties: int):
+def _refusal(restaurant: Restaurant, slot_start: datetime, change: _SlotChange):
     policy = PacingPolicy.of(restaurant)
     counted = SlotPace.objects.filter(
         restaurant_id=restaurant.pk,
@@ -156,10 +183,10 @@ def _refusal(restaurant: Restaurant, slot_start: datetime, covers: int, parties:
         slot_start__lt=slot_start + policy.interval,
     ).aggregate(covers=Sum("covers"), parties=Sum("parties"))
     limit = policy.limit_passed(
-        covers=counted["covers"] or 0,
-        parties=counted["parties"] or 0,
-        add_covers=covers,
-        add_parties=parties,
+        covers=(counted["covers"] or 0) + change.covers,
+        parties=(counted["parties"] or 0) + change.parties,
+        more_covers=change.grown_covers > 0,
+        more_parties=change.grown_parties > 0,
     )
     if limit is None:  # the counts moved since the update: name a limit that is set
         limit = COVERS_LIMIT if policy.max_covers is not None else PARTIES_LIMIT

@@ -200,6 +200,22 @@ def test_a_lapsed_hold_never_keeps_a_place_in_a_full_slot(book, restaurant, tabl
     assert counted(restaurant) == {SEED_START: (2, 1)}
 
 
+def test_the_place_of_a_lapsed_hold_makes_no_room_beyond_the_limit(book, restaurant, clock):
+    """The hold given back and the new party in one slot in one transaction: the new party
+    alone must still fit (a party of 3 in place of a lapsed 3 under a limit of 2)."""
+    lapsing = book(party_size=3)
+    limit(restaurant, covers=2)
+    clock.move_to(lapsing.expires_at + timedelta(seconds=1))
+    with pytest.raises(PacingLimit):
+        book(party_size=3)  # on the hold's table: it is expired in the same transaction
+    lapsing.refresh_from_db()
+    assert lapsing.status == Status.PENDING  # rolled back with the refusal
+    assert counted(restaurant) == {SEED_START: (3, 1)}
+    book(party_size=2)
+    assert counted(restaurant) == {SEED_START: (2, 1)}
+    assert Reservation.objects.get(pk=lapsing.pk).status == Status.EXPIRED
+
+
 # --- changes -----------------------------------------------------------------------------------
 
 
