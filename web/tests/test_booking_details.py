@@ -142,6 +142,17 @@ def test_a_time_taken_meanwhile_keeps_the_details_and_offers_others(client, rest
     assert not Reservation.objects.filter(customer__email="marta@example.com").exists()
 
 
+def test_a_time_the_pacing_filled_meanwhile_is_taken_too(client, restaurant):
+    """The core's 409 ``pacing_limit`` (here: a limit the page's cached times did not know
+    yet) is answered like a table taken meanwhile, never a server error."""
+    assert 'id="step-3"' in client.get(CHOSEN).content.decode()
+    type(restaurant).objects.filter(pk=restaurant.pk).update(max_covers_per_slot=1)
+    response = client.post(CHOSEN, DETAILS, headers=FROM_THE_PAGE)
+    assert response.status_code == 409
+    assert "Your details are kept: choose another time." in response.content.decode()
+    assert not Reservation.objects.exists()
+
+
 def test_the_attempt_limit_is_a_message_with_429(client, restaurant, settings):
     settings.BOOKING_ATTEMPTS_PER_ADDRESS = 1
     client.post(CHOSEN, DETAILS, headers=FROM_THE_PAGE)
