@@ -31,7 +31,7 @@ def main(bodies_path: str) -> None:
 
     from accounts.models import User
     from customers.models import Customer
-    from reservations.models import Reservation
+    from reservations.models import Occupancy, Reservation, SlotPace
     from restaurants.models import OpeningHours, Restaurant, Table
 
     rng = random.Random(20261126)
@@ -99,7 +99,7 @@ def main(bodies_path: str) -> None:
             for t in tables
             for s in STARTS
         ]
-    Reservation.objects.bulk_create(rows[:RESERVATIONS], batch_size=2000)
+    seeded = Reservation.objects.bulk_create(rows[:RESERVATIONS], batch_size=2000)
 
     busy, busy_tables = restaurant(RESTAURANTS, 40, [(time(10, 0), time(0, 0))])
     busy_day = today + timedelta(days=5)
@@ -108,7 +108,36 @@ def main(bodies_path: str) -> None:
         for k in range(8):
             start = (datetime.combine(busy_day, time(10, 0)) + timedelta(minutes=95 * k)).time()
             busy_rows.append(reservation(busy, t, busy_day, start, "confirmed", customers[0]))
-    Reservation.objects.bulk_create(busy_rows[:300])
+    seeded += Reservation.objects.bulk_create(busy_rows[:300])
+    # As the booking core leaves them: each reservation's occupancy of its table (the
+    # exclusion constraint's rows, which availability and booking read) and the pacing
+    # counters of the reservations that count.
+    Occupancy.objects.bulk_create(
+        (
+            Occupancy(
+                reservation_id=r.pk,
+                table_id=r.table_id,
+                start_at=r.start_at,
+                end_at=r.end_at,
+                holds=r.status in Reservation.ACTIVE_STATUSES,
+            )
+            for r in seeded
+        ),
+        batch_size=2000,
+    )
+    paced: dict[tuple[int, datetime], list[int]] = {}
+    for r in seeded:
+        if r.status in Reservation.PACED_STATUSES:
+            counts = paced.setdefault((r.restaurant_id, r.start_at), [0, 0])
+            counts[0] += r.party_size
+            counts[1] += 1
+    SlotPace.objects.bulk_create(
+        (
+            SlotPace(restaurant_id=rid, slot_start=start, covers=covers, parties=parties)
+            for (rid, start), (covers, parties) in paced.items()
+        ),
+        batch_size=2000,
+    )
 
     rng.shuffle(free)
     with Path(bodies_path).open("w") as out:
