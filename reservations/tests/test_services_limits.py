@@ -183,6 +183,35 @@ def test_a_superuser_is_exempt(still, restaurant, tables, guest):
 # --- the race ---------------------------------------------------------------------------------
 
 
+def race_for_the_last_hold(threads: int, book) -> list[str]:
+    """Release ``threads`` calls of ``book(n)`` at once; each ends "booked", "hold_limit" or
+    the repr of whatever else it raised (which fails the caller's assertion)."""
+    barrier = threading.Barrier(threads)
+    outcomes: list[str] = []
+    guard = threading.Lock()
+
+    def worker(n: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            book(n)
+            outcome = "booked"
+        except HoldLimit:
+            outcome = "hold_limit"
+        except Exception as exc:  # anything else fails the test below
+            outcome = repr(exc)
+        finally:
+            connections.close_all()
+        with guard:
+            outcomes.append(outcome)
+
+    workers = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=60)
+    return outcomes
+
+
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_bookings_by_one_guest_cannot_both_take_the_last_hold(
     restaurant, tables, guest_user
@@ -192,29 +221,10 @@ def test_concurrent_bookings_by_one_guest_cannot_both_take_the_last_hold(
     threads = 6
     with time_machine.travel(NOW, tick=True):
         guest_books(guest_user, restaurant, time(13), table=tables[0])
-        barrier = threading.Barrier(threads)
-        outcomes: list[str] = []
-        guard = threading.Lock()
-
-        def worker(n: int) -> None:
-            try:
-                barrier.wait(timeout=30)
-                guest_books(guest_user, restaurant, time(19), table=tables[n + 1])
-                outcome = "booked"
-            except HoldLimit:
-                outcome = "hold_limit"
-            except Exception as exc:  # anything else fails the test below
-                outcome = repr(exc)
-            finally:
-                connections.close_all()
-            with guard:
-                outcomes.append(outcome)
-
-        workers = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
-        for w in workers:
-            w.start()
-        for w in workers:
-            w.join(timeout=60)
+        outcomes = race_for_the_last_hold(
+            threads,
+            lambda n: guest_books(guest_user, restaurant, time(19), table=tables[n + 1]),
+        )
 
     assert sorted(outcomes) == ["booked"] + ["hold_limit"] * (threads - 1), outcomes
     assert Reservation.objects.filter(status=Status.PENDING).count() == 2
@@ -492,35 +502,16 @@ def test_concurrent_holds_with_one_phone_cannot_pass_the_limit(restaurant, table
     phone = "+34 600 123 456"
     with time_machine.travel(NOW, tick=True):
         anonymous_books(restaurant, time(13), email="first@example.com", phone=phone)
-        barrier = threading.Barrier(threads)
-        outcomes: list[str] = []
-        guard = threading.Lock()
-
-        def worker(n: int) -> None:
-            try:
-                barrier.wait(timeout=30)
-                anonymous_books(
-                    restaurant,
-                    time(19),
-                    reservation_date=SEED_DATE + timedelta(days=n),
-                    email=f"g{n}@example.com",
-                    phone=phone,
-                )
-                outcome = "booked"
-            except HoldLimit:
-                outcome = "hold_limit"
-            except Exception as exc:  # anything else fails the test below
-                outcome = repr(exc)
-            finally:
-                connections.close_all()
-            with guard:
-                outcomes.append(outcome)
-
-        workers = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
-        for w in workers:
-            w.start()
-        for w in workers:
-            w.join(timeout=60)
+        outcomes = race_for_the_last_hold(
+            threads,
+            lambda n: anonymous_books(
+                restaurant,
+                time(19),
+                reservation_date=SEED_DATE + timedelta(days=n),
+                email=f"g{n}@example.com",
+                phone=phone,
+            ),
+        )
 
     assert sorted(outcomes) == ["booked"] + ["hold_limit"] * (threads - 1), outcomes
     assert Reservation.objects.filter(status=Status.PENDING).count() == 2
