@@ -50,6 +50,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("r/<manage_token:token>/", include(guest_page_patterns)),
     path("api/", include(api_patterns)),
+    path("host/", include("web.host.urls")),
     path("", include("web.urls")),
 ]
 
