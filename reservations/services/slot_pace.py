@@ -6,9 +6,10 @@ Taking a place is one guarded ``UPDATE`` of the slot's SlotPace row (the row cre
 when missing, ``INSERT ... ON CONFLICT DO NOTHING``): ``covers = covers + n, parties =
 parties + 1`` only where the interval, this row and any other start inside it, stays within
 the limits. No row updated: the limit would be passed, 409 ``pacing_limit``, and the caller's
-transaction rolls back whatever it wrote. Concurrent bookings of one slot queue on the row's
-lock on PostgreSQL, and each re-reads the counts the previous one committed; SQLite's write
-transactions run one at a time.
+transaction rolls back whatever it wrote (a walk-in's place, ``take(limited=False)``, is
+counted without the guard: the party is at the door). Concurrent bookings of one slot queue
+on the row's lock on PostgreSQL, and each re-reads the counts the previous one committed;
+SQLite's write transactions run one at a time.
 
 A transaction changes its pace rows after every other row it locks (reservations, occupancy)
 and all of them at once, in one order, by (restaurant, start), through ``PaceChanges``: so two
