@@ -88,7 +88,9 @@ class ReservationAddForm(CoreForm):
         label="Date", help_text="The restaurant's local date.", widget=forms.DateInput
     )
     reservation_time = forms.TimeField(
-        label="Time", help_text="Local time in the restaurant's time zone, e.g. 20:30."
+        label="Time",
+        help_text="Local time in the restaurant's time zone, e.g. 20:30.",
+        widget=forms.TimeInput(format="%H:%M"),
     )
     party_size = forms.IntegerField(min_value=1)
     tables = TableChoiceField(
@@ -145,7 +147,7 @@ class ReservationChangeForm(CoreForm):
     the core's change: only what the form changed is asked for."""
 
     reservation_date = forms.DateField(label="Date", widget=forms.DateInput)
-    reservation_time = forms.TimeField(label="Time")
+    reservation_time = forms.TimeField(label="Time", widget=forms.TimeInput(format="%H:%M"))
     party_size = forms.IntegerField(min_value=1)
     tables = TableChoiceField(with_restaurant=False)
 
