@@ -64,10 +64,21 @@ class UserCreationAdminForm(AdminUserCreationForm):
         return _clean_account_email(self)
 
 
+IS_STAFF_HELP = (
+    "Not read by ReservaFlow: the admin lets in superusers and restaurants' managers, "
+    "whatever this flag and the permissions below say (docs/admin.md)."
+)
+
+
 class UserChangeAdminForm(UserChangeForm):
     class Meta:
         model = User
         fields = "__all__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "is_staff" in self.fields:
+            self.fields["is_staff"].help_text = IS_STAFF_HELP
 
     def clean_email(self):
         email = _clean_account_email(self)
