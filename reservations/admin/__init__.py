@@ -135,6 +135,7 @@ class ReservationAdmin(RestaurantScopedAdmin, admin.ModelAdmin):
                         "override_notice",
                         "notes",
                         "allergies",
+                        "seen",
                     ]
                 },
             ),

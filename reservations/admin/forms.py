@@ -6,7 +6,7 @@ validation is skipped because the core is this form's model validation."""
 
 from django import forms
 
-from core.errors import ApplicationError
+from core.errors import ApplicationError, ConcurrentChange
 from reservations import callers, selectors
 from reservations.models import Reservation
 from restaurants.models import Restaurant, Table
@@ -151,6 +151,9 @@ class ReservationChangeForm(CoreForm):
     party_size = forms.IntegerField(min_value=1)
     tables = TableChoiceField(with_restaurant=False)
 
+    # When the page was read: a submit over a later change would put the values read back.
+    seen = forms.CharField(widget=forms.HiddenInput, required=False)
+
     CHANGED_AS = ("reservation_date", "reservation_time", "party_size", "notes", "allergies")
 
     def __init__(self, *args, instance: Reservation, **kwargs):
@@ -160,6 +163,7 @@ class ReservationChangeForm(CoreForm):
         self.initial.update(
             {name: getattr(instance, name) for name in self.CHANGED_AS},
             tables=held,
+            seen=instance.updated_at.isoformat(),
         )
         self.fields["reservation_date"].help_text = f"Local date in {zone}."
         self.fields["reservation_time"].help_text = f"Local time in {zone}."
@@ -168,6 +172,10 @@ class ReservationChangeForm(CoreForm):
         ).order_by("number")
 
     def ask_core(self) -> Reservation:
+        if self.cleaned_data.get("seen") != self.instance.updated_at.isoformat():
+            raise ConcurrentChange(
+                "The reservation was changed meanwhile; reload the page and make the change again."
+            )
         changed = set(self.changed_data)
         data = {name: self.cleaned_data[name] for name in self.CHANGED_AS if name in changed}
         if "tables" in changed:

@@ -10,7 +10,7 @@ from django.contrib.messages import get_messages
 
 from customers.models import Customer
 from customers.tests.factories import UserFactory
-from reservations.callers import reservation_create
+from reservations.callers import admin_reservation_change, reservation_create
 from reservations.models import Occupancy, Reservation
 from reservations.tests.factories import SEED_DATE, open_every_day, put_in_status
 from restaurants.models import StaffMembership
@@ -165,6 +165,7 @@ def change_body(reservation, **changes):
         "tables": [str(o.table_id) for o in reservation.occupancies.all()],
         "notes": reservation.notes,
         "allergies": reservation.allergies,
+        "seen": reservation.updated_at.isoformat(),
     }
     body.update(changes)
     return body
@@ -199,6 +200,21 @@ def test_a_change_onto_a_taken_table_is_refused_with_the_apis_message(
     assert response.context["adminform"].form.non_field_errors() == [api.json()["message"]]
     later.refresh_from_db()
     assert later.reservation_time == time(21, 0)
+
+
+def test_a_submit_over_a_later_change_is_refused_not_applied(sign_in, r_booking, cast):
+    read = change_body(r_booking, notes="Birthday")
+    # Meanwhile someone else moves it to 20:00 (the page read still says 19:00).
+    moved = admin_reservation_change(
+        user=cast["superuser"], reservation=r_booking, data={"reservation_time": time(20, 0)}
+    )
+    response = sign_in("manager_r").post(change_url(r_booking), read)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.non_field_errors() == [
+        "The reservation was changed meanwhile; reload the page and make the change again."
+    ]
+    r_booking.refresh_from_db()
+    assert (r_booking.reservation_time, r_booking.notes) == (moved.reservation_time, "")
 
 
 def test_a_field_the_core_refuses_is_an_error_next_to_it(sign_in, r_booking):
