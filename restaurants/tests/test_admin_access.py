@@ -254,3 +254,15 @@ def test_a_manager_deactivates_their_own(sign_in, restaurant):
     )
     restaurant.refresh_from_db()
     assert not restaurant.is_active
+
+
+def test_a_manager_who_is_a_host_elsewhere_sees_only_what_they_manage(
+    sign_in, cast, restaurant, other_restaurant
+):
+    StaffMembershipFactory(
+        restaurant=other_restaurant, user=cast["manager_r"], role=StaffMembership.Role.HOST
+    )
+    client = sign_in("manager_r")
+    response = client.get(LIST)
+    assert {r.name for r in response.context["cl"].result_list} == {"Casa Uno"}
+    assert_missing(client.get(change_url(other_restaurant)))
