@@ -27,6 +27,7 @@ redoc = csp_update({"style-src": [UNSAFE_INLINE], "worker-src": ["blob:"]})(
 api_patterns = [
     path("", core_api.api_root, name="api-root"),
     path("health/", core_api.health, name="health"),
+    path("health/live/", core_api.health_live, name="health-live"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", swagger_ui, name="swagger-ui"),
     path("redoc/", redoc, name="redoc"),

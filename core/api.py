@@ -18,9 +18,13 @@ HEALTH = inline_serializer(
 )
 
 
+LIVENESS = inline_serializer("Liveness", {"status": serializers.CharField()})
+
+
 @extend_schema(
     responses={200: HEALTH, 503: HEALTH},
-    description="200 when the database, cache and broker answer; 503 naming the failing part.",
+    description="Readiness: 200 when the database, cache and broker answer; 503 naming the "
+    "failing part. A load balancer sends traffic only to a server that answers 200 here.",
 )
 @api_view(["GET"])
 @authentication_classes([])
@@ -29,6 +33,19 @@ def health(request):
     ok, report = health_report()
     body = {"status": "ok" if ok else "error", **report}
     return Response(body, status=200 if ok else 503)
+
+
+@extend_schema(
+    responses={200: LIVENESS},
+    description="Liveness: 200 while the process answers requests. Touches no database, "
+    "cache or broker, so a dependency that is down never makes a supervisor restart the "
+    "server (that is what readiness, `/api/health/`, reports).",
+)
+@api_view(["GET"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def health_live(request):
+    return Response({"status": "ok"})
 
 
 @extend_schema(exclude=True)

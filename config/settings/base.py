@@ -282,8 +282,8 @@ else:
         _ssl_header = f"HTTP_{_ssl_header}"
     SECURE_PROXY_SSL_HEADER = (_ssl_header, "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
-# Load balancers probe the health check over plain HTTP inside the network.
-SECURE_REDIRECT_EXEMPT = [r"^api/health/$"]
+# Load balancers probe readiness and liveness over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^api/health/(live/)?$"]
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
