@@ -1,4 +1,5 @@
-"""The ``reservaflow`` command: Django's manage.py, plus ``up`` to run the whole system."""
+"""The ``reservaflow`` command: Django's manage.py, plus ``up`` to run the whole system and
+``check`` to check a deployment (``manage.py check`` stays Django's own)."""
 
 import argparse
 import os
@@ -39,13 +40,16 @@ def up(argv: list[str]) -> int:
     from django.conf import settings
     from django.core.management import call_command
 
-    from config.startup import ServiceUnreachable, check_services
+    from config.startup import ServiceUnreachable, check_services, database_create_if_missing
 
     try:
+        created = database_create_if_missing()
         check_services()
     except ServiceUnreachable as exc:
         print(f"reservaflow: {exc}", file=sys.stderr)
         return 2
+    if created:
+        print(f'reservaflow: created the database "{created}"', flush=True)
 
     database = (
         "PostgreSQL" if settings.DATABASES["default"]["ENGINE"].endswith("postgresql") else "SQLite"
@@ -127,10 +131,58 @@ def up(argv: list[str]) -> int:
     return 0 if manager.returncode in (None, 130, 143) else manager.returncode
 
 
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def check(argv: list[str]) -> int:
+    argparse.ArgumentParser(
+        prog="reservaflow check",
+        description="Before and after a deployment: the configured PostgreSQL and Redis "
+        "answer, Django's deploy checks (check --deploy) and ReservaFlow's own (the secret "
+        "key, DEBUG, hosts, HTTPS, the service mode's parts, exactly one Celery beat). One "
+        "line per problem; exits 1 when there is any.",
+    ).parse_args(argv)
+    try:
+        _setup_django()
+    except Exception as exc:  # settings errors (a missing SECRET_KEY) end in one line
+        print(f"reservaflow check: {_one_line(exc)}", file=sys.stderr)
+        return 2
+
+    from django.core.checks import WARNING, run_checks
+
+    from config.startup import ServiceUnreachable, check_services
+    from core import beat
+
+    problems = []
+    try:
+        check_services()
+    except ServiceUnreachable as exc:
+        problems.append(_one_line(exc))
+    for issue in run_checks(include_deployment_checks=True):
+        if issue.level < WARNING or issue.is_silenced():
+            continue
+        where = f"{issue.obj}: " if issue.obj is not None else ""
+        hint = f" ({_one_line(issue.hint)})" if issue.hint else ""
+        problems.append(f"{where}{issue.id}: {_one_line(issue.msg)}{hint}")
+    for problem in problems:
+        print(f"reservaflow check: {problem}")
+    if problems:
+        print(f"reservaflow check: {len(problems)} problem(s)", file=sys.stderr)
+        return 1
+    client = beat.broker_redis()
+    beats = beat.beats_running(client) if client is not None else []
+    running = f"Celery beat: {beat.describe(beats[0])}" if beats else "no Celery beat running now"
+    print(f"reservaflow check: no problems ({running})")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv if argv is None else argv)
     if len(argv) > 1 and argv[1] == "up":
         sys.exit(up(argv[2:]))
+    if len(argv) > 1 and argv[1] == "check":
+        sys.exit(check(argv[2:]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
     from django.core.management import execute_from_command_line
 

@@ -39,6 +39,61 @@ def check_database() -> None:
         ) from exc
 
 
+# Django's own options, not libpq's connection parameters.
+_NOT_LIBPQ = {"pool", "server_side_binding", "isolation_level", "assume_role", "cursor_factory"}
+
+
+def database_create_if_missing() -> str | None:
+    """In the service mode, create the configured PostgreSQL database when it does not exist
+    and the role may (``CREATE DATABASE``, owned by that role). Returns its name when it was
+    created, None otherwise. When it is missing and the role may not create it, raises
+    ServiceUnreachable with the exact ``createdb`` command an administrator runs. Any other
+    connection failure is left to ``check_database``, which names it."""
+    import psycopg
+    from psycopg import errors, sql
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        return None
+    params = {k: v for k, v in db.get("OPTIONS", {}).items() if k not in _NOT_LIBPQ}
+    params.update(
+        host=db["HOST"] or None,
+        port=db["PORT"] or None,
+        user=db["USER"] or None,
+        password=db["PASSWORD"] or None,
+    )
+    params.setdefault("connect_timeout", 5)
+    name = db["NAME"]
+    try:
+        psycopg.connect(dbname=name, **params).close()
+        return None
+    except psycopg.Error:
+        pass  # missing, or unreachable: the maintenance database tells which
+    for maintenance in ("postgres", "template1"):
+        try:
+            conn = psycopg.connect(dbname=maintenance, autocommit=True, **params)
+        except psycopg.Error:
+            continue
+        with conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+            if exists:
+                return None
+            role = conn.execute("SELECT current_user").fetchone()[0]
+            try:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            except errors.DuplicateDatabase:
+                return None  # another process created it meanwhile
+            except errors.InsufficientPrivilege:
+                where = f"-h {db['HOST'] or 'localhost'} -p {db['PORT'] or 5432}"
+                raise ServiceUnreachable(
+                    f'the database "{name}" does not exist and the role "{role}" may not '
+                    f"create it; as a PostgreSQL administrator run: createdb {where} "
+                    f"-O {role} {name}"
+                ) from None
+            return name
+    return None
+
+
 def check_redis(url: str, name: str) -> None:
     import redis
 

@@ -226,6 +226,10 @@ else:
         "socket_connect_timeout": 2,
         "socket_timeout": 5,
     }
+# Beat's scheduler: Celery's schedule file plus a heartbeat in the broker's Redis, so a second
+# beat is seen (core/beat.py, `reservaflow check`). The heartbeat lives 3 periods.
+CELERY_BEAT_SCHEDULER = "core.beat:HeartbeatScheduler"
+BEAT_HEARTBEAT_SECONDS = env.float("BEAT_HEARTBEAT_SECONDS", default=10)
 # Beat's static schedule (exactly one beat runs in every documented setup).
 EXPIRY_SWEEP_SECONDS = env.float("EXPIRY_SWEEP_SECONDS", default=30)
 REMINDER_SCAN_SECONDS = env.float("REMINDER_SCAN_SECONDS", default=60)

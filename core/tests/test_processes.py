@@ -196,12 +196,23 @@ def test_createsuperuser_noinput_from_environment(monkeypatch):
 
 
 def test_console_script_forwards_to_manage_py(tmp_path):
+    import django
+
     env = embedded_env(tmp_path)
     out = subprocess.run(
-        reservaflow("check"), cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        reservaflow("showmigrations", "core"),
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert out.returncode == 0, out.stderr
-    assert "no issues" in out.stdout
+    assert out.stdout.startswith("core\n")
+    version = subprocess.run(
+        reservaflow("version"), cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert version.stdout.strip() == django.get_version()
 
 
 @pytest.mark.postgres_only(reason="the PostgreSQL run's refusal to start without PostgreSQL")
