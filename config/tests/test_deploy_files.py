@@ -6,6 +6,7 @@ and checked by its own tool where it is installed: ``caddy validate``, ``nginx -
 ``systemd-analyze verify`` (.ci/run installs all three; docs/deploy.md says which validated
 what)."""
 
+import os
 import re
 import shutil
 import subprocess
@@ -308,3 +309,37 @@ def test_the_environment_file_has_the_readme_production_settings():
         "EMAIL_PORT", "EMAIL_USE_TLS", "EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD",
         "DEFAULT_FROM_EMAIL",
     }  # fmt: skip
+
+
+def test_the_manage_wrapper_reads_the_environment_file_as_systemd_does(tmp_path):
+    import getpass
+
+    env_file = tmp_path / "reservaflow.env"
+    env_file.write_text(
+        "# a comment\n\nDEFAULT_FROM_EMAIL=Casa Demo <reservations@book.example.com>\n"
+        f"DATA_DIR={tmp_path}\nPUBLIC_BASE_URL=https://book.example.com"  # no final newline
+    )
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    env.update(
+        RESERVAFLOW_ENV_FILE=str(env_file),
+        RESERVAFLOW_HOME=str(ROOT),
+        RESERVAFLOW_VENV=str(Path(sys.executable).parent.parent),
+        RESERVAFLOW_USER=getpass.getuser(),
+    )
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.DEFAULT_FROM_EMAIL); print(s.PUBLIC_BASE_URL); print(s.DATA_DIR)"
+    )
+    result = subprocess.run(
+        ["sh", str(DEPLOY / "reservaflow-manage"), "shell", "--no-imports", "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "Casa Demo <reservations@book.example.com>",
+        "https://book.example.com",
+        str(tmp_path),
+    ]
