@@ -85,7 +85,8 @@ def up(argv: list[str]) -> int:
     print(
         f"\n  Booking:    {base}/ (the guests' pages)\n"
         f"  API root:   {base}/api/\n  Swagger UI: {base}/api/docs/\n"
-        f"  Admin:      {base}/admin/\n  Health:     {base}/api/health/\n",
+        f"  Admin:      {base}/admin/\n  Health:     {base}/api/health/ (readiness), "
+        f"{base}/api/health/live/ (liveness)\n",
         flush=True,
     )
 
