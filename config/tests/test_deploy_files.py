@@ -9,12 +9,15 @@ what)."""
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
+
+from core.tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -186,12 +189,23 @@ def test_nginx_site_parses_and_proxies_to_gunicorn_with_the_trusted_headers(tmp_
             capture_output=True,
             timeout=60,
         )  # fmt: skip
+        # nginx -t binds the listen addresses: free high ports instead of 80 and 443 (no root
+        # needed, nothing else disturbed), and no IPv6 lines where this machine has none.
+        http_port, https_port = free_port(), free_port()
+        while https_port == http_port:
+            https_port = free_port()
         text = (
             site.read_text()
             .replace("/etc/letsencrypt/live/book.example.com/fullchain.pem", f"{tmp_path}/cert.pem")
             .replace("/etc/letsencrypt/live/book.example.com/privkey.pem", f"{tmp_path}/key.pem")
             .replace("/var/log/nginx/", f"{tmp_path}/")
+            .replace("listen 80;", f"listen 127.0.0.1:{http_port};")
+            .replace("listen 443 ssl", f"listen 127.0.0.1:{https_port} ssl")
+            .replace("listen [::]:80;", f"listen [::1]:{http_port};")
+            .replace("listen [::]:443 ssl", f"listen [::1]:{https_port} ssl")
         )
+        if not has_ipv6_loopback():
+            text = "\n".join(line for line in text.splitlines() if "[::1]" not in line)
         (tmp_path / "site.conf").write_text(text)
         (tmp_path / "nginx.conf").write_text(
             f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
@@ -208,6 +222,15 @@ def test_nginx_site_parses_and_proxies_to_gunicorn_with_the_trusted_headers(tmp_
         )  # fmt: skip
         assert result.returncode == 0, result.stderr
         assert "test is successful" in result.stderr
+
+
+def has_ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
 
 
 # --- systemd ----------------------------------------------------------------------------------
