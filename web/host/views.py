@@ -164,6 +164,8 @@ def _day_context(request, stand: HostStand, day, q: str, **extra) -> dict:
         "errors": {},
         "action_slugs": ACTION_SLUGS,
         "walk_in": WalkInForm(prefix="walk_in"),
+        "walk_in_error": "",
+        "walk_in_notice": "",
         "legend": ON_TIMELINE,
         "admin_links": _admin_links(stand),
         "previous_url": _day_url(stand, day.fromordinal(day.toordinal() - 1), q),
@@ -257,6 +259,8 @@ def _reservation_context(stand, reservation, **extra) -> dict:
         ),
         "action_slugs": ACTION_SLUGS,
         "error": "",
+        "move_error": "",
+        "remarks_error": "",
         "back_url": _day_url(stand, reservation.reservation_date, anchor=f"r-{reservation.pk}"),
         **extra,
     }
