@@ -2,16 +2,18 @@
 the day's service periods, each reservation a block on every table it holds.
 
 Geometry is computed here and written as SVG attributes (the Content-Security-Policy allows no
-inline style): the SVG scales as a whole, its text clipped by a nested ``<svg>`` per block.
+inline style): across, in percent of the SVG's width, so the time axis fills whatever width the
+screen has while the text keeps its size; down, in pixels. Each block is a nested ``<svg>``,
+which clips its text to the block.
 """
 
 from dataclasses import dataclass, field
 
 from reservations.host_day import DayReservation, HostDay
 
-LABEL_WIDTH = 110  # the tables' numbers, left of the axis
-AXIS_WIDTH = 1090  # the time axis, in SVG units (1200 in all)
-HEADER = 26  # the hours' labels
+LABEL_WIDTH = 7.0  # percent: the tables' numbers, left of the axis
+AXIS_WIDTH = 100 - LABEL_WIDTH - 1.5  # percent: the time axis (the last hour's label fits)
+HEADER = 26  # pixels: the hours' labels
 AREA_ROW = 22
 TABLE_ROW = 32
 # Without periods or reservations: a lunch-and-dinner day.
@@ -76,7 +78,7 @@ def timeline_of(day: HostDay) -> Timeline:
     scale = AXIS_WIDTH / (last - first)
 
     def x_of(minute: int) -> float:
-        return round(LABEL_WIDTH + (min(max(minute, first), last) - first) * scale, 1)
+        return round(LABEL_WIDTH + (min(max(minute, first), last) - first) * scale, 2)
 
     by_table: dict[int, list[DayReservation]] = {}
     for reservation in day.reservations:
@@ -104,7 +106,7 @@ def timeline_of(day: HostDay) -> Timeline:
                 Block(
                     x=x,
                     y=y + 3,
-                    width=max(round(x_of(reservation.end) - x, 1), 4),
+                    width=max(round(x_of(reservation.end) - x, 2), 0.4),
                     height=TABLE_ROW - 6,
                     reservation=reservation,
                     label=f"{reservation.guest_name} · {reservation.reservation.party_size}",
@@ -114,14 +116,14 @@ def timeline_of(day: HostDay) -> Timeline:
         y += TABLE_ROW
     hours = [Mark(x=x_of(m), label=_hour_label(m)) for m in range(first, last + 1, 60)]
     periods = [
-        Mark(x=x_of(p.start), width=round(x_of(p.end) - x_of(p.start), 1), label=p.name)
+        Mark(x=x_of(p.start), width=round(x_of(p.end) - x_of(p.start), 2), label=p.name)
         for p in day.periods
     ]
     now = None
     if day.now_minute is not None and first <= day.now_minute <= last:
         now = Mark(x=x_of(day.now_minute), label=_hour_label(day.now_minute))
     return Timeline(
-        width=LABEL_WIDTH + AXIS_WIDTH,
+        width=100,
         height=max(y, HEADER + TABLE_ROW),
         label_width=LABEL_WIDTH,
         rows=rows,

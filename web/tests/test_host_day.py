@@ -155,7 +155,7 @@ def test_blocks_are_coloured_by_status_and_span_their_stay(host, restaurant):
     assert 'class="block status-seated"' in seated_block
     assert 'class="block status-pending"' in pending_block
     width = {
-        key: float(re.search(r'width="([0-9.]+)"', block).group(1))
+        key: float(re.search(r'width="([0-9.]+)%"', block).group(1))
         for key, block in (("seated", seated_block), ("pending", pending_block))
     }
     assert width["pending"] == pytest.approx(2 * width["seated"], rel=0.02)
