@@ -167,6 +167,24 @@ class PacingLimit(Conflict):
     message = "The restaurant takes no more reservations starting at that time."
 
 
+class NoTableFreeNow(Conflict):
+    """A walk-in: no table or combination that seats the party is free from now for the
+    party's stay; ``details.next_free_at`` (UTC) and ``details.next_free_time`` (local) say
+    when one frees up for a whole stay, where a seating frees within the next few stays'
+    ends (null otherwise)."""
+
+    code = "no_table_free_now"
+    message = "No table for this party is free now."
+
+
+class RestaurantClosedNow(Conflict):
+    """A walk-in is seated only while the restaurant is open: now is in none of its opening
+    periods, or its service day is closed."""
+
+    code = "restaurant_closed_now"
+    message = "The restaurant is not open now."
+
+
 class ConcurrentChange(Conflict):
     """The request crossed a concurrent change (the row changed since it was read, or the
     database rolled the transaction back on a deadlock); nothing was applied, retry."""

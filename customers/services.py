@@ -7,7 +7,9 @@ Rules every function here enforces:
   the final guards; a clash is a 400 naming ``email``, also when a concurrent insert wins the
   race). An account and any number of restaurants may each have a profile with one address;
 - phone numbers are stored in E.164 (``accounts.phones.normalize_phone``);
-- a profile without an account must keep a way to reach the guest: an e-mail or a phone;
+- a profile without an account must keep a way to reach the guest: an e-mail or a phone,
+  except a walk-in's (``customer_create_walk_in``): a guest seated at the door who gave
+  neither gets a profile of their own that nothing matches by e-mail or phone;
 - a profile linked to an account takes its e-mail from the account (the login), so the
   profile's e-mail cannot be changed on its own, and changing the login changes it
   (``user_update``);
@@ -131,6 +133,24 @@ def customer_create(
         phone=phone,
         allergies=allergies or "",
         created_by_restaurant=created_by_restaurant,
+    )
+    return _save_customer(customer)
+
+
+WALK_IN_NAME = "Walk-in"
+
+
+@transaction.atomic
+def customer_create_walk_in(*, restaurant, first_name: str = "", last_name: str = "") -> Customer:
+    """The profile of a walk-in who gave no e-mail and no phone: a new local profile of
+    ``restaurant`` with only a name (``WALK_IN_NAME`` when none is given). The one profile
+    without an account and without a way to reach the guest: with neither an e-mail nor a
+    phone, ``customer_find_or_create`` never finds it for anyone else's booking, so each
+    walk-in stays their own guest, and no e-mail can be sent to it."""
+    customer = Customer(
+        first_name=(first_name or "").strip() or WALK_IN_NAME,
+        last_name=(last_name or "").strip(),
+        created_by_restaurant=restaurant,
     )
     return _save_customer(customer)
 

@@ -63,8 +63,12 @@ _EMAIL_FOR_STATUS = {
 
 
 def record_reservation_created(event: ReservationCreated) -> None:
-    """A hold asks the guest to confirm; a booking confirmed at once says so."""
+    """A hold asks the guest to confirm; a booking confirmed at once says so; a walk-in,
+    seated as it is made, is told nothing: the guest is at the table (and often has given
+    no address), so no row is written at all."""
     reservation = event.reservation
+    if reservation.status == Reservation.Status.SEATED:
+        return
     pending = reservation.status == Reservation.Status.PENDING
     kind = Notification.Kind.HOLD_CREATED if pending else Notification.Kind.CONFIRMED
     notification_record(reservation=reservation, kind=kind)

@@ -6,6 +6,7 @@ the guest page's form, a scheduled task), decides what they may name (which gues
 reservation), builds the ``Actor`` and calls the services, which trust it.
 
     signed-in user (API)   reservation_create, user_reservation, actor_for_user
+    the host stand, API    reservation_walk_in (staff seat a party at the door)
     the admin              admin_actor
     the manage link        manage_link_reservation
     the guest page         reservation_book_anonymous (a guest without an account)
@@ -21,7 +22,7 @@ from django.core.validators import validate_email
 
 from accounts.emails import normalize_email
 from accounts.phones import normalize_phone
-from core.errors import NotAuthenticated, PermissionDenied, ValidationFailed
+from core.errors import NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
 from customers.models import Customer
 from customers.selectors import customers_bookable_at
 from reservations import selectors
@@ -34,7 +35,12 @@ from reservations.services.booking import (
     refuse_actor_options,
     reservation_book,
 )
-from reservations.services.guests import GuestProfile, account_profile, local_profile
+from reservations.services.guests import (
+    GuestProfile,
+    account_profile,
+    local_profile,
+    walk_in_profile,
+)
 from reservations.services.limits import booking_attempt_count
 from restaurants.models import Restaurant, StaffMembership
 
@@ -176,6 +182,99 @@ def reservation_create(
         allergies=allergies,
         override_notice=override_notice,
         language=language or ("" if actor.is_staff else request_language),
+    )
+
+
+# --- a walk-in (the host stand, the API) ---------------------------------------------------------
+
+
+def _walk_in_details(*, guest_name: str, email: str, phone: str, notes: str):
+    """The walk-in's details, each bad one a 400 naming its field: a name of at most
+    NAME_MAX characters, an e-mail that is one, a phone that normalises, notes of at most
+    NOTES_MAX characters; none is required."""
+    errors: dict[str, list[str]] = {}
+    guest_name, email, notes = (guest_name or "").strip(), normalize_email(email), notes or ""
+    for field, value, limit in (
+        ("guest_name", guest_name, NAME_MAX),
+        ("email", email, EMAIL_MAX),
+        ("notes", notes, NOTES_MAX),
+    ):
+        if "\x00" in value:
+            errors[field] = ["Null characters are not allowed."]
+        elif len(value) > limit:
+            errors[field] = [f"At most {limit} characters."]
+    if email and "email" not in errors:
+        try:
+            validate_email(email)
+        except DjangoValidationError:
+            errors["email"] = ["Enter a valid e-mail address."]
+    try:
+        phone = normalize_phone(phone)
+    except ValidationFailed as exc:
+        errors.update(exc.details)
+    if errors:
+        raise ValidationFailed(details=errors)
+    return guest_name, email, phone, notes
+
+
+def reservation_walk_in(
+    *,
+    user,
+    restaurant_id: int,
+    party_size: int,
+    guest_name: str = "",
+    phone: str = "",
+    email: str = "",
+    notes: str = "",
+    table_ids: list[int] | None = None,
+) -> Reservation:
+    """Seat a party that walked in, now (the host stand's "walk-in", the API's walk-ins).
+
+    Who: the restaurant's host or manager, or a superuser (401 when not signed in, 403 for
+    anyone else, a guest account or another restaurant's staff; 404 for a superuser naming no
+    restaurant, 400 for one that takes no reservations). The guest: with an e-mail or
+    a phone, the restaurant's local profile found or made by them; with neither, a profile of
+    their own named ``guest_name`` (or "Walk-in") that nothing else matches
+    (reservations.services.guests.walk_in_profile). ``table_ids``: the seating the host
+    chose (a table or combination of the restaurant; a manager or superuser may name any of
+    its tables, as ``override_tables``); without it the first free seating, in the booking
+    core's order. Everything else is the core's (``reservation_book`` with ``walk_in``):
+    seated now, source ``walk_in``, the same lock, occupancy and constraint as a booking;
+    no e-mail is sent (the guest is at the door; notifications.recording)."""
+    actor = actor_for_user(user, restaurant_id)
+    if not actor.is_staff:
+        raise PermissionDenied("Only the restaurant's staff can seat a walk-in.")
+    if not Restaurant.objects.filter(pk=restaurant_id).exists():
+        # Only a superuser gets here for an unknown id (staff work at a restaurant that is).
+        raise NotFound("No restaurant with this id.")
+    restaurant = bookable_restaurant(restaurant_id)
+    override_tables = table_ids is not None and len(table_ids) > 1 and actor.is_manager
+    refuse_actor_options(
+        actor,
+        restaurant_id=restaurant.pk,
+        override_notice=False,
+        source=Source.WALK_IN,
+        table_ids=table_ids,
+        override_tables=override_tables,
+        walk_in=True,
+    )
+    guest_name, email, phone, notes = _walk_in_details(
+        guest_name=guest_name, email=email, phone=phone, notes=notes
+    )
+    return reservation_book(
+        restaurant=restaurant,
+        guest=walk_in_profile(restaurant, guest_name=guest_name, email=email, phone=phone),
+        reservation_date=None,
+        reservation_time=None,
+        party_size=party_size,
+        table_id=None,
+        table_ids=table_ids,
+        override_tables=override_tables,
+        actor=actor,
+        source=Source.WALK_IN,
+        notes=notes,
+        contact_phone=phone,
+        walk_in=True,
     )
 
 

@@ -27,6 +27,9 @@ Choices where the world is ambiguous (docs/booking.md says the same to humans):
 * Notice and horizon: the start must be at least ``min_notice_minutes`` after ``now`` (staff
   may override notice, never book in the past); the start's local date may be at most
   ``max_days_ahead`` days after the restaurant's local today.
+* A walk-in (``walk_in_slot``) starts now, rounded down to the minute, whatever the grid:
+  notice, horizon and grid are for advance bookings. The restaurant must be open now (in an
+  opening period of a service day that is not closed); the stay may run past closing.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from core.errors import ValidationFailed
+from core.errors import RestaurantClosedNow, ValidationFailed
 from restaurants.models import (
     Closure,
     DurationRule,
@@ -451,3 +454,39 @@ def has_service(context: BookingContext, local_date: date) -> bool:
     """Whether the restaurant serves on ``local_date`` at all: a period opens that day and no
     closure covers it."""
     return bool(context.periods_of(local_date.weekday())) and not context.is_closed(local_date)
+
+
+def walk_in_slot(context: BookingContext, *, party_size: int, now: datetime) -> Slot:
+    """The slot of a party seated now (a walk-in): it starts at ``now`` rounded down to the
+    minute (so its stay, like every booking's, starts and ends on whole minutes) and lasts
+    the party's turn time. The party size is the restaurant's range (400 naming
+    ``party_size``); the restaurant must be open now (409 ``restaurant_closed_now``). The
+    notice, the horizon and the slot grid are not checked (they are for advance bookings),
+    nor the closing time: the host seats a party that came in before closing."""
+    check_party_size(context, party_size)
+    start_at = now.astimezone(UTC).replace(second=0, microsecond=0)
+    local = start_at.astimezone(context.tz)
+    local_date, local_time = local.date(), local.time().replace(tzinfo=None, fold=0)
+    period_day = period_for(context, local_date, local_time)
+    if period_day is None:
+        raise RestaurantClosedNow(
+            f"{context.restaurant.name} is not open now ({local_time:%H:%M})."
+        )
+    if context.is_closed(period_day.service_date):
+        raise RestaurantClosedNow(
+            f"{context.restaurant.name} is closed today ({period_day.service_date})."
+        )
+    if start_at >= period_day.closes:
+        # The after-midnight part of a period read at a local time after it closed.
+        raise RestaurantClosedNow(
+            f"{context.restaurant.name} is not open now ({local_time:%H:%M})."
+        )
+    minutes = duration_minutes(context, party_size)
+    return Slot(
+        local_date=local_date,
+        local_time=local_time,
+        start_at=start_at,
+        end_at=start_at + timedelta(minutes=minutes),
+        duration_minutes=minutes,
+        service_date=period_day.service_date,
+    )

@@ -7,7 +7,7 @@ a 404 and its id reveals nothing.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -296,6 +296,42 @@ def seatings_free_for(
         joined = _combined(combinations, {table.pk: table for table in free}, party_size)
         seatings += [list(seating.tables) for seating in joined]
     return seatings[:limit] if limit is not None else seatings
+
+
+# How many of the coming ends of stays ``next_free_start`` tries: it stays a few queries.
+NEXT_FREE_CANDIDATES = 5
+
+
+def next_free_start(
+    *,
+    restaurant_id: int,
+    party_size: int,
+    after: datetime,
+    stay: timedelta,
+    now: datetime,
+) -> datetime | None:
+    """When a seating for the party frees up for a whole ``stay`` (what a walk-in refused now
+    is told): the first of the next few ends of the stays holding the restaurant's tables
+    after ``after`` from which ``seatings_free_for`` finds a seating free for ``stay``; None
+    when none of those does (a hint, not a hold: someone may book it meanwhile)."""
+    ends = (
+        holding_occupancies(start_at=after, end_at=after + stay, now=now)
+        .filter(table__restaurant_id=restaurant_id, end_at__gt=after)
+        .order_by("end_at")
+        .values_list("end_at", flat=True)
+        .distinct()[:NEXT_FREE_CANDIDATES]
+    )
+    for start in ends:
+        if seatings_free_for(
+            restaurant_id=restaurant_id,
+            party_size=party_size,
+            start_at=start,
+            end_at=start + stay,
+            now=now,
+            limit=1,
+        ):
+            return start
+    return None
 
 
 def anonymous_hold_for(

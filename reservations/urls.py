@@ -3,6 +3,7 @@ from django.urls import path
 from reservations.api import availability as availability_api
 from reservations.api import manage as manage_api
 from reservations.api import reservations as api
+from reservations.api import walk_ins as walk_ins_api
 
 urlpatterns = [
     path(
@@ -29,6 +30,11 @@ urlpatterns = [
         "restaurants/<int:restaurant_id>/availability/days/",
         availability_api.AvailabilityCalendarApi.as_view(),
         name="availability-days",
+    ),
+    path(
+        "restaurants/<int:restaurant_id>/walk-ins/",
+        walk_ins_api.WalkInApi.as_view(),
+        name="walk-in-create",
     ),
     path("reservations/", api.ReservationListCreateApi.as_view(), name="reservation-list"),
     path(

@@ -40,7 +40,7 @@ def _id_field(**kwargs) -> StrictIntegerField:
     return StrictIntegerField(min_value=1, max_value=BIGINT_MAX, **kwargs)
 
 
-def _table_ids_field(help_text: str) -> serializers.ListField:
+def table_ids_field(help_text: str) -> serializers.ListField:
     return serializers.ListField(
         child=_id_field(),
         min_length=1,
@@ -131,7 +131,7 @@ class ReservationCreateSerializer(StrictInputSerializer):
         help_text="Left out (and no table_ids): the smallest free table that seats the party, "
         "else the combination of tables with the fewest spare seats.",
     )
-    table_ids = _table_ids_field(
+    table_ids = table_ids_field(
         help_text="Staff: the tables to join for the party, sorted or not: one of the "
         "restaurant's combinations, or any of its tables with override_tables. Not with "
         "table_id."
@@ -163,7 +163,7 @@ class ReservationChangeSerializer(StrictInputSerializer):
     reservation_time = StrictTimeField(required=False)
     party_size = StrictIntegerField(min_value=1, max_value=1000, required=False)
     table_id = _id_field(required=False)
-    table_ids = _table_ids_field(
+    table_ids = table_ids_field(
         help_text="Staff: move the party to these tables (a combination of the restaurant, "
         "or any of its tables with override_tables). Not with table_id."
     )

@@ -41,6 +41,7 @@ from core.errors import (
     ConcurrentChange,
     Conflict,
     Locked,
+    NoTableFreeNow,
     NotChangeable,
     PermissionDenied,
     SlotUnavailable,
@@ -52,6 +53,7 @@ from reservations.models import Reservation
 from reservations.selectors import (
     combination_of,
     combinations_seating,
+    next_free_start,
     seating_of,
     seatings_free_for,
     tables_seating,
@@ -144,15 +146,18 @@ def refuse_actor_options(
     source: str | None = None,
     table_ids: Sequence[int] | None = None,
     override_tables: bool = False,
+    walk_in: bool = False,
 ) -> None:
     """The rules of who may ask for what, by the actor's kind (403): a host, manager or
-    anonymous guest acts only at their restaurant; only the restaurant's staff override the
-    notice or choose the tables of a seating (``table_ids``); only a manager (or a
-    superuser) seats a party at tables that are no combination (``override_tables``); guests
-    book online (``source``, when a booking is made). The core applies them to every booking
-    and change; a caller may apply them first, to refuse in its own order."""
+    anonymous guest acts only at their restaurant; only the restaurant's staff seat a walk-in,
+    override the notice or choose the tables of a seating (``table_ids``); only a manager (or
+    a superuser) seats a party at tables that are no combination (``override_tables``);
+    guests book online (``source``, when a booking is made). The core applies them to every
+    booking and change; a caller may apply them first, to refuse in its own order."""
     if not actor.acts_at(restaurant_id):
         raise PermissionDenied("Only the restaurant's staff can do this.")
+    if walk_in and not actor.is_staff:
+        raise PermissionDenied("Only the restaurant's staff can seat a walk-in.")
     if override_notice and not actor.is_staff:
         message = "Only the restaurant's staff can override the notice."
         raise PermissionDenied(message, details={"override_notice": [message]})
@@ -247,8 +252,8 @@ def reservation_book(
     *,
     restaurant: Restaurant,
     guest: GuestProfile,
-    reservation_date: date,
-    reservation_time: time,
+    reservation_date: date | None,
+    reservation_time: time | None,
     party_size: int,
     table_id: int | None,
     actor: Actor,
@@ -261,6 +266,7 @@ def reservation_book(
     contact_phone: str = "",
     table_ids: Sequence[int] | None = None,
     override_tables: bool = False,
+    walk_in: bool = False,
 ) -> Reservation:
     """Book a table of ``restaurant`` for ``guest`` (a profile, or how to find or make it in
     the booking's transaction), as ``actor``, from ``source``: every booking goes through here.
@@ -279,6 +285,16 @@ def reservation_book(
     ``hold_limit`` (reservations.services.limits; the attempt limit is the callers', who know
     the client's address). Nothing is written on any error, not even the guest's new profile.
     ``language`` (``guest_language``) is the guest's: their e-mails about it are written in it.
+
+    A ``walk_in`` (staff only, source ``walk_in``, no date or time: it starts now) is the same
+    booking with what a party at the door needs instead of the advance-booking rules
+    (``rules.walk_in_slot``): it starts now rounded down to the minute, outside the notice,
+    horizon and grid, but only while the restaurant is open (409 ``restaurant_closed_now``);
+    it is seated at once (``seated_at`` and ``confirmed_at`` now, no hold); its place in its
+    slot's pacing counter is counted, never refused; and when no seating is free for its
+    stay the answer is 409 ``no_table_free_now`` with when one frees up
+    (selectors.next_free_start). The tables, their lock, the overlap check, the occupancy
+    rows and the exclusion constraint are exactly a booking's.
     """
     now = clock_now()
     language = guest_language(language)
@@ -290,6 +306,7 @@ def reservation_book(
         source=source,
         table_ids=table_ids,
         override_tables=override_tables,
+        walk_in=walk_in,
     )
     _refuse_both_tables(table_id, table_ids)
     if override_tables and table_ids is None:
@@ -297,16 +314,15 @@ def reservation_book(
         raise ValidationFailed.field(
             "override_tables", "Only with table_ids: the tables of your choice."
         )
-    context = rules.load_booking_context(
-        restaurant, date_from=reservation_date, date_to=reservation_date
-    )
-    slot = rules.booking_slot(
-        context,
-        local_date=reservation_date,
-        local_time=reservation_time,
+    context, slot = _slot_asked(
+        restaurant,
+        reservation_date=reservation_date,
+        reservation_time=reservation_time,
         party_size=party_size,
         now=now,
         override_notice=override_notice,
+        walk_in=walk_in,
+        source=source,
     )
     named = table_id is not None or table_ids is not None
     if named:
@@ -333,12 +349,15 @@ def reservation_book(
             limit=AUTO_PICK_ATTEMPTS,
         )
         if not seatings:
-            _refuse_without_table(restaurant, party_size)
+            _refuse_without_table(restaurant, party_size, slot=slot, now=now, walk_in=walk_in)
 
-    expires_at = hold.deadline(restaurant, now, slot.start_at)
+    expires_at = None if walk_in else hold.deadline(restaurant, now, slot.start_at)
 
     def build(seating: Sequence[Table]) -> Reservation:
-        status = Status.CONFIRMED if expires_at is None else Status.PENDING
+        if walk_in:
+            status = Status.SEATED
+        else:
+            status = Status.CONFIRMED if expires_at is None else Status.PENDING
         return Reservation(
             restaurant=restaurant,
             table=min(seating, key=lambda table: table.pk),
@@ -349,7 +368,8 @@ def reservation_book(
             end_at=slot.end_at,
             status=status,
             expires_at=expires_at,
-            confirmed_at=now if status == Status.CONFIRMED else None,
+            confirmed_at=now if status != Status.PENDING else None,
+            seated_at=now if status == Status.SEATED else None,
             notes=notes or "",
             allergies=allergies or "",
             source=source,
@@ -361,7 +381,9 @@ def reservation_book(
     last_error: Conflict | Locked | None = None
     for seating in seatings:
         try:
-            return _book_seating(seating, slot, build, guest, now, context.tz, actor=actor)
+            return _book_seating(
+                seating, slot, build, guest, now, context.tz, actor=actor, paced=not walk_in
+            )
         except (Locked, Conflict) as exc:
             if named or (isinstance(exc, Conflict) and not isinstance(exc, SlotUnavailable)):
                 raise
@@ -370,13 +392,71 @@ def reservation_book(
     raise last_error
 
 
-def _refuse_without_table(restaurant: Restaurant, party_size: int) -> None:
+def _slot_asked(
+    restaurant: Restaurant,
+    *,
+    reservation_date: date | None,
+    reservation_time: time | None,
+    party_size: int,
+    now: datetime,
+    override_notice: bool,
+    walk_in: bool,
+    source: str,
+) -> tuple[rules.BookingContext, rules.Slot]:
+    """The booking's rules context and its slot: the start asked (``rules.booking_slot``),
+    or now for a walk-in (``rules.walk_in_slot``)."""
+    if walk_in:
+        # The callers' contract, never a client's input: a walk-in starts now.
+        if reservation_date is not None or reservation_time is not None or override_notice:
+            raise ValueError("A walk-in starts now: it names no date, time or notice.")
+        if source != Reservation.Source.WALK_IN:
+            raise ValueError("A walk-in's source is walk_in.")
+        today = now.astimezone(restaurant.tz).date()
+        context = rules.load_booking_context(restaurant, date_from=today, date_to=today)
+        return context, rules.walk_in_slot(context, party_size=party_size, now=now)
+    if reservation_date is None or reservation_time is None:
+        raise ValueError("A booking names its local date and time.")
+    context = rules.load_booking_context(
+        restaurant, date_from=reservation_date, date_to=reservation_date
+    )
+    slot = rules.booking_slot(
+        context,
+        local_date=reservation_date,
+        local_time=reservation_time,
+        party_size=party_size,
+        now=now,
+        override_notice=override_notice,
+    )
+    return context, slot
+
+
+def _refuse_without_table(
+    restaurant: Restaurant, party_size: int, *, slot: rules.Slot, now: datetime, walk_in: bool
+) -> None:
     seats = tables_seating(restaurant_id=restaurant.pk, party_size=party_size).exists()
     if not seats and not combinations_seating(restaurant_id=restaurant.pk, party_size=party_size):
         raise ValidationFailed.field(
             "party_size", f"No table of {restaurant.name} seats a party of {party_size}."
         )
-    raise SlotUnavailable(f"No table for {party_size} is free at that time.")
+    if not walk_in:
+        raise SlotUnavailable(f"No table for {party_size} is free at that time.")
+    stay = slot.end_at - slot.start_at
+    frees_at = next_free_start(
+        restaurant_id=restaurant.pk, party_size=party_size, after=slot.start_at, stay=stay, now=now
+    )
+    message = f"No table for {party_size} is free now."
+    local = None
+    if frees_at is not None:
+        local = frees_at.astimezone(restaurant.tz)
+        message += f" The next one frees up at {local:%H:%M}."
+    raise NoTableFreeNow(
+        message,
+        details={
+            "party_size": party_size,
+            "next_free_at": frees_at.isoformat().replace("+00:00", "Z") if frees_at else None,
+            "next_free_time": f"{local:%H:%M}" if local else None,
+        },
+    )
 
 
 def _book_seating(
@@ -388,13 +468,15 @@ def _book_seating(
     tz,
     *,
     actor: Actor,
+    paced: bool = True,
 ) -> Reservation:
     """Take the locks of the seating's tables (all or none), then in one transaction: get the
     guest's profile, refuse a hold over the guest's limits (a limited actor), expire the
     tables' lapsed holds (and those counted in the slot, under pacing limits), refuse an
     overlap, take the party's place in its slot (409 ``pacing_limit`` over the restaurant's
-    pacing limits), insert the reservation and its occupancy of every table guarded by the
-    exclusion constraint, and run the after-change hook."""
+    pacing limits; counted without them when not ``paced``: a walk-in), insert the
+    reservation and its occupancy of every table guarded by the exclusion constraint, and run
+    the after-change hook."""
     table_ids = sorted(table.pk for table in seating)
     with (
         tables_lock(table_ids, slot.local_date),
@@ -412,7 +494,7 @@ def _book_seating(
                 phone=actor.phone,
             )
         pace = PaceChanges(reservation.restaurant)
-        pace.take(reservation.start_at, reservation.party_size)
+        pace.take(reservation.start_at, reservation.party_size, limited=paced)
         expire_lapsed_holds(table_ids=table_ids, now=now, pace=pace)
         refuse_overlap(seating, slot, now, tz)
         pace.apply()

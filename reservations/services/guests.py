@@ -7,7 +7,12 @@ from collections.abc import Callable
 
 from core.errors import ValidationFailed
 from customers.models import Customer
-from customers.services import customer_create, customer_find_or_create
+from customers.services import (
+    WALK_IN_NAME,
+    customer_create,
+    customer_create_walk_in,
+    customer_find_or_create,
+)
 from restaurants.models import Restaurant
 
 # A guest profile, or how to get it inside the booking's transaction.
@@ -53,6 +58,27 @@ def local_profile(
     created (``customer_find_or_create``: never an account's profile, never edited when found)."""
     return lambda: customer_find_or_create(
         restaurant=restaurant, first_name=first_name, last_name=last_name, email=email, phone=phone
+    )
+
+
+def walk_in_profile(
+    restaurant: Restaurant, *, guest_name: str = "", email: str = "", phone: str = ""
+) -> Callable[[], Customer]:
+    """The guest of a walk-in: with an e-mail or a phone, the restaurant's local profile found
+    or created by them (``local_profile``, as for a staff booking); with neither, a new
+    profile of their own named ``guest_name`` (``customer_create_walk_in``). The name is
+    split at its first space into first and last name."""
+    first_name, _, last_name = (guest_name or "").strip().partition(" ")
+    if email or phone:
+        return local_profile(
+            restaurant,
+            first_name=first_name or WALK_IN_NAME,
+            last_name=last_name.strip(),
+            email=email,
+            phone=phone,
+        )
+    return lambda: customer_create_walk_in(
+        restaurant=restaurant, first_name=first_name, last_name=last_name.strip()
     )
 
 

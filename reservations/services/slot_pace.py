@@ -6,9 +6,10 @@ Taking a place is one guarded ``UPDATE`` of the slot's SlotPace row (the row cre
 when missing, ``INSERT ... ON CONFLICT DO NOTHING``): ``covers = covers + n, parties =
 parties + 1`` only where the interval, this row and any other start inside it, stays within
 the limits. No row updated: the limit would be passed, 409 ``pacing_limit``, and the caller's
-transaction rolls back whatever it wrote. Concurrent bookings of one slot queue on the row's
-lock on PostgreSQL, and each re-reads the counts the previous one committed; SQLite's write
-transactions run one at a time.
+transaction rolls back whatever it wrote (a walk-in's place, ``take(limited=False)``, is
+counted without the guard: the party is at the door). Concurrent bookings of one slot queue
+on the row's lock on PostgreSQL, and each re-reads the counts the previous one committed;
+SQLite's write transactions run one at a time.
 
 A transaction changes its pace rows after every other row it locks (reservations, occupancy)
 and all of them at once, in one order, by (restaurant, start), through ``PaceChanges``: so two
@@ -53,13 +54,20 @@ class PaceChanges:
         self.restaurant = restaurant
         self._slots: dict[tuple[int, datetime], _SlotChange] = {}
         self._takes: list[datetime] = []
+        # Slots whose places are counted without the limits (a walk-in's: ``take``).
+        self._unlimited: set[tuple[int, datetime]] = set()
 
     def _slot(self, restaurant_id: int, start_at: datetime) -> _SlotChange:
         return self._slots.setdefault((restaurant_id, start_at), _SlotChange())
 
-    def take(self, start_at: datetime, party_size: int) -> None:
+    def take(self, start_at: datetime, party_size: int, *, limited: bool = True) -> None:
+        """A new party starting at ``start_at``. Not ``limited`` (a walk-in, seated by the
+        host now): counted like any other, never refused, even past a limit; the parties
+        booked after it in the interval then find it counted."""
         if self.restaurant is None:
             raise ValueError("Only changes for a restaurant take places.")
+        if not limited:
+            self._unlimited.add((self.restaurant.pk, start_at))
         slot = self._slot(self.restaurant.pk, start_at)
         slot.covers += party_size
         slot.parties += 1
@@ -103,11 +111,15 @@ class PaceChanges:
             if change.grown_covers > 0 or change.grown_parties > 0:
                 if self.restaurant is None or restaurant_id != self.restaurant.pk:
                     raise ValueError("A place is taken only at the changes' restaurant.")
-                _take(self.restaurant, slot_start, change)
+                if (restaurant_id, slot_start) in self._unlimited:
+                    _count(self.restaurant, slot_start, change)
+                else:
+                    _take(self.restaurant, slot_start, change)
             elif change.covers or change.parties:
                 _rows(restaurant_id, slot_start).update(**_added(change))
         self._slots.clear()
         self._takes.clear()
+        self._unlimited.clear()
 
 
 def _rows(restaurant_id: int, slot_start: datetime):
@@ -173,6 +185,15 @@ def _take(restaurant: Restaurant, slot_start: datetime, change: _SlotChange) -> 
     if guarded.update(**_added(change)):
         return
     raise _refusal(restaurant, slot_start, change)
+
+
+def _count(restaurant: Restaurant, slot_start: datetime, change: _SlotChange) -> None:
+    """The change counted without a guard (a walk-in's place): the row made when missing,
+    then the same update without the limits."""
+    SlotPace.objects.bulk_create(
+        [SlotPace(restaurant_id=restaurant.pk, slot_start=slot_start)], ignore_conflicts=True
+    )
+    _rows(restaurant.pk, slot_start).update(**_added(change))
 
 
 def _refusal(restaurant: Restaurant, slot_start: datetime, change: _SlotChange):
