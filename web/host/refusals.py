@@ -11,11 +11,13 @@ from core.errors import (
     HoldLimit,
     InvalidTransition,
     Locked,
+    NoTableFreeNow,
     NotChangeable,
     PacingLimit,
     PermissionDenied,
     ReservationExpired,
     ReservationNotStarted,
+    RestaurantClosedNow,
     SlotUnavailable,
     Throttled,
     ValidationFailed,
@@ -84,6 +86,15 @@ def refusal(exc: ApplicationError) -> str:
     if isinstance(exc, NotChangeable):
         status = status_label((exc.details or {}).get("status", ""))
         return _("A reservation that is %(status)s cannot be changed.") % {"status": status.lower()}
+    if isinstance(exc, NoTableFreeNow):
+        at = (exc.details or {}).get("next_free_time")
+        if at:
+            return _("No table for this party is free now. One frees up at %(time)s.") % {
+                "time": at
+            }
+        return _("No table for this party is free now.")
+    if isinstance(exc, RestaurantClosedNow):
+        return _("The restaurant is not open now: walk-ins are seated during service only.")
     if isinstance(exc, ConcurrentChange):
         return _("Someone changed this reservation meanwhile. Look at it again and retry.")
     if isinstance(exc, SlotUnavailable):

@@ -18,8 +18,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.clock import now as clock_now
 from core.errors import ApplicationError, ValidationFailed
 from customers.selectors import customer_search, customers_bookable_at
-from reservations import callers, services
-from reservations.callers import reservation_create
+from reservations import services
+from reservations.callers import reservation_create, reservation_walk_in
 from reservations.host_day import (
     ON_TIMELINE,
     host_actions,
@@ -513,7 +513,7 @@ def walk_in(request, stand: HostStand):
         return _render_day(request, stand, today, "", status=400, walk_in=form)
     data = form.cleaned_data
     try:
-        reservation = callers.reservation_walk_in(
+        reservation = reservation_walk_in(
             user=request.user,
             restaurant_id=stand.restaurant.pk,
             party_size=data["party_size"],

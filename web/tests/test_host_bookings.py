@@ -162,3 +162,68 @@ def test_staff_may_book_inside_the_notice(host, regular):
     # 12:00 now, a 60-minute notice: 13:00 is inside it; the host takes the call anyway.
     response = _book(host, customer_id=str(regular.pk), time="13:00")
     assert response.status_code == 302
+
+
+# --- walk-ins ---------------------------------------------------------------------------------
+
+DINNER = datetime(2025, 8, 28, 18, 10, tzinfo=UTC)  # 20:10 in Madrid, during dinner
+
+
+def _walk_in(client, **data):
+    values = {"party_size": "2", "guest_name": "", "phone": ""}
+    values.update(data)
+    return client.post("/host/casa/walk-in/", {f"walk_in-{k}": v for k, v in values.items()})
+
+
+def test_a_walk_in_is_seated_now_at_a_free_table(host, restaurant):
+    with time_machine.travel(DINNER, tick=False):
+        response = _walk_in(host, guest_name="Ruiz", phone="+34 600 999 888")
+        walked = Reservation.objects.get()
+        assert response.status_code == 302
+        assert response["Location"] == f"/host/casa/?date=2025-08-28#r-{walked.pk}"
+        assert walked.status == Reservation.Status.SEATED
+        assert walked.source == Reservation.Source.WALK_IN
+        assert walked.party_size == 2
+        page = host.get("/host/casa/").content.decode()
+    row = re.search(rf'<tr id="r-{walked.pk}".*?</tr>', page, re.S).group(0)
+    assert "Ruiz" in row and "Walk-in" in row and "Seated" in row
+
+
+def test_a_walk_in_with_no_free_table_says_when_one_frees_up(host, restaurant):
+    ReservationFactory(
+        table=restaurant.tables.get(),
+        start_at=madrid(TONIGHT, time(20)),
+        status=Reservation.Status.SEATED,
+    )
+    with time_machine.travel(DINNER, tick=False):
+        response = _walk_in(host)
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "No table for this party is free now." in page
+    assert Reservation.objects.filter(source=Reservation.Source.WALK_IN).count() == 0
+
+
+def test_a_walk_in_outside_the_service_is_refused_with_the_reason(host):
+    response = _walk_in(host)  # 12:00: lunch opens at 13:00
+    assert response.status_code == 409
+    assert "The restaurant is not open now" in response.content.decode()
+    assert not Reservation.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "data", [{"party_size": ""}, {"party_size": "0"}, {"party_size": "x"}, {"phone": "12"}]
+)
+def test_bad_walk_in_input_is_refused_on_the_form(host, data):
+    with time_machine.travel(DINNER, tick=False):
+        response = _walk_in(host, **data)
+    assert response.status_code == 400
+    assert 'class="error"' in response.content.decode()
+    assert not Reservation.objects.exists()
+
+
+@pytest.mark.parametrize("who", ["manager", "superuser"])
+def test_managers_and_superusers_seat_walk_ins_too(client, staff, restaurant, who):
+    client.force_login(staff[who])
+    with time_machine.travel(DINNER, tick=False):
+        assert _walk_in(client).status_code == 302
+    assert Reservation.objects.get().source == Reservation.Source.WALK_IN
