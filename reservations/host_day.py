@@ -15,6 +15,7 @@ polls can tell "nothing changed" without reading any reservation.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -126,6 +127,12 @@ class HostDay:
     now_minute: int | None  # where "now" falls on the day's axis, today only
 
 
+def _table_order(table: DayTable) -> tuple:
+    """By area, then by number as a person counts: 2 before 10, "T2" before "T10"."""
+    parts = re.split(r"(\d+)", table.number)
+    return (table.area, [int(p) if p.isdigit() else p.lower() for p in parts], table.id)
+
+
 def _minutes_since(midnight: datetime, moment: datetime) -> int:
     return int((moment - midnight).total_seconds() // 60)
 
@@ -210,12 +217,15 @@ def host_day(*, restaurant: Restaurant, day: date, now: datetime, q: str = "") -
     closed = Closure.objects.filter(
         restaurant=restaurant, starts_on__lte=day, ends_on__gte=day
     ).exists()
-    tables = [
-        DayTable(id=pk, number=number, capacity=capacity, area=area, is_active=active)
-        for pk, number, capacity, area, active in Table.objects.filter(restaurant=restaurant)
-        .order_by("area", "number", "pk")
-        .values_list("pk", "number", "capacity", "area", "is_active")
-    ]
+    tables = sorted(
+        (
+            DayTable(id=pk, number=number, capacity=capacity, area=area, is_active=active)
+            for pk, number, capacity, area, active in Table.objects.filter(
+                restaurant=restaurant
+            ).values_list("pk", "number", "capacity", "area", "is_active")
+        ),
+        key=_table_order,
+    )
     of_day = Reservation.objects.filter(restaurant=restaurant, reservation_date=day)
     rows = list(of_day.select_related("customer").order_by("start_at", "pk"))
     seated_at: dict = {}

@@ -322,3 +322,11 @@ def test_the_count_does_not_grow_with_the_data(host, restaurant):
 def test_a_search_costs_one_query_more_whatever_the_data(host, restaurant):
     _fill(restaurant, tables=10, reservations=40)
     assert len(_queries(host, "/host/casa/?date=2025-08-28&q=note")) == DAY_QUERIES + 1
+
+
+def test_tables_are_in_the_order_a_person_counts(host, restaurant):
+    for number in ("10", "9", "T2", "T10"):
+        TableFactory(restaurant=restaurant, number=number, capacity=2)
+    timeline = _timeline(_page(host))
+    labels = re.findall(r'class="table-label[^"]*"[^>]*>([^<]+) \(', timeline)
+    assert labels == ["1", "9", "10", "T2", "T10"]
