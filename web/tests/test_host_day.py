@@ -330,3 +330,14 @@ def test_tables_are_in_the_order_a_person_counts(host, restaurant):
     timeline = _timeline(_page(host))
     labels = re.findall(r'class="table-label[^"]*"[^>]*>([^<]+) \(', timeline)
     assert labels == ["1", "9", "10", "T2", "T10"]
+
+
+def test_the_day_speaks_spanish(host, restaurant):
+    ReservationFactory(table=restaurant.tables.get(), start_at=madrid(TONIGHT, time(20)))
+    page = _page(host, "?lang=es")
+    spanish = ["Cronograma", "Cubiertos", "Reservas", "Día anterior", "Sentar", "Cancelar"]
+    spanish += ["Confirmada", "Sin reserva", "Reserva por teléfono", "jueves 28 agosto 2025"]
+    for text in spanish:
+        assert text in page, text
+    for english in ("Timeline", "Previous day", ">Seat<", "Walk-in"):
+        assert english not in page, english

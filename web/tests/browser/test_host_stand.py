@@ -161,6 +161,8 @@ def test_a_host_runs_tonight_and_another_page_follows_live(new_context, evening,
 
     # A manager's page on the same day, in another browser, follows every change live.
     watcher = new_context().new_page()
+    polls: list[int] = []
+    watcher.on("response", lambda r: polls.append(r.status) if "/live/" in r.url else None)
     sign_in(watcher, "manager@casalola.example")
     watcher.goto(f"/host/{restaurant.slug}/")
     expect(watcher.get_by_role("link", name="Tables")).to_be_visible()  # the admin links
@@ -208,6 +210,10 @@ def test_a_host_runs_tonight_and_another_page_follows_live(new_context, evening,
     expect(row(watcher, walked)).to_contain_text("Walk-in", timeout=LIVE_WITHIN)
     shots(host, "after-service")
     shots(watcher, "watcher")
+    # The watcher polled all along: unchanged days answered 304 (and swapped nothing: its
+    # rows are still there), changed ones 200.
+    assert 304 in polls and 200 in polls
+    expect(row(watcher, party)).to_be_visible()
 
 
 def test_the_day_is_usable_at_a_tablets_width(new_context, evening, shots):
