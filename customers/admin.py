@@ -5,13 +5,19 @@ list and search are re-pointed at ``email``. Account changes and guest profiles 
 through the same services as the API (customers.services), so the admin cannot store an
 un-normalized phone, a second profile with the same e-mail in another case, or a login that
 its guest profile does not follow.
+
+Accounts, groups and guest profiles cross restaurants (and an account's flags grant scope),
+so their admins are for superusers alone; the login lets in whom the site does
+(restaurants.admin_access: superusers and restaurants' managers).
 """
 
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.forms import AdminUserCreationForm, AuthenticationForm, UserChangeForm
+from django.contrib.auth.models import Group
 from django.db.models import Count
 
 from accounts.emails import normalize_email
@@ -35,6 +41,7 @@ from customers.services import (
     guest_record_update,
     user_update,
 )
+from restaurants.admin_access import SuperuserOnlyAdmin, may_use_admin
 
 
 def _clean_account_email(form: forms.ModelForm) -> str:
@@ -57,10 +64,21 @@ class UserCreationAdminForm(AdminUserCreationForm):
         return _clean_account_email(self)
 
 
+IS_STAFF_HELP = (
+    "Not read by ReservaFlow: the admin lets in superusers and restaurants' managers, "
+    "whatever this flag and the permissions below say (docs/admin.md)."
+)
+
+
 class UserChangeAdminForm(UserChangeForm):
     class Meta:
         model = User
         fields = "__all__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "is_staff" in self.fields:
+            self.fields["is_staff"].help_text = IS_STAFF_HELP
 
     def clean_email(self):
         email = _clean_account_email(self)
@@ -103,12 +121,30 @@ class AdminLoginForm(AdminAuthenticationForm):
         login_attempt_succeeded(attempts)
         return cleaned
 
+    def confirm_login_allowed(self, user):
+        # The site's rule rather than Django's is_staff: superusers and restaurants' managers.
+        AuthenticationForm.confirm_login_allowed(self, user)
+        if not may_use_admin(user):
+            raise forms.ValidationError(
+                self.error_messages["invalid_login"],
+                code="invalid_login",
+                params={"username": self.username_field.verbose_name},
+            )
+
 
 admin.site.login_form = AdminLoginForm
 
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(SuperuserOnlyAdmin, DjangoGroupAdmin):
+    """Groups carry model permissions, which the admin does not read (docs/admin.md); kept
+    for superusers who use them elsewhere."""
+
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(SuperuserOnlyAdmin, DjangoUserAdmin):
     form = UserChangeAdminForm
     add_form = UserCreationAdminForm
     fieldsets = (
@@ -218,7 +254,7 @@ class CustomerAdminForm(forms.ModelForm):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(SuperuserOnlyAdmin, admin.ModelAdmin):
     form = CustomerAdminForm
     list_display = (
         "__str__",
@@ -299,7 +335,7 @@ class GuestRecordAdminForm(forms.ModelForm):
 
 
 @admin.register(GuestRecord)
-class GuestRecordAdmin(admin.ModelAdmin):
+class GuestRecordAdmin(SuperuserOnlyAdmin, admin.ModelAdmin):
     """What each restaurant records about a guest, for the operator. Saved through
     ``guest_record_update`` like the API's records, so only about the restaurant's guests."""
 

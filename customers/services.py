@@ -223,7 +223,8 @@ def customer_update(
 ) -> Customer:
     """Change a profile's fields (only the keys present in ``data``). The e-mail stays unique
     among profiles of its kind without regard to case; a profile linked to an account keeps
-    the account's e-mail; a local profile keeps an e-mail or a phone. ``staff_user`` is the
+    the account's e-mail; a local profile keeps an e-mail or a phone (a walk-in's that never
+    had one may be changed without adding one). ``staff_user`` is the
     staff member making the change through the API: only a profile's owner changes it, so an
     account profile is a 403 ``profile_owned_by_guest`` and another restaurant's local
     profile a 403 ``profile_kept_elsewhere`` (``staff_edit_refusal``), nothing written. The
@@ -262,8 +263,11 @@ def customer_update(
     if "phone" in data:
         data["phone"] = normalize_phone(data["phone"])
 
+    # A local profile keeps its e-mail or phone: a change may not take the last one away. A
+    # walk-in's profile that never had one (``customer_create_walk_in``) may still be named.
+    had_contact = bool(customer.email or customer.phone)
     changed = apply_changes(customer, data, CUSTOMER_FIELDS)
-    if customer.user_id is None and not customer.email and not customer.phone:
+    if customer.user_id is None and had_contact and not customer.email and not customer.phone:
         raise _contact_required_error()
     if changed:
         _save_customer(customer)

@@ -3,10 +3,13 @@ from django.contrib import admin, messages
 from core.errors import ApplicationError
 from notifications.models import Notification
 from notifications.recording import notification_resend
+from restaurants.admin_access import SuperuserOnlyAdmin
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(SuperuserOnlyAdmin, admin.ModelAdmin):
+    """Every restaurant's outbox, with guests' addresses: for superusers."""
+
     list_display = ["kind", "reservation", "customer", "status", "attempts", "sent_at"]
     list_filter = ["kind", "status", "reservation__restaurant"]
     search_fields = ["customer__email", "customer__last_name", "reservation__id", "message_id"]

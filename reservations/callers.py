@@ -7,7 +7,7 @@ reservation), builds the ``Actor`` and calls the services, which trust it.
 
     signed-in user (API)   reservation_create, user_reservation, actor_for_user
     the host stand, API    reservation_walk_in (staff seat a party at the door)
-    the admin              admin_actor
+    the admin              admin_actor, admin_reservation_book, admin_reservation_change
     the manage link        manage_link_reservation
     the guest page         reservation_book_anonymous (a guest without an account)
     scheduled work         reservations.actors.SYSTEM (the expiry sweep)
@@ -34,6 +34,7 @@ from reservations.services.booking import (
     bookable_restaurant,
     refuse_actor_options,
     reservation_book,
+    reservation_change,
 )
 from reservations.services.guests import (
     GuestProfile,
@@ -282,12 +283,70 @@ def reservation_walk_in(
 
 
 def admin_actor(user, restaurant_id: int) -> Actor:
-    """The actor of someone using the admin on a restaurant's reservation: a superuser, or
-    (given the admin's permissions) that restaurant's manager or host; anyone else 403."""
+    """The actor of someone using the admin on a restaurant's reservation: a superuser, or that
+    restaurant's manager (the admin is theirs: docs/admin.md; hosts work at the host stand);
+    anyone else 403."""
     actor = actor_for_user(user, restaurant_id)
-    if not actor.is_staff:
-        raise PermissionDenied("Only the restaurant's staff can do this.")
+    if not actor.is_manager:
+        raise PermissionDenied("Only the restaurant's managers can do this in the admin.")
     return actor
+
+
+def admin_reservation_book(
+    *,
+    user,
+    restaurant_id: int,
+    reservation_date: date,
+    reservation_time: time,
+    party_size: int,
+    customer: dict[str, str],
+    table_ids: list[int] | None = None,
+    override_tables: bool = False,
+    override_notice: bool = False,
+    source: str = Source.STAFF,
+    notes: str = "",
+    allergies: str = "",
+) -> Reservation:
+    """Book in the admin, as its user (``admin_actor``: a superuser or the restaurant's
+    manager, 403 otherwise), for the guest ``customer`` names (the restaurant's local profile
+    found or made by e-mail or phone, as staff book in the API): the API's staff booking,
+    rules and results included (``reservation_create``), never limited and never counted
+    against an address."""
+    admin_actor(user, restaurant_id)
+    return reservation_create(
+        user=user,
+        restaurant_id=restaurant_id,
+        reservation_date=reservation_date,
+        reservation_time=reservation_time,
+        party_size=party_size,
+        customer=customer,
+        table_ids=table_ids,
+        override_tables=override_tables,
+        override_notice=override_notice,
+        source=source,
+        notes=notes,
+        allergies=allergies,
+        client_address=None,
+    )
+
+
+def admin_reservation_change(
+    *,
+    user,
+    reservation: Reservation,
+    data: dict,
+    override_notice: bool = False,
+    override_tables: bool = False,
+) -> Reservation:
+    """Change a reservation in the admin, as its user (``admin_actor``): the core's change
+    (``reservation_change``) with every rule it applies to staff."""
+    return reservation_change(
+        reservation=reservation,
+        actor=admin_actor(user, reservation.restaurant_id),
+        data=data,
+        override_notice=override_notice,
+        override_tables=override_tables,
+    )
 
 
 # --- the manage link ---------------------------------------------------------------------------

@@ -6,6 +6,9 @@ cross-row rules checked over the whole inline form set), so mistakes come back a
 Saves then go through the services. Should a service still refuse (a concurrent edit made the
 change invalid after the forms were checked), the whole save is rolled back and the error is
 shown as a message instead of a server error.
+
+Superusers see every restaurant; a manager sees and changes only the restaurants they manage,
+with all their inlines, and creates none (restaurants.admin_access, docs/admin.md).
 """
 
 from django import forms
@@ -15,9 +18,16 @@ from django.forms.formsets import DELETION_FIELD_NAME
 from django.http import HttpResponseRedirect
 from django.templatetags.static import static
 
+from accounts.emails import normalize_email
+from accounts.models import User
 from accounts.phones import normalize_phone
 from core.errors import ApplicationError, InvalidEmbedOrigins, ValidationFailed
 from restaurants import combinations, services
+from restaurants.admin_access import (
+    RestaurantScopedAdmin,
+    RestaurantScopedInline,
+    is_active_superuser,
+)
 from restaurants.embedding import EMBED_SCRIPT, embed_snippet, normalize_embed_origins
 from restaurants.models import (
     MAX_COMBINATION_CAPACITY,
@@ -58,8 +68,9 @@ def _kept_forms(formset) -> list[forms.ModelForm]:
 # --- inlines --------------------------------------------------------------------------------
 
 
-class ServiceInline(admin.TabularInline):
-    """An inline whose rows are written by the services; subclasses name them."""
+class ServiceInline(RestaurantScopedInline, admin.TabularInline):
+    """An inline whose rows are written by the services; subclasses name them. Whoever may
+    change the restaurant may change its rows."""
 
     extra = 0
     fields_written: list[str] = []
@@ -301,11 +312,53 @@ class DurationRuleInline(ServiceInline):
         services.duration_rule_delete(rule=obj)
 
 
+class AccountByEmailField(forms.ModelChoiceField):
+    """An active account named by its e-mail address (compared in its normal form, as the
+    login compares it), typed rather than chosen: a manager adds staff by address, as in
+    the API, without a list or a search of every account."""
+
+    default_error_messages = {"invalid_choice": "No active user account has this e-mail address."}
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            queryset=User.objects.filter(is_active=True),
+            to_field_name="email",
+            widget=forms.EmailInput,
+            label="E-mail",
+            **kwargs,
+        )
+
+    def to_python(self, value):
+        return super().to_python(normalize_email(value) if value else value)
+
+
+class StaffMembershipByEmailForm(forms.ModelForm):
+    user = AccountByEmailField()
+
+    class Meta:
+        model = StaffMembership
+        fields = ["user", "role"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # The stored value is the account's id; the field shows and compares its address.
+            self.initial["user"] = self.instance.user.email
+
+
 class StaffMembershipInline(ServiceInline):
+    """Superusers pick the account by id (the raw-id lookup lists every account); managers,
+    who see no accounts, type its e-mail address."""
+
     model = StaffMembership
     fields = ["user", "role"]
     fields_written = ["user", "role"]
     raw_id_fields = ["user"]
+
+    def get_formset(self, request, obj=None, **kwargs):
+        if not is_active_superuser(request.user):
+            kwargs["form"] = StaffMembershipByEmailForm
+        return super().get_formset(request, obj, **kwargs)
 
     def create(self, restaurant, data):
         return services.membership_create(
@@ -372,8 +425,9 @@ class RestaurantAdminForm(forms.ModelForm):
 
 
 @admin.register(Restaurant)
-class RestaurantAdmin(admin.ModelAdmin):
+class RestaurantAdmin(RestaurantScopedAdmin, admin.ModelAdmin):
     form = RestaurantAdminForm
+    restaurant_lookup = "pk"
     list_display = ["name", "slug", "timezone", "is_active", "auto_confirm"]
     list_filter = ["is_active", "auto_confirm"]
     search_fields = ["name", "slug", "address", "email"]
@@ -410,6 +464,11 @@ class RestaurantAdmin(admin.ModelAdmin):
         StaffMembershipInline,
     ]
     actions = ["deactivate", "activate"]
+
+    def has_add_permission(self, request):
+        # A new restaurant has no manager yet: making one is a superuser's, who then names
+        # its staff; a manager adding one would be widening their own scope.
+        return is_active_superuser(request.user)
 
     def has_delete_permission(self, request, obj=None):
         # Restaurants are deactivated, never deleted: their reservations are history.

@@ -26,6 +26,7 @@ from core.errors import (
     ValidationFailed,
 )
 from customers.models import Customer
+from customers.services import customer_update
 from customers.tests.factories import CustomerFactory, UserFactory
 from notifications.models import Notification
 from reservations.callers import reservation_walk_in
@@ -353,6 +354,23 @@ def test_a_walk_in_without_contact_gets_a_profile_of_its_own(
     assert ana.pk != nameless.pk
     assert ana.user is None and ana.created_by_restaurant == restaurant
     assert nameless.created_by_restaurant == restaurant
+
+
+def test_the_staff_may_name_a_contactless_walk_in_later(restaurant, floor, staff_user, evening):
+    walk_in = reservation_walk_in(user=staff_user, restaurant_id=restaurant.pk, party_size=2)
+    renamed = customer_update(
+        customer=walk_in.customer,
+        data={"first_name": "Hal", "allergies": "nuts"},
+        staff_user=staff_user,
+    )
+    assert (renamed.first_name, renamed.allergies, renamed.phone) == ("Hal", "nuts", "")
+    # A profile that had a phone still keeps one: taking the last contact away is refused.
+    with_phone = reservation_walk_in(
+        user=staff_user, restaurant_id=restaurant.pk, party_size=2, phone="+34600999888"
+    )
+    with pytest.raises(ValidationFailed) as refused:
+        customer_update(customer=with_phone.customer, data={"phone": ""}, staff_user=staff_user)
+    assert set(refused.value.details) == {"email", "phone"}
 
 
 def test_a_walk_in_with_a_phone_or_email_is_the_restaurants_local_profile(
