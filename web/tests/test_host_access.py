@@ -220,3 +220,17 @@ def test_hosts_do_not_see_the_admin_links(client, staff):
     page = client.get("/host/casa/").content.decode()
     assert "/admin/" not in page
     assert "Manage:" not in page
+
+
+def test_the_managers_links_open_the_restaurants_admin_page_and_its_sections(
+    client, staff, restaurant
+):
+    client.force_login(staff["manager"])
+    page = client.get("/host/casa/").content.decode()
+    change = f"/admin/restaurants/restaurant/{restaurant.pk}/change/"
+    admin_page = client.get(change)
+    assert admin_page.status_code == 200
+    body = admin_page.content.decode()
+    for anchor in (*ADMIN_LINKS, "#memberships-group"):
+        assert f'href="{change}{anchor}"' in page
+        assert f'id="{anchor[1:]}"' in body, anchor
