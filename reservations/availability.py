@@ -124,6 +124,18 @@ def _ensure_versions(restaurant_id: int, days: list[date]) -> dict[date, str]:
     return {day: version for day, version in versions.items() if version is not None}
 
 
+def availability_day_version(*, restaurant_id: int, day: date) -> str | None:
+    """The version of one (restaurant, local date): the restaurant's and the day's together,
+    new after every committed change of either (created when missing, so two readers agree
+    on it until the next change). None when the cache fails: nothing can be assumed
+    unchanged then."""
+    try:
+        return _ensure_versions(restaurant_id, [day]).get(day)
+    except Exception as exc:
+        logger.warning("Availability cache: could not read the version of %s (%s)", day, exc)
+        return None
+
+
 # --- the answer -------------------------------------------------------------------------------
 
 

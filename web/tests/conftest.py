@@ -47,3 +47,38 @@ def restaurant():
     ClosureFactory(restaurant=restaurant, starts_on=date(2025, 9, 3), ends_on=date(2025, 9, 3))
     TableFactory(restaurant=restaurant, number="1", capacity=4, min_capacity=1)
     return restaurant
+
+
+# --- the host stand's people (web/tests/test_host_*.py) -------------------------------------
+
+HOST_PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture
+def staff(restaurant):
+    """Everyone of the host stand's permission table: the host and the manager of
+    ``restaurant`` (R), the host of another restaurant (S), a superuser and a guest account."""
+    from customers.tests.factories import CustomerFactory, UserFactory
+    from restaurants.models import StaffMembership
+
+    other = RestaurantFactory(name="Otra Casa", slug="otra", timezone="Europe/Madrid")
+    TableFactory(restaurant=other, number="S1", capacity=4)
+    people = {
+        "host": UserFactory(email="host@casa.example"),
+        "manager": UserFactory(email="manager@casa.example"),
+        "other_host": UserFactory(email="host@otra.example"),
+        "superuser": UserFactory(email="root@example.com", is_superuser=True, is_staff=True),
+        "guest": UserFactory(email="guest@example.com"),
+    }
+    CustomerFactory(user=people["guest"], email="guest@example.com")
+    StaffMembership.objects.create(
+        user=people["host"], restaurant=restaurant, role=StaffMembership.Role.HOST
+    )
+    StaffMembership.objects.create(
+        user=people["manager"], restaurant=restaurant, role=StaffMembership.Role.MANAGER
+    )
+    StaffMembership.objects.create(
+        user=people["other_host"], restaurant=other, role=StaffMembership.Role.HOST
+    )
+    people["other_restaurant"] = other
+    return people

@@ -166,18 +166,24 @@ def new_context(browser, live_server):
         context.close()
 
 
-@pytest.fixture
-def screenshot(tmp_path):
-    """``screenshot(page, name)``: the whole page as a PNG, in the test's tmp_path and, with
-    RESERVAFLOW_SCREENSHOTS=1, in docs/img/booking-page/ for the docs."""
+def screenshots_into(folder: Path, tmp_path: Path):
+    """``take(page, name)``: the whole page as a PNG, in ``tmp_path`` and, with
+    RESERVAFLOW_SCREENSHOTS=1, in ``folder`` for the docs."""
     for_docs = os.environ.get("RESERVAFLOW_SCREENSHOTS") == "1"
 
     def take(page, name: str) -> Path:
         path = tmp_path / f"{name}.png"
         page.screenshot(path=path, full_page=True)
         if for_docs:
-            DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
-            (DOCS_SHOTS / f"{name}.png").write_bytes(path.read_bytes())
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{name}.png").write_bytes(path.read_bytes())
         return path
 
     return take
+
+
+@pytest.fixture
+def screenshot(tmp_path):
+    """``screenshot(page, name)``: the whole page as a PNG, in the test's tmp_path and, with
+    RESERVAFLOW_SCREENSHOTS=1, in docs/img/booking-page/ for the docs."""
+    return screenshots_into(DOCS_SHOTS, tmp_path)

@@ -1,0 +1,343 @@
+"""One restaurant's day as its hosts read it (the host stand, docs/host-stand.md): the tables by
+area, the day's service periods, every reservation of the local date with the tables it holds
+and its guest's history here, and the covers and parties of each slot interval.
+
+``host_day`` reads it in a fixed number of queries whatever the number of tables and
+reservations (asserted by web/tests/test_host_day_queries.py): the periods of the weekday,
+whether the day is closed, the tables, the reservations with their guests, their occupancy
+rows, the guests' visit and no-show counts, and the pacing counters (two queries:
+reservations.pacing.SlotLoads); one more when a search narrows the list.
+
+``host_day_version`` is the cheap part: the version of the day every reservation change bumps
+on commit (the availability cache's day version, reservations.services.effects), so a page that
+polls can tell "nothing changed" without reading any reservation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from customers.models import Customer
+from customers.selectors import customer_search
+from reservations.availability import availability_day_version
+from reservations.models import Occupancy, Reservation
+from reservations.pacing import PacingPolicy, SlotLoads
+from reservations.selectors import (
+    SINGLE_TABLE_ORDER,
+    Seating,
+    guest_no_show_count,
+    guest_visit_count,
+)
+from reservations.services.transitions import TRANSITIONS, effective_status
+from restaurants.models import Closure, OpeningHours, Restaurant, Table, period_length_minutes
+from restaurants.selectors import combinations_for
+
+Status = Reservation.Status
+
+# What the timeline draws: a reservation that holds, held or was to hold its tables. Cancelled
+# and expired ones are in the list only (their tables were given back).
+ON_TIMELINE = (Status.PENDING, Status.CONFIRMED, Status.SEATED, Status.COMPLETED, Status.NO_SHOW)
+# The host stand's actions in the order its buttons show, by transition name.
+HOST_ACTIONS = ("confirm", "seat", "complete", "no_show", "cancel")
+
+
+@dataclass(frozen=True)
+class DayPeriod:
+    """A service period on the day, in minutes from the local midnight (``end`` past 1440
+    when it closes after midnight)."""
+
+    name: str
+    start: int
+    end: int
+    opens_at: time
+    closes_at: time
+
+
+@dataclass(frozen=True)
+class DayTable:
+    id: int
+    number: str
+    capacity: int
+    area: str
+    is_active: bool
+
+
+@dataclass(frozen=True)
+class DayReservation:
+    """A reservation of the day with what the host stand shows of it."""
+
+    reservation: Reservation
+    status: str  # as the rules read it: a lapsed hold is expired
+    table_ids: tuple[int, ...]
+    table_numbers: tuple[str, ...]
+    guest_name: str
+    guest_email: str
+    guest_phone: str
+    visits: int
+    no_shows: int
+    local_start: datetime
+    local_end: datetime
+    start: int  # minutes from the local midnight of the day
+    end: int
+    actions: tuple[str, ...]  # the transitions its status allows (HOST_ACTIONS' order)
+
+    @property
+    def pk(self):
+        return self.reservation.pk
+
+    @property
+    def on_timeline(self) -> bool:
+        return self.status in ON_TIMELINE
+
+
+@dataclass(frozen=True)
+class SlotRow:
+    """The guests and parties counted in one slot interval, against the restaurant's limits."""
+
+    start: time
+    covers: int
+    parties: int
+    max_covers: int | None
+    max_parties: int | None
+
+    @property
+    def over_covers(self) -> bool:
+        return self.max_covers is not None and self.covers >= self.max_covers
+
+    @property
+    def over_parties(self) -> bool:
+        return self.max_parties is not None and self.parties >= self.max_parties
+
+
+@dataclass(frozen=True)
+class HostDay:
+    restaurant: Restaurant
+    day: date
+    today: date
+    closed: bool
+    periods: list[DayPeriod]
+    tables: list[DayTable]  # by area, then number
+    reservations: list[DayReservation]  # every one of the day, by start
+    listed: list[DayReservation]  # those the search matches (all without a search)
+    slots: list[SlotRow]
+    covers: int  # the day's counted guests and parties (not cancelled nor expired)
+    parties: int
+    now_minute: int | None  # where "now" falls on the day's axis, today only
+
+
+def _table_order(table: DayTable) -> tuple:
+    """By area, then by number as a person counts: 2 before 10, "T2" before "T10"."""
+    parts = re.split(r"(\d+)", table.number)
+    return (table.area, [int(p) if p.isdigit() else p.lower() for p in parts], table.id)
+
+
+def _minutes_since(midnight: datetime, moment: datetime) -> int:
+    return int((moment - midnight).total_seconds() // 60)
+
+
+def _local_midnight(restaurant: Restaurant, day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=restaurant.tz)
+
+
+def _periods(restaurant: Restaurant, day: date) -> list[DayPeriod]:
+    periods = []
+    for opens_at, closes_at, name in (
+        OpeningHours.objects.filter(restaurant=restaurant, weekday=day.weekday())
+        .order_by("opens_at")
+        .values_list("opens_at", "closes_at", "name")
+    ):
+        start = opens_at.hour * 60 + opens_at.minute
+        periods.append(
+            DayPeriod(
+                name=name,
+                start=start,
+                end=start + period_length_minutes(opens_at, closes_at),
+                opens_at=opens_at,
+                closes_at=closes_at,
+            )
+        )
+    return periods
+
+
+def _slot_rows(
+    restaurant: Restaurant, day: date, periods: list[DayPeriod], now: datetime
+) -> list[SlotRow]:
+    """Each start of the periods' grid with the guests and parties counted in its interval
+    (the counters booking enforces, lapsed holds left out). Two queries, always."""
+    policy = PacingPolicy.of(restaurant)
+    midnight = _local_midnight(restaurant, day)
+    step = restaurant.slot_interval_minutes
+    starts: list[datetime] = []
+    for period in periods:
+        minute = period.start
+        while minute < period.end:
+            local = (midnight.replace(tzinfo=None) + timedelta(minutes=minute)).replace(
+                tzinfo=restaurant.tz
+            )
+            starts.append(local.astimezone(UTC))
+            minute += step
+    first = min(starts) if starts else midnight.astimezone(UTC)
+    last = max(starts) if starts else first
+    loads = SlotLoads.load(restaurant, start=first, end=last + policy.interval, now=now)
+    rows = []
+    for start in starts:
+        covers, parties = loads.counted_within(start)
+        rows.append(
+            SlotRow(
+                start=start.astimezone(restaurant.tz).time(),
+                covers=covers,
+                parties=parties,
+                max_covers=policy.max_covers,
+                max_parties=policy.max_parties,
+            )
+        )
+    return rows
+
+
+def host_actions(reservation: Reservation, now: datetime) -> tuple[str, ...]:
+    """The transitions staff may ask for now, in HOST_ACTIONS' order: the state machine's
+    sources (a lapsed hold read as expired), and a no-show only once the start has passed.
+    The services decide again under the row lock."""
+    status = effective_status(reservation, now)
+    allowed = tuple(name for name in HOST_ACTIONS if status in TRANSITIONS[name].sources)
+    if now < reservation.start_at:
+        allowed = tuple(name for name in allowed if name != "no_show")
+    return allowed
+
+
+def host_day(*, restaurant: Restaurant, day: date, now: datetime, q: str = "") -> HostDay:
+    """The day ``day`` (a local date) of ``restaurant`` for its host stand, read at ``now``;
+    ``q`` narrows ``listed`` to the guests whose name, e-mail or phone match every word
+    (customers.selectors.customer_search). The caller has checked who may read it."""
+    tz = restaurant.tz
+    midnight = _local_midnight(restaurant, day)
+    periods = _periods(restaurant, day)
+    closed = Closure.objects.filter(
+        restaurant=restaurant, starts_on__lte=day, ends_on__gte=day
+    ).exists()
+    tables = sorted(
+        (
+            DayTable(id=pk, number=number, capacity=capacity, area=area, is_active=active)
+            for pk, number, capacity, area, active in Table.objects.filter(
+                restaurant=restaurant
+            ).values_list("pk", "number", "capacity", "area", "is_active")
+        ),
+        key=_table_order,
+    )
+    of_day = Reservation.objects.filter(restaurant=restaurant, reservation_date=day)
+    rows = list(of_day.select_related("customer").order_by("start_at", "pk"))
+    seated_at: dict = {}
+    for reservation_id, table_id in (
+        Occupancy.objects.filter(reservation__in=of_day.values("pk"))
+        .order_by("table_id")
+        .values_list("reservation_id", "table_id")
+    ):
+        seated_at.setdefault(reservation_id, []).append(table_id)
+    history = {
+        pk: (visits, no_shows)
+        for pk, visits, no_shows in Customer.objects.filter(pk__in=of_day.values("customer_id"))
+        .annotate(
+            visits=guest_visit_count({restaurant.pk}),
+            no_shows=guest_no_show_count({restaurant.pk}),
+        )
+        .values_list("pk", "visits", "no_shows")
+    }
+    matching = None
+    if q.strip():
+        matching = set(
+            customer_search(
+                Customer.objects.filter(pk__in=of_day.values("customer_id")), q=q
+            ).values_list("pk", flat=True)
+        )
+    numbers = {table.id: table.number for table in tables}
+    day_rows = []
+    for row in rows:
+        status = effective_status(row, now)
+        table_ids = tuple(seated_at.get(row.pk, [row.table_id]))
+        customer = row.customer
+        visits, no_shows = history.get(customer.pk, (0, 0))
+        day_rows.append(
+            DayReservation(
+                reservation=row,
+                status=status,
+                table_ids=table_ids,
+                table_numbers=tuple(numbers.get(pk, "?") for pk in table_ids),
+                guest_name=f"{customer.first_name} {customer.last_name}".strip() or customer.email,
+                guest_email=customer.email,
+                guest_phone=customer.phone or row.contact_phone,
+                visits=visits,
+                no_shows=no_shows,
+                local_start=row.start_at.astimezone(tz),
+                local_end=row.end_at.astimezone(tz),
+                start=_minutes_since(midnight, row.start_at),
+                end=_minutes_since(midnight, row.end_at),
+                actions=host_actions(row, now),
+            )
+        )
+    counted = [r for r in day_rows if r.status in Reservation.PACED_STATUSES]
+    today = now.astimezone(tz).date()
+    return HostDay(
+        restaurant=restaurant,
+        day=day,
+        today=today,
+        closed=closed,
+        periods=periods,
+        tables=tables,
+        reservations=day_rows,
+        listed=[r for r in day_rows if matching is None or r.reservation.customer_id in matching],
+        slots=_slot_rows(restaurant, day, periods, now),
+        covers=sum(r.reservation.party_size for r in counted),
+        parties=len(counted),
+        now_minute=_minutes_since(midnight, now) if day == today else None,
+    )
+
+
+def host_day_version(*, restaurant_id: int, day: date) -> str | None:
+    """The version of the restaurant's day: a new one after every committed change of a
+    reservation on it or next to it, and of the restaurant's setup; None when the cache
+    cannot say (then nothing may be assumed unchanged)."""
+    return availability_day_version(restaurant_id=restaurant_id, day=day)
+
+
+def host_reservation(*, restaurant_id: int, reservation_id) -> Reservation | None:
+    """A reservation of the restaurant by id, with its guest; None for one of another
+    restaurant (or none), so the host stand answers both alike."""
+    return (
+        Reservation.objects.select_related("customer", "restaurant")
+        .filter(restaurant_id=restaurant_id, pk=reservation_id)
+        .first()
+    )
+
+
+def host_reservation_tables(reservation: Reservation) -> list[int]:
+    """The ids of the tables it sits at (its occupancy rows)."""
+    return list(
+        Occupancy.objects.filter(reservation_id=reservation.pk)
+        .order_by("table_id")
+        .values_list("table_id", flat=True)
+    )
+
+
+def host_seatings(restaurant_id: int) -> list[Seating]:
+    """Every way staff may seat a party at the restaurant, whatever its size: each active
+    table alone (smallest first), then each combination that may seat a party (active, every
+    table active). Two queries. The booking core still checks that the seating fits."""
+    tables = {
+        table.pk: table
+        for table in Table.objects.filter(restaurant_id=restaurant_id, is_active=True).order_by(
+            *SINGLE_TABLE_ORDER
+        )
+    }
+    singles = [Seating(tables=(table,), capacity=table.capacity) for table in tables.values()]
+    combined = [
+        Seating(
+            tables=tuple(tables[pk] for pk in combination.table_ids),
+            capacity=combination.capacity,
+            combination_id=combination.id,
+        )
+        for combination in combinations_for(restaurant_id)
+        if all(pk in tables for pk in combination.table_ids)
+    ]
+    return singles + combined

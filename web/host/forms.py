@@ -1,0 +1,154 @@
+"""The host stand's inputs. The rules are the services' (reservations.services, the booking
+core): the forms only label the inputs, parse them and show the refusals next to them."""
+
+from django import forms
+from django.contrib.auth import authenticate
+from django.utils.translation import gettext_lazy as _
+
+from core.errors import Throttled
+from core.throttling import client_address
+from customers.login_limits import login_attempt_begin, login_attempt_succeeded
+
+DATE_FORMATS = ["%Y-%m-%d"]
+TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
+TEXT_MAX = 2000
+
+
+class SignInForm(forms.Form):
+    """Email and password, under the sign-in limits the API token endpoint and the admin use
+    (customers.login_limits): over a limit the password is not checked."""
+
+    email = forms.CharField(label=_("Email"), max_length=254)
+    password = forms.CharField(label=_("Password"), strip=False, widget=forms.PasswordInput)
+
+    def __init__(self, request, *args, **kwargs):
+        self.request = request
+        self.user = None
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        email, password = self.cleaned_data.get("email"), self.cleaned_data.get("password")
+        if not email or not password:
+            return self.cleaned_data
+        try:
+            attempts = login_attempt_begin(email=email, address=client_address(self.request))
+        except Throttled as exc:
+            raise forms.ValidationError(
+                _("Too many failed sign-in attempts. Try again in %(minutes)s minute(s)."),
+                code="throttled",
+                params={"minutes": exc.retry_after_minutes},
+            ) from exc
+        user = authenticate(self.request, username=email, password=password)
+        if user is None:  # the attempt stays counted
+            raise forms.ValidationError(
+                _("The email or the password is not right."), code="invalid_login"
+            )
+        login_attempt_succeeded(attempts)
+        self.user = user
+        return self.cleaned_data
+
+
+class DayForm(forms.Form):
+    """The day shown and the search (the query string)."""
+
+    date = forms.DateField(label=_("Date"), input_formats=DATE_FORMATS, required=False)
+    q = forms.CharField(label=_("Search guests"), max_length=100, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["date"].error_messages["invalid"] = _("Enter a date as YYYY-MM-DD.")
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
+
+
+def seating_choices(seatings) -> list[tuple[str, str]]:
+    """Seatings (reservations.selectors.Seating) as choices: "3,7" for the tables joined."""
+    choices = []
+    for seating in seatings:
+        numbers = " + ".join(table.number for table in seating.tables)
+        label = _("Table %(numbers)s (%(capacity)s seats)") % {
+            "numbers": numbers,
+            "capacity": seating.capacity,
+        }
+        choices.append((",".join(str(pk) for pk in seating.table_ids), label))
+    return choices
+
+
+class TablesField(forms.ChoiceField):
+    """One of the restaurant's seatings for the party, or none (the core picks or keeps)."""
+
+    def to_python(self, value):
+        return "" if value in self.empty_values else str(value)
+
+
+def table_ids_of(value: str) -> list[int] | None:
+    return [int(pk) for pk in value.split(",")] if value else None
+
+
+class MoveForm(forms.Form):
+    """A new date, time, party size or tables for a reservation (reservation_change)."""
+
+    date = forms.DateField(label=_("Date"), input_formats=DATE_FORMATS)
+    time = forms.TimeField(label=_("Time"), input_formats=TIME_FORMATS)
+    party_size = forms.IntegerField(label=_("Party size"), min_value=1, max_value=100)
+    tables = TablesField(label=_("Tables"), required=False)
+
+    def __init__(self, *args, seatings=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tables"].choices = [("", _("Keep the tables")), *seating_choices(seatings)]
+
+
+class RemarksForm(forms.Form):
+    notes = forms.CharField(
+        label=_("Notes"),
+        max_length=TEXT_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    allergies = forms.CharField(
+        label=_("Allergies"),
+        max_length=TEXT_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class PhoneBookingForm(forms.Form):
+    """A booking a host takes by phone: the slot, the guest (one found, or a new profile) and
+    the party's notes."""
+
+    date = forms.DateField(label=_("Date"), input_formats=DATE_FORMATS)
+    time = forms.TimeField(label=_("Time"), input_formats=TIME_FORMATS)
+    party_size = forms.IntegerField(label=_("Party size"), min_value=1, max_value=100)
+    tables = TablesField(label=_("Tables"), required=False)
+    guest_q = forms.CharField(label=_("Find the guest"), max_length=100, required=False)
+    customer_id = forms.IntegerField(required=False, min_value=1)
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    email = forms.CharField(label=_("Email"), max_length=254, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    notes = forms.CharField(label=_("Notes"), max_length=TEXT_MAX, required=False)
+    allergies = forms.CharField(label=_("Allergies"), max_length=TEXT_MAX, required=False)
+
+    def __init__(self, *args, seatings=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tables"].choices = [("", _("Any free table")), *seating_choices(seatings)]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("customer_id") is None and not data.get("first_name"):
+            raise forms.ValidationError(
+                _("Choose the guest from the matches, or enter a new guest's name."),
+                code="no_guest",
+            )
+        if data.get("customer_id") is None and not (data.get("email") or data.get("phone")):
+            self.add_error("email", _("Enter the new guest's email or phone (or both)."))
+        return data
+
+
+class WalkInForm(forms.Form):
+    party_size = forms.IntegerField(label=_("Party size"), min_value=1, max_value=100)
+    guest_name = forms.CharField(label=_("Name"), max_length=150, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
