@@ -9,7 +9,7 @@ from drf_spectacular.views import (
 )
 
 from core import api as core_api
-from core.views import json_bad_request, json_not_found, json_server_error
+from core.views import json_bad_request, json_not_found, json_server_error, metrics
 from customers.api import TokenObtainApi, TokenRefreshApi
 from reservations import views as reservation_views
 
@@ -49,6 +49,7 @@ guest_page_patterns = [
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("metrics", metrics, name="metrics"),
     path("r/<manage_token:token>/", include(guest_page_patterns)),
     path("api/", include(api_patterns)),
     path("host/", include("web.host.urls")),

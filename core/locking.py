@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import connection
 
 from core.errors import Locked
+from core.metrics import lock_wait_timer
 
 logger = logging.getLogger(__name__)
 
@@ -57,10 +58,18 @@ def redis_lock(
     lock = client.lock(
         LOCK_PREFIX + name, timeout=ttl, sleep=0.02, blocking=True, blocking_timeout=wait
     )
-    try:
-        acquired = lock.acquire()
-    except redis.RedisError as exc:
-        logger.warning("Redis lock %s unavailable (%s); relying on the database guard", name, exc)
+    with lock_wait_timer() as record_wait:
+        try:
+            acquired = lock.acquire()
+        except redis.RedisError as exc:
+            record_wait("unavailable")
+            acquired = None
+            logger.warning(
+                "Redis lock %s unavailable (%s); relying on the database guard", name, exc
+            )
+        else:
+            record_wait("acquired" if acquired else "refused")
+    if acquired is None:
         yield False
         return
     if not acquired:

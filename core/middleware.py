@@ -2,6 +2,9 @@
 beside their view's own error handling. API views are left to DRF's exception handler
 (core.exception_handler), which answers the same failures in the JSON error shape."""
 
+import logging
+import time
+
 from django.core.exceptions import SuspiciousOperation
 from django.http import HttpResponse
 from django.http.multipartparser import MultiPartParserError
@@ -15,6 +18,10 @@ from core.exception_handler import (
     lost_connection_error,
     request_data_error,
 )
+from core.request_id import HEADER as REQUEST_ID_HEADER
+from core.request_id import request_id_from, request_id_reset, request_id_set
+
+request_logger = logging.getLogger("reservaflow.request")
 
 _PAGE = """<!doctype html>
 <html lang="en">
@@ -84,3 +91,47 @@ class LostDatabaseMiddleware:
         response = error_page(lost_connection_error())
         log_lost_connection(exception, request, response)
         return response
+
+
+class RequestObservationMiddleware:
+    """First of all middleware: gives the request its id (core.request_id), answers it in
+    ``X-Request-ID``, writes one log line per request (``reservaflow.request``: method, path,
+    view, status, duration) and counts it in the request metrics (core.metrics)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from core import metrics
+
+        request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
+        token = request_id_set(request_id)
+        request.request_id = request_id
+        started = time.monotonic()
+        try:
+            response = self.get_response(request)
+            seconds = time.monotonic() - started
+            match = getattr(request, "resolver_match", None)
+            view = (match.view_name or match.url_name or "unnamed") if match else "unmatched"
+            metrics.REQUESTS.labels(
+                view=view, method=request.method, status=str(response.status_code)
+            ).inc()
+            metrics.REQUEST_SECONDS.labels(view=view).observe(seconds)
+            request_logger.info(
+                "%s %s %s %.1f ms",
+                request.method,
+                request.path,
+                response.status_code,
+                seconds * 1000,
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "view": view,
+                    "status": response.status_code,
+                    "duration_ms": round(seconds * 1000, 1),
+                },
+            )
+            response[REQUEST_ID_HEADER] = request_id
+            return response
+        finally:
+            request_id_reset(token)

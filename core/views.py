@@ -1,7 +1,9 @@
-from django.http import JsonResponse
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.http import require_GET
 from django.views.defaults import bad_request, page_not_found, server_error
 
-from core.errors import NotFound, ServerError, ValidationFailed
+from core.errors import NotAuthenticated, NotFound, ServerError, ValidationFailed
 from core.exception_handler import error_body
 
 
@@ -30,3 +32,21 @@ def json_server_error(request, *args, **kwargs):
     if request.path.startswith("/api/"):
         return JsonResponse(error_body(ServerError.code, ServerError.message), status=500)
     return server_error(request, *args, **kwargs)
+
+
+@require_GET
+def metrics(request):
+    """The Prometheus metrics (core.metrics), only for ``Authorization: Bearer <METRICS_TOKEN>``:
+    without a configured token the URL does not exist (404), a missing or wrong token is 401."""
+    from core.metrics import metrics_text, metrics_token_valid
+
+    if not settings.METRICS_TOKEN:
+        body = error_body(NotFound.code, f"Nothing at {request.path}.")
+        return JsonResponse(body, status=NotFound.status)
+    if not metrics_token_valid(request.headers.get("Authorization", "")):
+        body = error_body(NotAuthenticated.code, "Send Authorization: Bearer <METRICS_TOKEN>.")
+        response = JsonResponse(body, status=NotAuthenticated.status)
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    text, content_type = metrics_text()
+    return HttpResponse(text, content_type=content_type)

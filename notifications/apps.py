@@ -18,3 +18,8 @@ class NotificationsConfig(AppConfig):
         subscribe(ReservationCreated, recording.record_reservation_created)
         subscribe(ReservationChanged, recording.record_reservation_changed)
         subscribe(ReservationStatusChanged, recording.record_reservation_status_changed)
+
+        from core.metrics import scrape_collector_register
+        from notifications.metrics import outbox_backlog_metrics
+
+        scrape_collector_register(outbox_backlog_metrics)

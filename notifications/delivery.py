@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
 
 from core.clock import now as clock_now
+from core.metrics import EMAILS
 from core.reconnecting import retry_on_new_connection
 from notifications.emails import build_email, message_id_for
 from notifications.models import Notification
@@ -108,6 +109,7 @@ def notification_claim(*, notification_id: int, now: datetime) -> Notification |
             notification.last_error = f"Not sent, no longer true: {reason}."
             notification.claimed_until = None
             notification.save(update_fields=["status", "last_error", "claimed_until", "updated_at"])
+            EMAILS.labels(kind=notification.kind, result="stale").inc()
             return None
         notification.status = Notification.Status.SENDING
         notification.attempts += 1
@@ -161,6 +163,12 @@ def notification_deliver(*, notification_id: int) -> tuple[str, float | None]:
     notification = notification_claim(notification_id=notification_id, now=clock_now())
     if notification is None:
         return "skipped", None
+    outcome, delay = _send_claimed(notification)
+    EMAILS.labels(kind=notification.kind, result=outcome).inc()
+    return outcome, delay
+
+
+def _send_claimed(notification: Notification) -> tuple[str, float | None]:
     try:
         build_email(notification).send(fail_silently=False)
     except Exception as exc:

@@ -81,6 +81,7 @@ def _build_email(notification: Notification) -> EmailMultiAlternatives:
         headers={
             "Message-ID": message_id_for(notification),
             "Content-Language": translation.get_language(),
+            **({"X-Request-ID": notification.request_id} if notification.request_id else {}),
         },
     )
     message.attach_alternative(html, "text/html")

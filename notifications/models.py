@@ -47,6 +47,9 @@ class Notification(TimeStampedModel):
     claim_token = models.UUIDField(null=True, blank=True, editable=False)
     sent_at = models.DateTimeField(null=True, blank=True)
     message_id = models.CharField(max_length=200, blank=True)
+    # The id of the request (or task) that caused the message (core.request_id), sent as the
+    # email's X-Request-ID so a message can be traced back to the booking that caused it.
+    request_id = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]

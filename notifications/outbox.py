@@ -11,6 +11,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 
 from core.clock import now as clock_now
+from core.request_id import current_request_id
 from notifications.models import Notification
 
 
@@ -29,6 +30,7 @@ def notification_add(
         kind=kind,
         dedupe_key=key,
         scheduled_for=scheduled_for or clock_now(),
+        request_id=current_request_id(),
     )
     if not customer.email:
         notification.status = Notification.Status.FAILED

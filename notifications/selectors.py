@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 
 from notifications.models import Notification
 from restaurants.selectors import staff_restaurant_ids
@@ -28,3 +28,13 @@ def notifications_to_relay(*, now: datetime, limit: int) -> list[int]:
         | Q(status=Notification.Status.SENDING, claimed_until__lt=now)
     ).order_by("scheduled_for")
     return list(due.values_list("pk", flat=True)[:limit])
+
+
+def outbox_backlog(*, now: datetime) -> tuple[int, datetime | None]:
+    """How many rows are due and not yet sent (pending past their time, or being sent), and
+    the time the oldest of them came due (None when there is none)."""
+    due = Notification.objects.filter(
+        status__in=[Notification.Status.PENDING, Notification.Status.SENDING],
+        scheduled_for__lte=now,
+    ).aggregate(count=Count("pk"), oldest=Min("scheduled_for"))
+    return due["count"], due["oldest"]

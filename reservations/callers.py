@@ -23,6 +23,7 @@ from django.core.validators import validate_email
 from accounts.emails import normalize_email
 from accounts.phones import normalize_phone
 from core.errors import NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
+from core.metrics import count_booking
 from customers.models import Customer
 from customers.selectors import customers_bookable_at
 from reservations import selectors
@@ -117,6 +118,7 @@ def _guest_named_by(
     raise ValidationFailed.field("customer_id", "No customer with this id.")
 
 
+@count_booking(channel="api")
 def reservation_create(
     *,
     user,
@@ -448,6 +450,7 @@ def _anonymous_details(
     return first_name, last_name, email, phone, notes, allergies
 
 
+@count_booking(channel="page")
 def reservation_book_anonymous(
     *,
     restaurant_id: int,

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from core.metrics import HOLDS_EXPIRED
 from reservations.actors import SYSTEM
 from reservations.services import holds_expire_lapsed
 
@@ -9,4 +10,6 @@ from reservations.services import holds_expire_lapsed
 @shared_task(name="reservations.expire_lapsed_holds")
 def expire_lapsed_holds() -> int:
     # Correctness never waits for this: booking expires lapsed holds on its table itself.
-    return holds_expire_lapsed(actor=SYSTEM)
+    expired = holds_expire_lapsed(actor=SYSTEM)
+    HOLDS_EXPIRED.inc(expired)
+    return expired

@@ -79,6 +79,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id, the request's log line and its metrics cover everything below.
+    "core.middleware.RequestObservationMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Early, so the answers of every middleware below it (CommonMiddleware's redirects, the
     # request limits) carry the CORS headers too where they apply.
@@ -462,15 +464,41 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# --- logs, metrics, error reports ------------------------------------------------------------
+# One line per request (reservaflow.request) and per task (reservaflow.task), each with the
+# request id (core.request_id); LOG_FORMAT=json writes every line as one JSON object.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain").strip().lower()
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "core.logs.JsonFormatter"},
+    },
+    "filters": {
+        "client_fault": {"()": "core.logs.ClientFaultAsWarning"},
+        "request_id": {"()": "core.logs.RequestIdFilter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "filters": {"client_fault": {"()": "core.logs.ClientFaultAsWarning"}},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # reservaflow.request writes the one line per request (the server's own 4xx/5xx
+        # lines would repeat it; errors with their tracebacks still come on django.request).
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING"},
+        # reservaflow.task writes the one line per task; Celery's "received" and "succeeded"
+        # lines would make three (failures still come, as errors, on celery.app.trace).
+        "celery.app.trace": {"level": "WARNING"},
+        "celery.worker.strategy": {"level": "WARNING"},
         **{
             f"django.security.{name}": {"filters": ["client_fault"]}
             for name in (
@@ -483,3 +511,22 @@ LOGGING = {
         },
     },
 }
+
+# /metrics (core.metrics): answered only with "Authorization: Bearer <METRICS_TOKEN>"; without
+# a token the URL does not exist. Every process of this host writes its counts to
+# PROMETHEUS_MULTIPROC_DIR (prometheus_client's multiprocess mode), and a scrape adds them up.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_DIR = Path(env.str("PROMETHEUS_MULTIPROC_DIR", default=str(DATA_DIR / "metrics")))
+
+# Error reports to Sentry (sentry-sdk) from the web server and the workers when set; no
+# personal data (addresses, cookies, user ids) unless SENTRY_SEND_PII is on.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from config.sentry import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        send_default_pii=env.bool("SENTRY_SEND_PII", default=False),
+    )
