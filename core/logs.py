@@ -20,12 +20,12 @@ class ClientFaultAsWarning(logging.Filter):
 
 
 class RequestIdFilter(logging.Filter):
-    """Puts the current request id (core.request_id) on every record, "" outside a request or
-    task, so both formats can show it."""
+    """Puts the current request id (core.request_id) on every record ("-" outside a request
+    or task), for the plain format."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not getattr(record, "request_id", ""):
-            record.request_id = current_request_id()
+            record.request_id = current_request_id() or "-"
         return True
 
 
@@ -46,10 +46,10 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
-            "request_id": getattr(record, "request_id", "") or current_request_id(),
+            "request_id": current_request_id(),
         }
         for key, value in vars(record).items():
-            if key not in _STANDARD and key not in entry:
+            if key not in _STANDARD and key not in entry and key != "request_id":
                 entry[key] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)

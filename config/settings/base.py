@@ -190,7 +190,11 @@ else:
     }
 
 # --- Celery ---------------------------------------------------------------------------------
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://localhost/")
+if CELERY_BROKER_URL.startswith("filesystem") and not urlsplit(CELERY_BROKER_URL).hostname:
+    # The file-system transport ignores the host, but kombu warns "No hostname was supplied"
+    # on every connection without one (every process, at start and on each health check).
+    CELERY_BROKER_URL = "filesystem://localhost/"
 CELERY_BROKER_DIR = DATA_DIR / "broker"
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -208,6 +212,9 @@ CELERY_TASK_IGNORE_RESULT = True  # nothing reads task results: no result backen
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# The worker's output stays its output: redirected, whatever a library prints there (the
+# console mail backend's emails in embedded mode) became WARNING records of celery.redirected.
+CELERY_WORKER_REDIRECT_STDOUTS = False
 if CELERY_BROKER_URL.startswith("filesystem"):
     # A broker that needs no server: messages are files in DATA_DIR/broker, shared by the
     # web process, the worker and beat on this machine.

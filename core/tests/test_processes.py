@@ -150,7 +150,7 @@ def test_embedded_settings_use_sqlite_wal_locmem_and_a_serverless_broker(tmp_pat
         "20000",
         "IMMEDIATE",
         "django.core.cache.backends.locmem.LocMemCache",
-        "filesystem://",
+        "filesystem://localhost/",
         "django.core.mail.backends.console.EmailBackend",
         "False True",
     ]
