@@ -57,6 +57,7 @@ def api_root(request):
             "health": reverse("health", request=request),
             "schema": reverse("schema", request=request),
             "docs": reverse("swagger-ui", request=request),
+            "redoc": reverse("redoc", request=request),
             "token": reverse("token_obtain_pair", request=request),
             "register": request.build_absolute_uri("/api/auth/register/"),
             "restaurants": request.build_absolute_uri("/api/restaurants/"),
