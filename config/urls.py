@@ -12,6 +12,7 @@ from core import api as core_api
 from core.views import json_bad_request, json_not_found, json_server_error, metrics
 from customers.api import TokenObtainApi, TokenRefreshApi
 from reservations import views as reservation_views
+from restaurants import views as restaurant_views
 
 # The API docs are the only pages that widen the Content-Security-Policy: Swagger UI and Redoc
 # style their elements inline, and Redoc runs its search in a worker made from a blob. Their
@@ -51,6 +52,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("metrics", metrics, name="metrics"),
     path("r/<manage_token:token>/", include(guest_page_patterns)),
+    # A staff invitation's link (the email's); the token is signed, so any string may come.
+    path("invitations/<str:token>/", restaurant_views.invitation_page, name="invitation-page"),
     path("api/", include(api_patterns)),
     path("host/", include("web.host.urls")),
     path("", include("web.urls")),

@@ -251,6 +251,45 @@ class TableInCombination(Conflict):
     message = "The table is part of a table combination; change or delete the combination first."
 
 
+class AlreadyStaff(Conflict):
+    """The invited address's account already holds a role at the restaurant: change that
+    role on its staff membership instead."""
+
+    code = "already_staff"
+    message = "This account is already on the restaurant's staff."
+
+
+class InvitationNotFound(NotFound):
+    """The invitation link is not one this service signed, or its invitation was replaced
+    by a newer one or withdrawn."""
+
+    code = "invitation_not_found"
+    message = "This invitation link is not valid."
+
+
+class InvitationUnusable(ApplicationError):
+    """What the invitations that can no longer be accepted have in common."""
+
+    abstract = True
+    code = "invitation_unusable"
+    status = 410
+    message = "This invitation can no longer be accepted."
+
+
+class InvitationExpired(InvitationUnusable):
+    """The invitation's time ran out; ask the restaurant's manager for a new one."""
+
+    code = "invitation_expired"
+    message = "This invitation has expired; ask for a new one."
+
+
+class InvitationUsed(InvitationUnusable):
+    """The invitation was accepted already (a link works once)."""
+
+    code = "invitation_used"
+    message = "This invitation has already been accepted."
+
+
 class MethodNotAllowed(ApplicationError):
     code = "method_not_allowed"
     status = 405

@@ -19,6 +19,11 @@ class NotificationsConfig(AppConfig):
         subscribe(ReservationChanged, recording.record_reservation_changed)
         subscribe(ReservationStatusChanged, recording.record_reservation_status_changed)
 
+        from restaurants.events import StaffInvited
+
+        # A staff invitation's email, recorded inside the inviting transaction.
+        subscribe(StaffInvited, recording.record_staff_invited)
+
         from core.metrics import scrape_collector_register
         from notifications.metrics import outbox_backlog_metrics
 

@@ -62,6 +62,13 @@ def retry_delay(attempts: int) -> float:
 def stale_reason(notification: Notification, now: datetime) -> str | None:
     """Why an email is no longer true at delivery time (a retry can come much later than the
     change that recorded it), or None when it still is."""
+    if notification.invitation_id:
+        invitation = notification.invitation
+        if invitation.accepted_at or invitation.revoked_at:
+            return "the invitation was accepted or withdrawn"
+        if invitation.expires_at <= now:
+            return "the invitation has expired"
+        return None
     reservation = notification.reservation
     status = reservation.status
     kind = notification.kind
@@ -85,8 +92,10 @@ def notification_claim(*, notification_id: int, now: datetime) -> Notification |
     lapsed) ends ``failed`` with the reason, unsent."""
     with transaction.atomic():
         notification = (
-            Notification.objects.select_for_update()
-            .select_related("customer", "reservation__restaurant")
+            # Only the row: the related ones are joined from nullable keys (an invitation's
+            # email has no reservation), which PostgreSQL does not lock.
+            Notification.objects.select_for_update(of=("self",))
+            .select_related("customer", "reservation__restaurant", "invitation__restaurant")
             .filter(pk=notification_id)
             .first()
         )

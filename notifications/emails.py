@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from notifications.models import Notification
 from reservations.ics import manage_url, reservation_ics, sender_domain
+from restaurants.invitations import invitation_url
 
 # Every e-mail is written in the guest's language, the one stored with the booking
 # (Reservation.language): subjects, bodies, dates and the calendar file.
@@ -22,6 +23,7 @@ SUBJECTS = {
     Notification.Kind.CANCELLED: gettext_lazy("Your reservation at {restaurant} is cancelled"),
     Notification.Kind.EXPIRED: gettext_lazy("Your hold at {restaurant} has expired"),
     Notification.Kind.CHANGED: gettext_lazy("Your reservation at {restaurant} has changed"),
+    Notification.Kind.INVITATION: gettext_lazy("You are invited to the staff of {restaurant}"),
 }
 
 
@@ -61,9 +63,45 @@ def email_context(notification: Notification) -> dict:
 
 
 def build_email(notification: Notification) -> EmailMultiAlternatives:
-    """The message for ``notification``, in the language of its reservation's guest."""
+    """The message for ``notification``, in the language of its reservation's guest (an
+    invitation: the inviter's)."""
+    if notification.invitation_id:
+        with translation.override(notification.invitation.language or settings.LANGUAGE_CODE):
+            return _build_invitation_email(notification)
     with translation.override(notification.reservation.language or settings.LANGUAGE_CODE):
         return _build_email(notification)
+
+
+def _headers(notification: Notification) -> dict[str, str]:
+    return {
+        "Message-ID": message_id_for(notification),
+        "Content-Language": translation.get_language(),
+        **({"X-Request-ID": notification.request_id} if notification.request_id else {}),
+    }
+
+
+def _build_invitation_email(notification: Notification) -> EmailMultiAlternatives:
+    invitation = notification.invitation
+    restaurant = invitation.restaurant
+    context = {
+        "restaurant": restaurant,
+        "role": invitation.role,
+        "accept_url": invitation_url(invitation),
+        # Translators: a date format (Django's format characters): day, month, year, time.
+        "local_expires": date_format(invitation.expires_at, _("j F Y, H:i")),
+    }
+    message = EmailMultiAlternatives(
+        subject=str(SUBJECTS[notification.kind]).format(restaurant=restaurant.name),
+        body=render_to_string("notifications/email/invitation.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[invitation.email],
+        reply_to=[restaurant.email] if restaurant.email else None,
+        headers=_headers(notification),
+    )
+    message.attach_alternative(
+        render_to_string("notifications/email/invitation.html", context), "text/html"
+    )
+    return message
 
 
 def _build_email(notification: Notification) -> EmailMultiAlternatives:
@@ -78,11 +116,7 @@ def _build_email(notification: Notification) -> EmailMultiAlternatives:
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[notification.customer.email],
         reply_to=[restaurant.email] if restaurant.email else None,
-        headers={
-            "Message-ID": message_id_for(notification),
-            "Content-Language": translation.get_language(),
-            **({"X-Request-ID": notification.request_id} if notification.request_id else {}),
-        },
+        headers=_headers(notification),
     )
     message.attach_alternative(html, "text/html")
     if notification.kind == Notification.Kind.CONFIRMED:

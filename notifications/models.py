@@ -15,6 +15,7 @@ class Notification(TimeStampedModel):
         CANCELLED = "cancelled", "Cancelled"
         EXPIRED = "expired", "Expired"
         CHANGED = "changed", "Changed"
+        INVITATION = "invitation", "Staff invitation"
 
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"
@@ -25,11 +26,28 @@ class Notification(TimeStampedModel):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
 
+    # A guest's email is about a reservation; a staff invitation's is about the invitation
+    # (its address has no guest profile): exactly one of the two.
     reservation = models.ForeignKey(
-        "reservations.Reservation", on_delete=models.PROTECT, related_name="notifications"
+        "reservations.Reservation",
+        on_delete=models.PROTECT,
+        related_name="notifications",
+        null=True,
+        blank=True,
     )
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.PROTECT, related_name="notifications"
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="notifications",
+        null=True,
+        blank=True,
+    )
+    invitation = models.ForeignKey(
+        "restaurants.StaffInvitation",
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        null=True,
+        blank=True,
     )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
@@ -53,6 +71,15 @@ class Notification(TimeStampedModel):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(reservation__isnull=False, customer__isnull=False, invitation__isnull=True)
+                    | Q(reservation__isnull=True, customer__isnull=True, invitation__isnull=False)
+                ),
+                name="notification_about_one_thing",
+            ),
+        ]
         indexes = [
             models.Index(
                 fields=["scheduled_for"],
@@ -62,4 +89,12 @@ class Notification(TimeStampedModel):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} for {self.reservation_id} ({self.status})"
+        about = self.reservation_id or f"invitation {self.invitation_id}"
+        return f"{self.get_kind_display()} for {about} ({self.status})"
+
+    @property
+    def recipient_email(self) -> str:
+        """The address the message goes to: the guest's, or the invited one."""
+        if self.invitation_id:
+            return self.invitation.email
+        return self.customer.email

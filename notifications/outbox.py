@@ -41,3 +41,20 @@ def notification_add(
     except IntegrityError:
         return None
     return notification
+
+
+def invitation_notification_add(*, invitation) -> Notification | None:
+    """Write the invitation's email (once per invitation), due now; None when it existed."""
+    notification = Notification(
+        invitation=invitation,
+        kind=Notification.Kind.INVITATION,
+        dedupe_key=f"invitation:{invitation.pk}",
+        scheduled_for=clock_now(),
+        request_id=current_request_id(),
+    )
+    try:
+        with transaction.atomic():
+            notification.save()
+    except IntegrityError:
+        return None
+    return notification

@@ -15,9 +15,11 @@ from core.clock import now as clock_now
 from core.errors import InvalidTransition, NoEmailAddress
 from notifications import tasks
 from notifications.models import Notification
-from notifications.outbox import notification_add
+from notifications.outbox import invitation_notification_add, notification_add
 from reservations.events import ReservationChanged, ReservationCreated, ReservationStatusChanged
 from reservations.models import Reservation
+from restaurants.events import StaffInvited
+from restaurants.models import StaffInvitation
 
 
 def notification_record(
@@ -41,7 +43,7 @@ def notification_resend(*, notification: Notification) -> Notification:
     locked = Notification.objects.select_for_update().get(pk=notification.pk)
     if locked.status != Notification.Status.FAILED:
         raise InvalidTransition("Only a failed notification can be resent.")
-    if not locked.customer.email:
+    if not locked.recipient_email:
         raise NoEmailAddress()
     locked.status = Notification.Status.PENDING
     locked.attempts = 0
@@ -88,3 +90,14 @@ def record_reservation_status_changed(event: ReservationStatusChanged) -> None:
     kind = _EMAIL_FOR_STATUS.get(event.status)
     if kind is not None:
         notification_record(reservation=event.reservation, kind=kind)
+
+
+# --- staff invitations ------------------------------------------------------------------------
+
+
+def record_staff_invited(event: StaffInvited) -> None:
+    """The invitation's email, with its set-password link, in the inviting transaction."""
+    invitation = StaffInvitation.objects.get(pk=event.invitation_id)
+    notification = invitation_notification_add(invitation=invitation)
+    if notification is not None:
+        transaction.on_commit(lambda: tasks.delivery_enqueue(notification.pk), robust=True)

@@ -7,8 +7,13 @@ from restaurants.selectors import staff_restaurant_ids
 
 
 def notifications_visible_to(user) -> QuerySet[Notification]:
-    """Superusers: all; staff: their restaurants' reservations; a guest: their own."""
-    qs = Notification.objects.select_related("reservation").order_by("-created_at", "-pk")
+    """The emails about reservations (not staff invitations). Superusers: all; staff: their
+    restaurants' reservations; a guest: their own."""
+    qs = (
+        Notification.objects.filter(reservation__isnull=False)
+        .select_related("reservation")
+        .order_by("-created_at", "-pk")
+    )
     if user.is_superuser:
         return qs
     staff_ids = staff_restaurant_ids(user)

@@ -13,3 +13,11 @@ class RestaurantSetupChanged(Event):
     or turn times was created, changed or deleted. Staff changes are not part of it."""
 
     restaurant_id: int
+
+
+@dataclass(frozen=True)
+class StaffInvited(Event):
+    """An invitation to a restaurant's staff was written (restaurants.invitations); its email
+    is owed to the invited address."""
+
+    invitation_id: int

@@ -365,3 +365,52 @@ class StaffMembership(TimeStampedModel):
 
     def __str__(self):
         return f"{self.user} - {self.role} of {self.restaurant}"
+
+
+class StaffInvitation(TimeStampedModel):
+    """An invitation to join a restaurant's staff in ``role``, sent to ``email`` (an account
+    may not exist yet). Accepting it (restaurants.invitations) creates or activates the
+    account and its membership; it is used once, and lapses at ``expires_at``. The link's
+    token is ``nonce`` signed with the secret key: a new invitation to the same address
+    replaces the open one, and its nonce, so an older link stops working."""
+
+    restaurant = models.ForeignKey(Restaurant, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(max_length=254)
+    role = models.CharField(max_length=10, choices=StaffMembership.Role.choices)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invitations_sent",
+    )
+    nonce = models.CharField(max_length=64, unique=True, editable=False)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invitations_accepted",
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    # The language of the invitation's email and page: the inviter's, when they asked in one.
+    language = models.CharField(max_length=10, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role__in=["manager", "host"]), name="invitation_role_valid"
+            ),
+            # One open invitation per address and restaurant (a new one replaces it).
+            models.UniqueConstraint(
+                fields=["restaurant", "email"],
+                condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_open_per_email",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.email} invited as {self.role} of {self.restaurant}"

@@ -30,6 +30,7 @@ from restaurants.models import (
     DurationRule,
     OpeningHours,
     Restaurant,
+    StaffInvitation,
     StaffMembership,
     Table,
     TableCombination,
@@ -245,3 +246,20 @@ def party_sizes_seated(restaurant: Restaurant) -> list[int]:
     seated = {size for low, high in ranges for size in range(low, high + 1)}
     policy = range(restaurant.min_party_size, restaurant.max_party_size + 1)
     return [size for size in policy if size in seated]
+
+
+def invitations_visible(*, access: RestaurantAccess) -> QuerySet[StaffInvitation]:
+    """A restaurant's invitations are for its managers (and superusers) only, like its staff."""
+    access.require_manager()
+    return StaffInvitation.objects.filter(restaurant=access.restaurant)
+
+
+def invitation_status(invitation: StaffInvitation) -> str:
+    """open, accepted, withdrawn or expired: one reading of the invitation's dates."""
+    if invitation.accepted_at is not None:
+        return "accepted"
+    if invitation.revoked_at is not None:
+        return "withdrawn"
+    if invitation.expires_at <= now():
+        return "expired"
+    return "open"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from restaurants.api import children, combinations, staff
+from restaurants.api import children, combinations, invitations, staff
 from restaurants.api.restaurants import RestaurantDetailView, RestaurantListView
 
 RESTAURANT = "restaurants/<int:restaurant_id>/"
@@ -51,6 +51,26 @@ urlpatterns = [
         name="table-combination-detail",
     ),
     path(f"{RESTAURANT}staff/", staff.MembershipListView.as_view(), name="membership-list"),
+    path(
+        f"{RESTAURANT}invitations/",
+        invitations.InvitationListView.as_view(),
+        name="invitation-list",
+    ),
+    path(
+        f"{RESTAURANT}invitations/<int:invitation_id>/",
+        invitations.InvitationDetailView.as_view(),
+        name="invitation-detail",
+    ),
+    path(
+        "invitations/<str:token>/",
+        invitations.InvitationLinkApi.as_view(),
+        name="invitation-link",
+    ),
+    path(
+        "invitations/<str:token>/accept/",
+        invitations.InvitationAcceptApi.as_view(),
+        name="invitation-accept",
+    ),
     path(
         f"{RESTAURANT}staff/<int:membership_id>/",
         staff.MembershipDetailView.as_view(),

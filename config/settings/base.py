@@ -371,6 +371,9 @@ else:
 # Where guests' manage links point (the public address of this service).
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://localhost:8000")
 
+# Staff invitations (restaurants.invitations): how long an invitation's link can be accepted.
+INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)
+
 # The guest's manage link (/r/<token>/ and /api/reservations/manage/<token>/): unknown tokens
 # per client address in one window (reservations.manage_link).
 MANAGE_LINK_MISSES_PER_ADDRESS = env.int("MANAGE_LINK_MISSES_PER_ADDRESS", default=20)
