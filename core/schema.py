@@ -46,6 +46,7 @@ STATUS_MEANINGS: dict[int, str] = {
     403: "The caller may see the object but not do this.",
     404: "Nothing there, or outside the caller's scope.",
     409: "The request conflicts with the current state (or crossed a concurrent change).",
+    410: "Gone: what the link stood for can no longer be used (an invitation used or expired).",
     413: "The body is larger than the server takes.",
     415: "The body's content type is not JSON (or a form).",
     422: "The request is well formed but cannot be processed as sent.",

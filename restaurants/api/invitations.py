@@ -112,6 +112,7 @@ class InvitationLinkApi(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    error_statuses = (410,)  # invitation_used, invitation_expired
 
     @extend_schema(responses={200: InvitationLinkSerializer})
     def get(self, request, token: str):
@@ -124,6 +125,7 @@ class InvitationAcceptApi(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    error_statuses = (410,)  # invitation_used, invitation_expired
 
     @extend_schema(
         request=InvitationAcceptInputSerializer, responses={201: InvitationAcceptedSerializer}
