@@ -1,6 +1,9 @@
 """What the HTML pages (admin, the guest's manage page) answer when a request fails before or
 beside their view's own error handling. API views are left to DRF's exception handler
-(core.exception_handler), which answers the same failures in the JSON error shape."""
+(core.exception_handler), which answers the same failures in the JSON error shape.
+
+And, around every request, its id, its log line and its metrics
+(``RequestObservationMiddleware``, docs/observability.md)."""
 
 import logging
 import time

@@ -1,6 +1,7 @@
 """SENTRY_DSN turns on error reports: a process started with it sends an error to the DSN's
 server (a loopback HTTP server standing in for Sentry) with the Django and Celery
-integrations on and no personal data; without it nothing is initialised."""
+integrations on, no personal data and the request id as a tag; without it nothing is
+initialised."""
 
 import gzip
 import os
@@ -29,6 +30,8 @@ if client.is_active():
     print("django", client.get_integration(DjangoIntegration) is not None)
     print("celery", client.get_integration(CeleryIntegration) is not None)
     print("pii", client.options["send_default_pii"])
+    from core.request_id import request_id_set
+    request_id_set("sentry-request-7")
     try:
         1 / 0
     except ZeroDivisionError:
@@ -92,6 +95,8 @@ def test_a_dsn_sends_errors_with_the_django_and_celery_integrations(sentry_serve
     events = [body for path, body in received if path.startswith("/api/42/")]
     assert events, "no event reached the DSN's server"
     assert any(b"sentry-test-error" in body and b"ZeroDivisionError" in body for body in events)
+    # The event is tagged with the request id, the key to the request's log lines.
+    assert any(b'"request_id":"sentry-request-7"' in body.replace(b" ", b"") for body in events)
 
 
 def test_without_a_dsn_nothing_is_sent(sentry_server, tmp_path):
