@@ -256,3 +256,18 @@ def test_the_invitation_page_accepts_with_a_form(client, invitation, restaurant)
     used = client.get(f"/invitations/{invitation_token(invitation)}/")
     assert used.status_code == 410
     assert client.get("/invitations/not-a-token/").status_code == 404
+
+
+def test_one_invitation_for_each_caller(api_client, restaurant, host, guest, other_restaurant):
+    """GET and DELETE of one invitation: anonymous 401, a guest account and another
+    restaurant's manager 404, a host 403; the invitation stays open after each refusal."""
+    invitation = invitation_create(
+        restaurant=restaurant, email="x@example.com", role="host", invited_by=None
+    )
+    elsewhere = StaffMembershipFactory(restaurant=other_restaurant, role="manager").user
+    for user, status in ((None, 401), (guest, 404), (elsewhere, 404), (host, 403)):
+        api_client.force_authenticate(user)
+        assert api_client.get(url(restaurant, invitation.pk)).status_code == status, user
+        assert api_client.delete(url(restaurant, invitation.pk)).status_code == status, user
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is None
