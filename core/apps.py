@@ -5,7 +5,6 @@ class CoreConfig(AppConfig):
     name = "core"
 
     def ready(self):
-        from core import checks  # noqa: F401 -- registers the deployment checks
-
-        # The request id through Celery and one log line per task (connects to its signals).
-        from core import task_context  # noqa: F401
+        # The deployment checks, and the request id through Celery with one log line per
+        # task (task_context connects to Celery's signals).
+        from core import checks, task_context  # noqa: F401
