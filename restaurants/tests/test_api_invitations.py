@@ -252,6 +252,7 @@ def test_the_invitation_page_accepts_with_a_form(client, invitation, restaurant)
         f"/invitations/{invitation_token(invitation)}/", {"password": PASSWORD, "first_name": "N"}
     )
     assert done.status_code == 200 and "nora@example.com" in done.content.decode()
+    assert 'href="/host/"' in done.content.decode()  # where staff sign in
     assert StaffMembership.objects.get(user__email="nora@example.com").restaurant == restaurant
     used = client.get(f"/invitations/{invitation_token(invitation)}/")
     assert used.status_code == 410
