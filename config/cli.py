@@ -107,7 +107,7 @@ def up(argv: list[str]) -> int:
     manager.add_process(
         "web",
         f"exec {py} -m gunicorn config.wsgi:application --bind {args.host}:{args.port} "
-        f"{processes} --access-logfile - --graceful-timeout 4 "
+        f"{processes} --graceful-timeout 4 "
         "--no-control-socket",
         env=env,
     )

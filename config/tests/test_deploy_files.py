@@ -330,7 +330,7 @@ def test_the_environment_file_has_the_readme_production_settings():
     assert documented <= keys
     assert keys - documented <= {
         "EMAIL_PORT", "EMAIL_USE_TLS", "EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD",
-        "DEFAULT_FROM_EMAIL",
+        "DEFAULT_FROM_EMAIL", "METRICS_TOKEN", "LOG_FORMAT", "SENTRY_DSN",
     }  # fmt: skip
 
 
