@@ -29,16 +29,12 @@ from core.errors import (
 from customers.hooks import guest_history
 from customers.models import Customer, GuestRecord
 from restaurants.models import Restaurant
-from restaurants.selectors import staff_restaurant_ids
-
-
-def _is_superuser(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_superuser)
+from restaurants.selectors import is_active_superuser, staff_restaurant_ids
 
 
 def _scope_restaurant_ids(user) -> set[int] | None:
     """The restaurants whose guests ``user`` sees as staff; None meaning every one."""
-    if _is_superuser(user):
+    if is_active_superuser(user):
         return None
     return staff_restaurant_ids(user)
 
@@ -98,7 +94,7 @@ def customers_visible_to(user) -> QuerySet[Customer]:
     """Every profile ``user`` may read: the staff scope plus their own profile."""
     if not user or not user.is_authenticated:
         return Customer.objects.none()
-    if _is_superuser(user):
+    if is_active_superuser(user):
         return Customer.objects.all()
     return Customer.objects.filter(
         Q(pk__in=customers_in_staff_scope(user).values("pk")) | Q(user=user)
@@ -111,7 +107,7 @@ def customers_bookable_at(user, restaurant_id: int) -> QuerySet[Customer]:
     (``customers_known_to``) and their own profile. A guest of another of their restaurants
     is not one: booking them here would bring that restaurant's local profile into this
     one's view."""
-    if _is_superuser(user):
+    if is_active_superuser(user):
         return Customer.objects.all()
     return Customer.objects.filter(
         Q(pk__in=customers_known_to({restaurant_id}).values("pk")) | Q(user=user)
@@ -122,14 +118,14 @@ def restaurant_where_staff(user, restaurant_id: int) -> Restaurant | None:
     """The restaurant ``restaurant_id`` if ``user`` is on its staff (any, for a superuser);
     None otherwise, whether it exists or not."""
     restaurants = Restaurant.objects.all()
-    if not _is_superuser(user):
+    if not is_active_superuser(user):
         restaurants = restaurants.filter(pk__in=staff_restaurant_ids(user))
     return restaurants.filter(pk=restaurant_id).first()
 
 
 def is_customer_staff(user) -> bool:
     """Whether ``user`` works with guest profiles at all (a superuser, manager or host)."""
-    return _is_superuser(user) or bool(staff_restaurant_ids(user))
+    return is_active_superuser(user) or bool(staff_restaurant_ids(user))
 
 
 def with_visit_counts(

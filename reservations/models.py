@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import RangeBoundary, RangeOperators
 from django.db import models
 from django.db.models import ExpressionWrapper, F, Func, Q
+from django.utils.translation import gettext_lazy as _
 
 from core.constraints import PostgresExclusionConstraint
 from core.models import TimeStampedModel
@@ -65,19 +66,19 @@ def _lapsed(now) -> Q:
 
 class Reservation(TimeStampedModel):
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        CONFIRMED = "confirmed", "Confirmed"
-        SEATED = "seated", "Seated"
-        COMPLETED = "completed", "Completed"
-        CANCELLED = "cancelled", "Cancelled"
-        EXPIRED = "expired", "Expired"
-        NO_SHOW = "no_show", "No-show"
+        PENDING = "pending", _("Pending")
+        CONFIRMED = "confirmed", _("Confirmed")
+        SEATED = "seated", _("Seated")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+        EXPIRED = "expired", _("Expired")
+        NO_SHOW = "no_show", _("No-show")
 
     class Source(models.TextChoices):
-        ONLINE = "online", "Online"
-        PHONE = "phone", "Phone"
-        WALK_IN = "walk_in", "Walk-in"
-        STAFF = "staff", "Staff"
+        ONLINE = "online", _("Online")
+        PHONE = "phone", _("Phone")
+        WALK_IN = "walk_in", _("Walk-in")
+        STAFF = "staff", _("Staff")
 
     # The statuses that occupy a table: no two of them may overlap on one table.
     ACTIVE_STATUSES = (Status.PENDING, Status.CONFIRMED, Status.SEATED)

@@ -19,13 +19,9 @@ is one that the API already uses (restaurants.selectors), so both stay in step.
 
 from django.contrib import admin
 
-from restaurants.selectors import MANAGER, staff_restaurant_ids
+from restaurants.selectors import MANAGER, is_active_superuser, staff_restaurant_ids
 
 _SCOPE_CACHE = "_admin_managed_restaurant_ids"
-
-
-def is_active_superuser(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_active and user.is_superuser)
 
 
 def managed_restaurant_ids(user) -> set[int]:

@@ -41,26 +41,38 @@ MANAGER = StaffMembership.Role.MANAGER
 HOST = StaffMembership.Role.HOST
 
 
+def _memberships(user, roles: tuple[str, ...]) -> QuerySet[StaffMembership]:
+    if not user or not user.is_authenticated:
+        return StaffMembership.objects.none()
+    return StaffMembership.objects.filter(user=user, role__in=roles)
+
+
 def staff_restaurant_ids(user, *, roles: tuple[str, ...] = (MANAGER, HOST)) -> set[int]:
     """Ids of the restaurants where ``user`` holds one of ``roles`` (empty for anonymous)."""
-    if not user or not user.is_authenticated:
-        return set()
-    return set(
-        StaffMembership.objects.filter(user=user, role__in=roles).values_list(
-            "restaurant_id", flat=True
-        )
+    return set(_memberships(user, roles).values_list("restaurant_id", flat=True))
+
+
+def is_active_superuser(user) -> bool:
+    """A signed-in superuser whose account is active: the one "sees everything" predicate
+    (the API's scope, the admin, the host stand)."""
+    return bool(user and user.is_authenticated and user.is_active and user.is_superuser)
+
+
+def restaurants_staffed_by(user) -> QuerySet[Restaurant]:
+    """The restaurants ``user`` works at, as host or manager, active or not (one query, the
+    memberships a subquery); every restaurant for a superuser. Where their host stand opens."""
+    if is_active_superuser(user):
+        return Restaurant.objects.all()
+    return Restaurant.objects.filter(
+        pk__in=_memberships(user, (MANAGER, HOST)).values("restaurant_id")
     )
-
-
-def _is_superuser(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_superuser)
 
 
 def restaurants_visible_to(user) -> QuerySet[Restaurant]:
     """Active restaurants for everyone, plus (active or not) those the user works at; all of
     them for superusers."""
     qs = Restaurant.objects.all()
-    if _is_superuser(user):
+    if is_active_superuser(user):
         return qs
     staff_ids = staff_restaurant_ids(user)
     if staff_ids:
@@ -71,7 +83,7 @@ def restaurants_visible_to(user) -> QuerySet[Restaurant]:
 def restaurant_ids_seen_fully_by(user) -> set[int] | None:
     """Restaurants whose staff-only fields ``user`` may read: None means all of them (a
     superuser), otherwise the ids of the restaurants the user works at."""
-    if _is_superuser(user):
+    if is_active_superuser(user):
         return None
     return staff_restaurant_ids(user)
 
@@ -117,7 +129,7 @@ def restaurant_access(*, user, restaurant_id: int) -> RestaurantAccess:
     restaurant = restaurants_visible_to(user).filter(pk=restaurant_id).first()
     if restaurant is None:
         raise NotFound("Restaurant not found.")
-    if _is_superuser(user):
+    if is_active_superuser(user):
         return RestaurantAccess(restaurant=restaurant, role=None, is_superuser=True)
     role = None
     if user and user.is_authenticated:

@@ -104,6 +104,12 @@ def effective_status(reservation: Reservation, now: datetime) -> str:
     return Status.EXPIRED if hold_lapsed(reservation, now) else reservation.status
 
 
+def has_started(reservation: Reservation, now: datetime) -> bool:
+    """Its start has come: from then on a guest no longer cancels it, and staff may mark it a
+    no-show (never before)."""
+    return now >= reservation.start_at
+
+
 def guest_actions(reservation: Reservation, actor: Actor, now: datetime) -> set[str]:
     """Of confirm and cancel, those ``actor`` may ask for now (what the manage page offers):
     the table's own sources and actors, the lapsed hold read as expired, and a guest's limit
@@ -114,7 +120,7 @@ def guest_actions(reservation: Reservation, actor: Actor, now: datetime) -> set[
         for name in ("confirm", "cancel")
         if status in TRANSITIONS[name].sources and actor.kind in TRANSITIONS[name].actors
     }
-    if actor.is_guest and now >= reservation.start_at:
+    if actor.is_guest and has_started(reservation, now):
         allowed.discard("cancel")
     return allowed
 
@@ -219,7 +225,7 @@ def reservation_cancel(*, reservation: Reservation, actor: Actor, reason: str = 
         raise ValidationFailed.field("reason", "Null characters are not allowed.")
 
     def guest_before_start(locked: Reservation, now: datetime) -> None:
-        if actor.is_guest and now >= locked.start_at:
+        if actor.is_guest and has_started(locked, now):
             raise PermissionDenied(
                 "The reservation has started; only the restaurant can cancel it."
             )
@@ -248,7 +254,7 @@ def reservation_mark_no_show(*, reservation: Reservation, actor: Actor) -> Reser
     ``reservation_not_started`` before)."""
 
     def after_start(locked: Reservation, now: datetime) -> None:
-        if now < locked.start_at:
+        if not has_started(locked, now):
             raise ReservationNotStarted()
 
     return _run(reservation, "no_show", actor=actor, rule=after_start)
