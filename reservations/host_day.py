@@ -1,12 +1,17 @@
 """One restaurant's day as its hosts read it (the host stand, docs/host-stand.md): the tables by
-area, the day's service periods, every reservation of the local date with the tables it holds
-and its guest's history here, and the covers and parties of each slot interval.
+area, the day's service periods, every reservation of that service day with the tables it
+holds and its guest's history here, and the covers and parties of each slot interval.
+
+A day is a *service day* (reservations.rules): its periods, including the part of one that runs
+past midnight, and the reservations that start in them, so a 00:30 start in a dinner that
+opened at 20:00 the evening before is that evening's, not the next day's. A start in no period
+(the hours changed since) keeps its calendar date. Closures close service days.
 
 ``host_day`` reads it in a fixed number of queries whatever the number of tables and
-reservations (asserted by web/tests/test_host_day_queries.py): the periods of the weekday,
-whether the day is closed, the tables, the reservations with their guests, their occupancy
-rows, the guests' visit and no-show counts, and the pacing counters (two queries:
-reservations.pacing.SlotLoads); one more when a search narrows the list.
+reservations (asserted by web/tests/test_host_day.py): the opening periods, whether the day is
+closed, the tables, the reservations with their guests, their occupancy rows, the guests' visit
+and no-show counts, and the pacing counters (two queries: reservations.pacing.SlotLoads); one
+more when a search narrows the list.
 
 ``host_day_version`` is the cheap part: the version of the day every reservation change bumps
 on commit (the availability cache's day version, reservations.services.effects), so a page that
@@ -16,31 +21,58 @@ polls can tell "nothing changed" without reading any reservation.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
 from customers.models import Customer
 from customers.selectors import customer_search
+from reservations import services
 from reservations.availability import availability_day_version
 from reservations.models import Occupancy, Reservation
 from reservations.pacing import PacingPolicy, SlotLoads
+from reservations.rules import BookingContext, ServicePeriod, period_for
 from reservations.selectors import (
     SINGLE_TABLE_ORDER,
     Seating,
     guest_no_show_count,
     guest_visit_count,
 )
-from reservations.services.transitions import TRANSITIONS, effective_status
-from restaurants.models import Closure, OpeningHours, Restaurant, Table, period_length_minutes
+from reservations.services.transitions import TRANSITIONS, effective_status, has_started
+from restaurants.models import Closure, OpeningHours, Restaurant, Table
 from restaurants.selectors import combinations_for
 
 Status = Reservation.Status
+ONE_DAY = timedelta(days=1)
 
 # What the timeline draws: a reservation that holds, held or was to hold its tables. Cancelled
 # and expired ones are in the list only (their tables were given back).
 ON_TIMELINE = (Status.PENDING, Status.CONFIRMED, Status.SEATED, Status.COMPLETED, Status.NO_SHOW)
-# The host stand's actions in the order its buttons show, by transition name.
-HOST_ACTIONS = ("confirm", "seat", "complete", "no_show", "cancel")
+
+
+@dataclass(frozen=True)
+class HostAction:
+    """A transition the host stand offers as a button: the state machine's name for it, its
+    address (``/host/<slug>/reservations/<id>/<slug>/``), its button's text and its service."""
+
+    name: str
+    slug: str
+    label: Promise
+    service: Callable[..., Reservation]
+
+
+# The host stand's actions, in the order their buttons show.
+HOST_ACTIONS = (
+    HostAction("confirm", "confirm", _("Confirm"), services.reservation_confirm),
+    HostAction("seat", "seat", _("Seat"), services.reservation_seat),
+    HostAction("complete", "complete", _("Complete"), services.reservation_complete),
+    HostAction("no_show", "no-show", _("No-show"), services.reservation_mark_no_show),
+    HostAction("cancel", "cancel", _("Cancel"), services.reservation_cancel),
+)
+ACTION_BY_SLUG = {action.slug: action for action in HOST_ACTIONS}
 
 
 @dataclass(frozen=True)
@@ -73,15 +105,14 @@ class DayReservation:
     table_ids: tuple[int, ...]
     table_numbers: tuple[str, ...]
     guest_name: str
-    guest_email: str
     guest_phone: str
     visits: int
     no_shows: int
     local_start: datetime
     local_end: datetime
-    start: int  # minutes from the local midnight of the day
+    start: int  # minutes from the local midnight of the day (past 1440 after midnight)
     end: int
-    actions: tuple[str, ...]  # the transitions its status allows (HOST_ACTIONS' order)
+    actions: tuple[HostAction, ...]  # those its status allows now (HOST_ACTIONS' order)
 
     @property
     def pk(self):
@@ -115,11 +146,11 @@ class SlotRow:
 class HostDay:
     restaurant: Restaurant
     day: date
-    today: date
+    is_today: bool  # the service day ``now`` falls in (host_today)
     closed: bool
     periods: list[DayPeriod]
     tables: list[DayTable]  # by area, then number
-    reservations: list[DayReservation]  # every one of the day, by start
+    reservations: list[DayReservation]  # every one of the service day, by start
     listed: list[DayReservation]  # those the search matches (all without a search)
     slots: list[SlotRow]
     covers: int  # the day's counted guests and parties (not cancelled nor expired)
@@ -141,21 +172,72 @@ def _local_midnight(restaurant: Restaurant, day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=restaurant.tz)
 
 
-def _periods(restaurant: Restaurant, day: date) -> list[DayPeriod]:
+def _neighbour(day: date, days: int) -> date:
+    """``day`` moved by ``days``, held at the calendar's ends (DayForm keeps them out)."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return day
+
+
+def _opening_periods(restaurant: Restaurant, days: list[date]) -> BookingContext:
+    """The restaurant's opening periods of the weekdays of ``days``, as the booking rules read
+    them: all ``period_for`` needs to place a start in its service day. Closures and turn
+    times are not loaded (nothing here asks ``is_closed``). One query."""
+    periods = tuple(
+        ServicePeriod(weekday, opens_at, closes_at, name)
+        for weekday, opens_at, closes_at, name in OpeningHours.objects.filter(
+            restaurant=restaurant, weekday__in={day.weekday() for day in days}
+        )
+        .order_by("weekday", "opens_at")
+        .values_list("weekday", "opens_at", "closes_at", "name")
+    )
+    return BookingContext(
+        restaurant=restaurant,
+        tz=restaurant.tz,
+        periods=periods,
+        duration_rules=(),
+        closed_days=frozenset(),
+        date_from=min(days),
+        date_to=max(days),
+    )
+
+
+def _service_date(context: BookingContext, moment: datetime) -> date:
+    """The service day of ``moment``: the day its opening period began (the evening before,
+    for the after-midnight part of one), or its local date when it is in no period."""
+    local = moment.astimezone(context.tz)
+    local_time = local.time().replace(tzinfo=None, fold=0, second=0, microsecond=0)
+    period = period_for(context, local.date(), local_time)
+    return period.service_date if period is not None else local.date()
+
+
+def host_service_date(restaurant: Restaurant, moment: datetime) -> date:
+    """The service day ``moment`` belongs to (a reservation's start, or now): the day whose
+    page shows it. One query (the periods of its weekday and the one before)."""
+    local_date = moment.astimezone(restaurant.tz).date()
+    return _service_date(
+        _opening_periods(restaurant, [_neighbour(local_date, -1), local_date]), moment
+    )
+
+
+def host_today(restaurant: Restaurant, now: datetime) -> date:
+    """Today at the host stand: the service day going on now, so a dinner past midnight is
+    still the evening's page; between services, the local date. One query."""
+    return host_service_date(restaurant, now)
+
+
+def _periods(context: BookingContext, day: date) -> list[DayPeriod]:
     periods = []
-    for opens_at, closes_at, name in (
-        OpeningHours.objects.filter(restaurant=restaurant, weekday=day.weekday())
-        .order_by("opens_at")
-        .values_list("opens_at", "closes_at", "name")
-    ):
-        start = opens_at.hour * 60 + opens_at.minute
+    for period in context.periods_of(day.weekday()):
+        start = period.opens_at.hour * 60 + period.opens_at.minute
         periods.append(
             DayPeriod(
-                name=name,
+                name=period.name,
                 start=start,
-                end=start + period_length_minutes(opens_at, closes_at),
-                opens_at=opens_at,
-                closes_at=closes_at,
+                end=start + period.length_minutes,
+                opens_at=period.opens_at,
+                closes_at=period.closes_at,
             )
         )
     return periods
@@ -196,24 +278,29 @@ def _slot_rows(
     return rows
 
 
-def host_actions(reservation: Reservation, now: datetime) -> tuple[str, ...]:
-    """The transitions staff may ask for now, in HOST_ACTIONS' order: the state machine's
-    sources (a lapsed hold read as expired), and a no-show only once the start has passed.
-    The services decide again under the row lock."""
+def host_actions(reservation: Reservation, now: datetime) -> tuple[HostAction, ...]:
+    """The actions staff may ask for now, in HOST_ACTIONS' order: the state machine's sources
+    (a lapsed hold read as expired), and a no-show only once the reservation has started
+    (transitions.has_started, the service's rule). The services decide again under the row
+    lock."""
     status = effective_status(reservation, now)
-    allowed = tuple(name for name in HOST_ACTIONS if status in TRANSITIONS[name].sources)
-    if now < reservation.start_at:
-        allowed = tuple(name for name in allowed if name != "no_show")
-    return allowed
+    return tuple(
+        action
+        for action in HOST_ACTIONS
+        if status in TRANSITIONS[action.name].sources
+        and (action.name != "no_show" or has_started(reservation, now))
+    )
 
 
 def host_day(*, restaurant: Restaurant, day: date, now: datetime, q: str = "") -> HostDay:
-    """The day ``day`` (a local date) of ``restaurant`` for its host stand, read at ``now``;
-    ``q`` narrows ``listed`` to the guests whose name, e-mail or phone match every word
+    """The service day ``day`` of ``restaurant`` for its host stand, read at ``now``; ``q``
+    narrows ``listed`` to the guests whose name, e-mail or phone match every word
     (customers.selectors.customer_search). The caller has checked who may read it."""
     tz = restaurant.tz
     midnight = _local_midnight(restaurant, day)
-    periods = _periods(restaurant, day)
+    before, after = _neighbour(day, -1), _neighbour(day, 1)
+    context = _opening_periods(restaurant, [before, day, after])
+    periods = _periods(context, day)
     closed = Closure.objects.filter(
         restaurant=restaurant, starts_on__lte=day, ends_on__gte=day
     ).exists()
@@ -226,46 +313,45 @@ def host_day(*, restaurant: Restaurant, day: date, now: datetime, q: str = "") -
         ),
         key=_table_order,
     )
-    of_day = Reservation.objects.filter(restaurant=restaurant, reservation_date=day)
-    rows = list(of_day.select_related("customer").order_by("start_at", "pk"))
-    seated_at: dict = {}
+    # The service day starts on its date and may run into the next one; of those two dates,
+    # the starts the periods place in this service day.
+    dated = Reservation.objects.filter(restaurant=restaurant, reservation_date__in=(day, after))
+    rows = [
+        row
+        for row in dated.select_related("customer").order_by("start_at", "pk")
+        if _service_date(context, row.start_at) == day
+    ]
+    tables_of: dict = {}
     for reservation_id, table_id in (
-        Occupancy.objects.filter(reservation__in=of_day.values("pk"))
+        Occupancy.objects.filter(reservation__in=dated.values("pk"))
         .order_by("table_id")
         .values_list("reservation_id", "table_id")
     ):
-        seated_at.setdefault(reservation_id, []).append(table_id)
+        tables_of.setdefault(reservation_id, []).append(table_id)
+    guests = Customer.objects.filter(pk__in=dated.values("customer_id"))
     history = {
         pk: (visits, no_shows)
-        for pk, visits, no_shows in Customer.objects.filter(pk__in=of_day.values("customer_id"))
-        .annotate(
+        for pk, visits, no_shows in guests.annotate(
             visits=guest_visit_count({restaurant.pk}),
             no_shows=guest_no_show_count({restaurant.pk}),
-        )
-        .values_list("pk", "visits", "no_shows")
+        ).values_list("pk", "visits", "no_shows")
     }
     matching = None
     if q.strip():
-        matching = set(
-            customer_search(
-                Customer.objects.filter(pk__in=of_day.values("customer_id")), q=q
-            ).values_list("pk", flat=True)
-        )
+        matching = set(customer_search(guests, q=q).values_list("pk", flat=True))
     numbers = {table.id: table.number for table in tables}
     day_rows = []
     for row in rows:
-        status = effective_status(row, now)
-        table_ids = tuple(seated_at.get(row.pk, [row.table_id]))
+        table_ids = tuple(tables_of.get(row.pk, [row.table_id]))
         customer = row.customer
         visits, no_shows = history.get(customer.pk, (0, 0))
         day_rows.append(
             DayReservation(
                 reservation=row,
-                status=status,
+                status=effective_status(row, now),
                 table_ids=table_ids,
                 table_numbers=tuple(numbers.get(pk, "?") for pk in table_ids),
                 guest_name=f"{customer.first_name} {customer.last_name}".strip() or customer.email,
-                guest_email=customer.email,
                 guest_phone=customer.phone or row.contact_phone,
                 visits=visits,
                 no_shows=no_shows,
@@ -277,11 +363,13 @@ def host_day(*, restaurant: Restaurant, day: date, now: datetime, q: str = "") -
             )
         )
     counted = [r for r in day_rows if r.status in Reservation.PACED_STATUSES]
-    today = now.astimezone(tz).date()
+    # Today is this page when now falls in its service day: on its date, or after midnight
+    # during its last period (the periods loaded cover both).
+    is_today = now.astimezone(tz).date() in (day, after) and _service_date(context, now) == day
     return HostDay(
         restaurant=restaurant,
         day=day,
-        today=today,
+        is_today=is_today,
         closed=closed,
         periods=periods,
         tables=tables,
@@ -290,14 +378,15 @@ def host_day(*, restaurant: Restaurant, day: date, now: datetime, q: str = "") -
         slots=_slot_rows(restaurant, day, periods, now),
         covers=sum(r.reservation.party_size for r in counted),
         parties=len(counted),
-        now_minute=_minutes_since(midnight, now) if day == today else None,
+        now_minute=_minutes_since(midnight, now) if is_today else None,
     )
 
 
 def host_day_version(*, restaurant_id: int, day: date) -> str | None:
     """The version of the restaurant's day: a new one after every committed change of a
-    reservation on it or next to it, and of the restaurant's setup; None when the cache
-    cannot say (then nothing may be assumed unchanged)."""
+    reservation on it or next to it (so also of one after its midnight), and of the
+    restaurant's setup; None when the cache cannot say (then nothing may be assumed
+    unchanged)."""
     return availability_day_version(restaurant_id=restaurant_id, day=day)
 
 
@@ -308,15 +397,6 @@ def host_reservation(*, restaurant_id: int, reservation_id) -> Reservation | Non
         Reservation.objects.select_related("customer", "restaurant")
         .filter(restaurant_id=restaurant_id, pk=reservation_id)
         .first()
-    )
-
-
-def host_reservation_tables(reservation: Reservation) -> list[int]:
-    """The ids of the tables it sits at (its occupancy rows)."""
-    return list(
-        Occupancy.objects.filter(reservation_id=reservation.pk)
-        .order_by("table_id")
-        .values_list("table_id", flat=True)
     )
 
 

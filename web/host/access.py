@@ -6,12 +6,18 @@ so that too reveals nothing).
 """
 
 from dataclasses import dataclass
+from functools import wraps
+from urllib.parse import urlencode
 
 from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
 
 from reservations.actors import Actor
 from reservations.callers import actor_for_user
-from restaurants.models import Restaurant, StaffMembership
+from restaurants.models import Restaurant
+from restaurants.selectors import restaurants_staffed_by
 
 
 @dataclass(frozen=True)
@@ -28,19 +34,9 @@ class HostStand:
 
 
 def host_restaurants(user):
-    """The restaurants ``user`` may open the host stand of, by name (superusers: all)."""
-    if not user.is_authenticated:
-        return Restaurant.objects.none()
-    if user.is_superuser:
-        return Restaurant.objects.order_by("name")
-    return (
-        Restaurant.objects.filter(
-            memberships__user=user,
-            memberships__role__in=(StaffMembership.Role.HOST, StaffMembership.Role.MANAGER),
-        )
-        .distinct()
-        .order_by("name")
-    )
+    """The restaurants ``user`` may open the host stand of, by name: those they work at
+    (restaurants.selectors.restaurants_staffed_by; every one for a superuser)."""
+    return restaurants_staffed_by(user).order_by("name")
 
 
 def host_stand(user, slug: str) -> HostStand:
@@ -53,3 +49,20 @@ def host_stand(user, slug: str) -> HostStand:
     if not actor.is_staff:  # pragma: no cover - host_restaurants holds staff only
         raise Http404("No such restaurant.")
     return HostStand(restaurant=restaurant, actor=actor)
+
+
+def staff_page(view):
+    """Someone not signed in goes to the sign-in page first (for every slug alike); anyone
+    signed in who is not the restaurant's staff gets a 404 (``host_stand``)."""
+
+    @wraps(view)
+    def wrapper(request, slug: str, **kwargs):
+        if not request.user.is_authenticated:
+            query = urlencode({"next": request.get_full_path()})
+            return redirect(f"{reverse('host:home')}?{query}")
+        stand = host_stand(request.user, slug)
+        # Every time the page shows is the restaurant's.
+        with timezone.override(stand.restaurant.tz):
+            return view(request, stand, **kwargs)
+
+    return wrapper

@@ -1,6 +1,8 @@
 """The host stand's inputs. The rules are the services' (reservations.services, the booking
 core): the forms only label the inputs, parse them and show the refusals next to them."""
 
+from datetime import date
+
 from django import forms
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +26,7 @@ class SignInForm(forms.Form):
     def __init__(self, request, *args, **kwargs):
         self.request = request
         self.user = None
+        self.throttled: Throttled | None = None  # the limit's refusal, when over it
         super().__init__(*args, **kwargs)
 
     def clean(self):
@@ -33,6 +36,7 @@ class SignInForm(forms.Form):
         try:
             attempts = login_attempt_begin(email=email, address=client_address(self.request))
         except Throttled as exc:
+            self.throttled = exc
             raise forms.ValidationError(
                 _("Too many failed sign-in attempts. Try again in %(minutes)s minute(s)."),
                 code="throttled",
@@ -57,6 +61,13 @@ class DayForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["date"].error_messages["invalid"] = _("Enter a date as YYYY-MM-DD.")
+
+    def clean_date(self):
+        # The calendar's first and last days have no neighbour to link to.
+        day = self.cleaned_data["date"]
+        if day is not None and not date.min < day < date.max:
+            raise forms.ValidationError(self.fields["date"].error_messages["invalid"])
+        return day
 
 
 class CancelForm(forms.Form):
@@ -87,11 +98,29 @@ def table_ids_of(value: str) -> list[int] | None:
     return [int(pk) for pk in value.split(",")] if value else None
 
 
-class MoveForm(forms.Form):
+def notice_field() -> forms.BooleanField:
+    """Staff may book a start inside the restaurant's notice (never in the past), as the API's
+    and the admin's ``override_notice``: only when they say so, off by default."""
+    return forms.BooleanField(label=_("Allow a start inside the notice"), required=False)
+
+
+class NoticeLabel:
+    """Names the restaurant's notice on the checkbox's label (``notice_minutes``)."""
+
+    def __init__(self, *args, notice_minutes: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if notice_minutes:
+            self.fields["override_notice"].label = _(
+                "Allow a start inside the notice (%(minutes)s minutes)"
+            ) % {"minutes": notice_minutes}
+
+
+class MoveForm(NoticeLabel, forms.Form):
     """A new date, time, party size or tables for a reservation (reservation_change)."""
 
     date = forms.DateField(label=_("Date"), input_formats=DATE_FORMATS)
     time = forms.TimeField(label=_("Time"), input_formats=TIME_FORMATS)
+    override_notice = notice_field()
     party_size = forms.IntegerField(label=_("Party size"), min_value=1, max_value=100)
     tables = TablesField(label=_("Tables"), required=False)
 
@@ -115,12 +144,13 @@ class RemarksForm(forms.Form):
     )
 
 
-class PhoneBookingForm(forms.Form):
+class PhoneBookingForm(NoticeLabel, forms.Form):
     """A booking a host takes by phone: the slot, the guest (one found, or a new profile) and
     the party's notes."""
 
     date = forms.DateField(label=_("Date"), input_formats=DATE_FORMATS)
     time = forms.TimeField(label=_("Time"), input_formats=TIME_FORMATS)
+    override_notice = notice_field()
     party_size = forms.IntegerField(label=_("Party size"), min_value=1, max_value=100)
     tables = TablesField(label=_("Tables"), required=False)
     guest_q = forms.CharField(label=_("Find the guest"), max_length=100, required=False)

@@ -2,8 +2,8 @@
 caller, by error class (core.errors); the page says the same in the host's language, next to
 the control that was refused."""
 
+from django import forms
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from core.errors import (
     ApplicationError,
@@ -22,26 +22,34 @@ from core.errors import (
     Throttled,
     ValidationFailed,
 )
+from reservations.models import Reservation
 
-STATUS_LABELS = {
-    "pending": gettext_lazy("Pending"),
-    "confirmed": gettext_lazy("Confirmed"),
-    "seated": gettext_lazy("Seated"),
-    "completed": gettext_lazy("Completed"),
-    "cancelled": gettext_lazy("Cancelled"),
-    "expired": gettext_lazy("Expired"),
-    "no_show": gettext_lazy("No-show"),
-}
-SOURCE_LABELS = {
-    "online": gettext_lazy("Online"),
-    "phone": gettext_lazy("Phone"),
-    "walk_in": gettext_lazy("Walk-in"),
-    "staff": gettext_lazy("Staff"),
+# The inputs the services name in a ValidationFailed's details, and the host stand's form
+# fields their refusals are shown next to (on whichever of its forms has that field). An input
+# without a field here (the guest of a phone booking) is refused on the form.
+FIELD_OF_DETAIL = {
+    "reservation_date": "date",
+    "reservation_time": "time",
+    "party_size": "party_size",
+    "table_ids": "tables",
+    "table_id": "tables",
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "email": "email",
+    "phone": "phone",
+    "notes": "notes",
+    "allergies": "allergies",
+    "guest_name": "guest_name",
+    "reason": "reason",
 }
 
 
 def status_label(status: str) -> str:
-    return str(STATUS_LABELS.get(status, status))
+    """The model's label of a status, in the page's language."""
+    try:
+        return str(Reservation.Status(status).label)
+    except ValueError:
+        return status
 
 
 def field_refusal(field: str) -> str:
@@ -52,7 +60,7 @@ def field_refusal(field: str) -> str:
         ),
         "reservation_time": _(
             "This time cannot be booked: choose a start of the day's service times, not in "
-            "the past."
+            "the past, and outside the notice unless you allow it."
         ),
         "party_size": _("The restaurant or these tables do not take a party of this size."),
         "table_ids": _("Choose tables of this restaurant in service that seat the party."),
@@ -111,3 +119,21 @@ def refusal(exc: ApplicationError) -> str:
         fields = list(exc.details or {})
         return field_refusal(fields[0]) if fields else _("This value cannot be used here.")
     return _("This could not be done. Reload the page and try again.")
+
+
+def refusal_on_form(form: forms.Form, exc: ApplicationError) -> str:
+    """Show a service's refusal on ``form``: each input a ValidationFailed names next to its
+    field, in the page's words. Returns what is left for the whole form: an input it has no
+    field for, or any other refusal ("" when every input named has its field)."""
+    if not isinstance(exc, ValidationFailed):
+        return refusal(exc)
+    unplaced = []
+    for detail in exc.details or {}:
+        field = FIELD_OF_DETAIL.get(detail)
+        if field in form.fields:
+            form.add_error(field, field_refusal(detail))
+        else:
+            unplaced.append(detail)
+    if unplaced:
+        return field_refusal(unplaced[0])
+    return "" if exc.details else refusal(exc)

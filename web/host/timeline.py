@@ -52,7 +52,6 @@ class Mark:
 class Timeline:
     width: int
     height: int
-    label_width: int
     rows: list[Row]
     hours: list[Mark]
     periods: list[Mark]
@@ -125,7 +124,6 @@ def timeline_of(day: HostDay) -> Timeline:
     return Timeline(
         width=100,
         height=max(y, HEADER + TABLE_ROW),
-        label_width=LABEL_WIDTH,
         rows=rows,
         hours=hours,
         periods=periods,

@@ -2,22 +2,22 @@
 
 from django.urls import path
 
-from web.host import views
+from web.host import bookings, day, reservation, sign_in
 
 app_name = "host"
 
 RESERVATION = "<slug:slug>/reservations/<uuid:reservation_id>/"
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("sign-out/", views.sign_out, name="sign_out"),
-    path("<slug:slug>/", views.day_page, name="day"),
-    path("<slug:slug>/live/", views.live, name="live"),
-    path("<slug:slug>/phone-booking/", views.phone_booking, name="phone_booking"),
-    path("<slug:slug>/guests/", views.guests, name="guests"),
-    path("<slug:slug>/walk-in/", views.walk_in, name="walk_in"),
-    path(RESERVATION, views.reservation_page, name="reservation"),
-    path(RESERVATION + "move/", views.move, name="move"),
-    path(RESERVATION + "notes/", views.remarks, name="remarks"),
-    path(RESERVATION + "<slug:action>/", views.act, name="act"),
+    path("", sign_in.home, name="home"),
+    path("sign-out/", sign_in.sign_out, name="sign_out"),
+    path("<slug:slug>/", day.day_page, name="day"),
+    path("<slug:slug>/live/", day.live, name="live"),
+    path("<slug:slug>/phone-booking/", bookings.phone_booking, name="phone_booking"),
+    path("<slug:slug>/guests/", bookings.guests, name="guests"),
+    path("<slug:slug>/walk-in/", bookings.walk_in, name="walk_in"),
+    path(RESERVATION, reservation.reservation_page, name="reservation"),
+    path(RESERVATION + "move/", reservation.move, name="move"),
+    path(RESERVATION + "notes/", reservation.remarks, name="remarks"),
+    path(RESERVATION + "<slug:action>/", reservation.act, name="act"),
 ]

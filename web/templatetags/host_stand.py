@@ -1,19 +1,11 @@
-"""Template helpers of the host stand: the statuses', sources' and actions' words."""
+"""Template helpers of the host stand: the statuses' and sources' words (the model's labels)."""
 
 from django import template
-from django.utils.translation import gettext_lazy as _
 
-from web.host.refusals import SOURCE_LABELS, status_label
+from reservations.models import Reservation
+from web.host.refusals import status_label
 
 register = template.Library()
-
-ACTION_LABELS = {
-    "confirm": _("Confirm"),
-    "seat": _("Seat"),
-    "complete": _("Complete"),
-    "no_show": _("No-show"),
-    "cancel": _("Cancel"),
-}
 
 
 @register.filter
@@ -23,15 +15,7 @@ def status_text(status: str) -> str:
 
 @register.filter
 def source_text(source: str) -> str:
-    return str(SOURCE_LABELS.get(source, source))
-
-
-@register.filter
-def action_text(action: str) -> str:
-    return str(ACTION_LABELS.get(action, action))
-
-
-@register.filter
-def lookup(mapping, key):
-    """``mapping[key]``, or "" (a refusal per reservation, an action's address)."""
-    return mapping.get(key, "") if mapping else ""
+    try:
+        return str(Reservation.Source(source).label)
+    except ValueError:
+        return source

@@ -8,6 +8,9 @@ from datetime import UTC, date, datetime, time
 import pytest
 import time_machine
 
+from customers.models import Customer
+from customers.tests.factories import CustomerFactory
+from reservations.models import Reservation
 from reservations.tests.factories import ReservationFactory
 from web.tests.conftest import HOST_PASSWORD, madrid
 
@@ -96,8 +99,11 @@ def test_sign_in_attempts_are_limited_like_the_token_api(client, staff, settings
         client.post("/host/", {"email": "host@casa.example", "password": "nope"})
     # Over the limit even the right password is not checked.
     response = client.post("/host/", {"email": "host@casa.example", "password": HOST_PASSWORD})
-    assert response.status_code == 400
-    assert "Too many failed sign-in attempts" in response.content.decode()
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    page = response.content.decode()
+    assert "Too many failed sign-in attempts. Try again in" in page
+    assert 'name="password"' in page  # the form again, with the message
     assert "_auth_user_id" not in client.session
 
 
@@ -234,3 +240,124 @@ def test_the_managers_links_open_the_restaurants_admin_page_and_its_sections(
     for anchor in (*ADMIN_LINKS, "#memberships-group"):
         assert f'href="{change}{anchor}"' in page
         assert f'id="{anchor[1:]}"' in body, anchor
+
+
+# --- every write for each permission cell -----------------------------------------------------
+#
+# Host of R, manager of R and a superuser do it; the host of S and a guest account get the 404
+# of a restaurant that does not exist; someone not signed in is sent to sign in. Where refused,
+# nothing changed.
+
+ROLES = ["host", "other_host", "manager", "superuser", "guest", "anonymous"]
+ALLOWED = {"host", "manager", "superuser"}
+DINNER = datetime(2025, 8, 28, 18, 10, tzinfo=UTC)  # 20:10 in Madrid
+ACTIONS = {
+    "confirm": ("pending", time(20), "confirmed"),
+    "seat": ("confirmed", time(20), "seated"),
+    "complete": ("seated", time(11), "completed"),
+    "no-show": ("confirmed", time(11), "no_show"),
+    "cancel": ("confirmed", time(20), "cancelled"),
+}
+
+
+def _as(client, staff, who):
+    if who != "anonymous":
+        client.force_login(staff[who])
+    return client
+
+
+def _refused(response, who, restaurant) -> None:
+    if who == "anonymous":
+        assert response.status_code == 302
+        assert response["Location"].startswith("/host/?next=")
+    else:
+        assert response.status_code == 404
+        assert restaurant.name not in response.content.decode()
+
+
+@pytest.mark.parametrize("who", ROLES)
+@pytest.mark.parametrize("action", list(ACTIONS))
+def test_each_action_for_each_caller(client, staff, restaurant, action, who):
+    before, at, after = ACTIONS[action]
+    reservation = ReservationFactory(
+        table=restaurant.tables.get(), start_at=madrid(TONIGHT, at), status=before
+    )
+    response = _as(client, staff, who).post(f"/host/casa/reservations/{reservation.pk}/{action}/")
+    reservation.refresh_from_db()
+    if who in ALLOWED:
+        assert response.status_code == 302
+        assert response["Location"] == f"/host/casa/?date=2025-08-28#r-{reservation.pk}"
+        assert reservation.status == after
+    else:
+        _refused(response, who, restaurant)
+        assert reservation.status == before
+
+
+@pytest.mark.parametrize("who", ROLES)
+def test_moving_for_each_caller(client, staff, restaurant, booked, who):
+    data = {"move-date": "2025-08-28", "move-time": "21:30", "move-party_size": "3"}
+    response = _as(client, staff, who).post(f"/host/casa/reservations/{booked.pk}/move/", data)
+    booked.refresh_from_db()
+    if who in ALLOWED:
+        assert response.status_code == 302
+        assert booked.reservation_time == time(21, 30)
+    else:
+        _refused(response, who, restaurant)
+        assert booked.reservation_time == time(20)
+
+
+@pytest.mark.parametrize("who", ROLES)
+def test_notes_for_each_caller(client, staff, restaurant, booked, who):
+    data = {"remarks-notes": "Window", "remarks-allergies": "nuts"}
+    response = _as(client, staff, who).post(f"/host/casa/reservations/{booked.pk}/notes/", data)
+    booked.refresh_from_db()
+    if who in ALLOWED:
+        assert response.status_code == 302
+        assert (booked.notes, booked.allergies) == ("Window", "nuts")
+    else:
+        _refused(response, who, restaurant)
+        assert (booked.notes, booked.allergies) == ("", "")
+
+
+@pytest.mark.parametrize("who", ROLES)
+def test_a_phone_booking_for_each_caller(client, staff, restaurant, who):
+    data = {"date": "2025-08-28", "time": "21:00", "party_size": "2", "tables": "",
+            "first_name": "Marta", "last_name": "Vidal", "phone": "+34 600 111 222"}  # fmt: skip
+    response = _as(client, staff, who).post("/host/casa/phone-booking/", data)
+    booked = Reservation.objects.filter(source=Reservation.Source.PHONE)
+    if who in ALLOWED:
+        assert response.status_code == 302
+        assert booked.get().customer.first_name == "Marta"
+    else:
+        _refused(response, who, restaurant)
+        assert not booked.exists()
+        assert not Customer.objects.filter(first_name="Marta").exists()
+
+
+@pytest.mark.parametrize("who", ROLES)
+def test_the_guest_search_for_each_caller(client, staff, restaurant, who):
+    lola = CustomerFactory(first_name="Lola", last_name="Flores")
+    ReservationFactory(
+        table=restaurant.tables.get(), customer=lola, start_at=madrid(date(2025, 8, 20), time(13))
+    )
+    response = _as(client, staff, who).get("/host/casa/guests/", {"guest_q": "lola"})
+    if who in ALLOWED:
+        assert response.status_code == 200
+        assert f'value="{lola.pk}"' in response.content.decode()
+    else:
+        _refused(response, who, restaurant)
+        assert "Flores" not in response.content.decode()
+
+
+@pytest.mark.parametrize("who", ROLES)
+def test_a_walk_in_for_each_caller(client, staff, restaurant, who):
+    _as(client, staff, who)
+    with time_machine.travel(DINNER, tick=False):
+        response = client.post("/host/casa/walk-in/", {"walk_in-party_size": "2"})
+    walked = Reservation.objects.filter(source=Reservation.Source.WALK_IN)
+    if who in ALLOWED:
+        assert response.status_code == 302
+        assert walked.get().status == Reservation.Status.SEATED
+    else:
+        _refused(response, who, restaurant)
+        assert not walked.exists()

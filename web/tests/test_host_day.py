@@ -191,12 +191,15 @@ def test_covers_and_parties_per_slot_and_for_the_day(host, restaurant):
     page = _page(host)
     assert "9 guests in 3 parties today" in page
     assert "Limits per slot: 6 guests" in page
-    slots = dict(re.findall(r'<li class="([a-z]*)"><span class="strong">([0-9:]+)</span>', page))
     by_time = {
         t: c
         for c, t in re.findall(r'<li class="([a-z]*)"><span class="strong">([0-9:]+)</span>', page)
     }
-    assert slots  # the grid of both periods
+    # The grid of both periods: lunch 13:00-16:00 and dinner 20:00-23:30, every 30 minutes.
+    assert list(by_time) == [
+        "13:00", "13:30", "14:00", "14:30", "15:00", "15:30",
+        "20:00", "20:30", "21:00", "21:30", "22:00", "22:30", "23:00",
+    ]  # fmt: skip
     assert by_time["20:00"] == "full"  # 6 of 6 guests
     assert by_time["13:00"] == "busy"
     assert by_time["22:00"] == ""  # the cancelled party is not counted
@@ -217,7 +220,9 @@ def test_a_closed_day_says_so(host):
     assert "The restaurant is closed on this day." in _page(host, "?date=2025-09-03")
 
 
-@pytest.mark.parametrize("bad", ["2025-13-01", "tomorrow", "2025-02-30", "9" * 30, "\x00"])
+@pytest.mark.parametrize(
+    "bad", ["2025-13-01", "tomorrow", "2025-02-30", "9" * 30, "\x00", "9999-12-31", "0001-01-01"]
+)
 def test_a_bad_date_is_a_400_page_with_the_form_never_a_500(host, bad):
     for url in ("/host/casa/", "/host/casa/live/"):
         response = host.get(url, {"date": bad})
@@ -252,12 +257,15 @@ STARTS = [time(h, m) for h in (13, 14, 15, 20, 21, 22) for m in (0, 30)]
 STATUSES = [Status.CONFIRMED, Status.SEATED, Status.PENDING, Status.COMPLETED, Status.CANCELLED]
 
 
-def _fill(restaurant, tables: int, reservations: int) -> int:
+def _fill(restaurant, tables: int, reservations: int, prefix: str = "N") -> int:
     """``reservations`` of 25 minutes on ``tables`` new tables, tonight, every fifth pair of
     tables joined for one party; returns how many blocks the timeline draws for them."""
     made = [
         TableFactory(
-            restaurant=restaurant, number=f"N{i:02d}", capacity=8, area=("indoor", "bar")[i % 2]
+            restaurant=restaurant,
+            number=f"{prefix}{i:02d}",
+            capacity=8,
+            area=("indoor", "bar")[i % 2],
         )
         for i in range(tables)
     ]
@@ -320,8 +328,17 @@ def test_the_count_does_not_grow_with_the_data(host, restaurant):
 
 
 def test_a_search_costs_one_query_more_whatever_the_data(host, restaurant):
-    _fill(restaurant, tables=10, reservations=40)
-    assert len(_queries(host, "/host/casa/?date=2025-08-28&q=note")) == DAY_QUERIES + 1
+    url = "/host/casa/?date=2025-08-28&q=example.com"  # every factory guest's e-mail
+
+    def searched() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as captured:
+            page = host.get(url).content.decode()
+        return len(captured), page.count('<tr id="r-')
+
+    _fill(restaurant, tables=4, reservations=6)
+    assert searched() == (DAY_QUERIES + 1, 6)
+    _fill(restaurant, tables=20, reservations=120, prefix="M")
+    assert searched() == (DAY_QUERIES + 1, 126)
 
 
 def test_tables_are_in_the_order_a_person_counts(host, restaurant):

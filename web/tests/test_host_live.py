@@ -94,13 +94,13 @@ def test_an_unchanged_poll_is_a_304_without_reading_any_reservation(host, restau
 
 def test_an_unchanged_poll_renders_nothing(host, restaurant, monkeypatch):
     etag = _poll(host)["ETag"]
-    from web.host import views
+    from web.host import day
 
     def no_rendering(*args, **kwargs):
         raise AssertionError("rendered")
 
-    monkeypatch.setattr(views, "render", no_rendering)
-    monkeypatch.setattr(views, "host_day", no_rendering)
+    monkeypatch.setattr(day, "render", no_rendering)
+    monkeypatch.setattr(day, "host_day", no_rendering)
     assert _poll(host, etag).status_code == 304
 
 
