@@ -321,6 +321,10 @@ def test_the_day_of_40_tables_and_300_reservations_takes_a_fixed_number_of_queri
         host.get("/host/casa/live/?date=2025-08-28")
 
 
+def test_without_a_date_one_query_more_finds_todays_service_day(host, restaurant):
+    assert len(_queries(host, "/host/casa/")) == DAY_QUERIES + 1
+
+
 def test_the_count_does_not_grow_with_the_data(host, restaurant):
     small = len(_queries(host, "/host/casa/?date=2025-08-28"))
     _fill(restaurant, tables=12, reservations=60)
