@@ -21,17 +21,13 @@ polls can tell "nothing changed" without reading any reservation.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.utils.functional import Promise
-from django.utils.translation import gettext_lazy as _
-
 from customers.models import Customer
 from customers.selectors import customer_search
-from reservations import services
 from reservations.availability import availability_day_version
+from reservations.host_actions import HostAction, host_actions
 from reservations.models import Occupancy, Reservation
 from reservations.pacing import PacingPolicy, SlotLoads
 from reservations.rules import BookingContext, ServicePeriod, period_for
@@ -41,7 +37,7 @@ from reservations.selectors import (
     guest_no_show_count,
     guest_visit_count,
 )
-from reservations.services.transitions import TRANSITIONS, effective_status, has_started
+from reservations.services.transitions import effective_status
 from restaurants.models import Closure, OpeningHours, Restaurant, Table
 from restaurants.selectors import combinations_for
 
@@ -51,28 +47,6 @@ ONE_DAY = timedelta(days=1)
 # What the timeline draws: a reservation that holds, held or was to hold its tables. Cancelled
 # and expired ones are in the list only (their tables were given back).
 ON_TIMELINE = (Status.PENDING, Status.CONFIRMED, Status.SEATED, Status.COMPLETED, Status.NO_SHOW)
-
-
-@dataclass(frozen=True)
-class HostAction:
-    """A transition the host stand offers as a button: the state machine's name for it, its
-    address (``/host/<slug>/reservations/<id>/<slug>/``), its button's text and its service."""
-
-    name: str
-    slug: str
-    label: Promise
-    service: Callable[..., Reservation]
-
-
-# The host stand's actions, in the order their buttons show.
-HOST_ACTIONS = (
-    HostAction("confirm", "confirm", _("Confirm"), services.reservation_confirm),
-    HostAction("seat", "seat", _("Seat"), services.reservation_seat),
-    HostAction("complete", "complete", _("Complete"), services.reservation_complete),
-    HostAction("no_show", "no-show", _("No-show"), services.reservation_mark_no_show),
-    HostAction("cancel", "cancel", _("Cancel"), services.reservation_cancel),
-)
-ACTION_BY_SLUG = {action.slug: action for action in HOST_ACTIONS}
 
 
 @dataclass(frozen=True)
@@ -276,20 +250,6 @@ def _slot_rows(
             )
         )
     return rows
-
-
-def host_actions(reservation: Reservation, now: datetime) -> tuple[HostAction, ...]:
-    """The actions staff may ask for now, in HOST_ACTIONS' order: the state machine's sources
-    (a lapsed hold read as expired), and a no-show only once the reservation has started
-    (transitions.has_started, the service's rule). The services decide again under the row
-    lock."""
-    status = effective_status(reservation, now)
-    return tuple(
-        action
-        for action in HOST_ACTIONS
-        if status in TRANSITIONS[action.name].sources
-        and (action.name != "no_show" or has_started(reservation, now))
-    )
 
 
 def host_day(*, restaurant: Restaurant, day: date, now: datetime, q: str = "") -> HostDay:

@@ -9,13 +9,8 @@ from django.views.decorators.http import require_GET, require_POST
 from core.clock import now as clock_now
 from core.errors import ApplicationError
 from reservations import services
-from reservations.host_day import (
-    ACTION_BY_SLUG,
-    host_actions,
-    host_reservation,
-    host_seatings,
-    host_service_date,
-)
+from reservations.host_actions import ACTION_BY_SLUG, host_actions
+from reservations.host_day import host_reservation, host_seatings, host_service_date
 from reservations.models import Reservation
 from web.host.access import HostStand, staff_page
 from web.host.day import day_url, render_day
@@ -83,9 +78,9 @@ def reservation_page(request, stand: HostStand, reservation_id):
 @require_POST
 @staff_page
 def act(request, stand: HostStand, reservation_id, action: str):
-    """Confirm, seat, complete, mark a no-show or cancel (reservations.host_day.HOST_ACTIONS),
-    through the state machine's services with the host stand's actor: the same rules and
-    e-mails as the API."""
+    """Confirm, seat, complete, mark a no-show or cancel
+    (reservations.host_actions.HOST_ACTIONS), through the state machine's services with the
+    host stand's actor: the same rules and e-mails as the API."""
     reservation = _reservation(stand, reservation_id)
     asked = ACTION_BY_SLUG.get(action)
     if asked is None:
