@@ -254,6 +254,17 @@ def invitations_visible(*, access: RestaurantAccess) -> QuerySet[StaffInvitation
     return StaffInvitation.objects.filter(restaurant=access.restaurant)
 
 
+def invitations_open(*, restaurant: Restaurant) -> QuerySet[StaffInvitation]:
+    """The restaurant's invitations that can still be accepted, newest first (the caller has
+    checked that its user manages the restaurant)."""
+    return StaffInvitation.objects.filter(
+        restaurant=restaurant,
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
+        expires_at__gt=now(),
+    ).order_by("-created_at")
+
+
 def invitation_status(invitation: StaffInvitation) -> str:
     """open, accepted, withdrawn or expired: one reading of the invitation's dates."""
     if invitation.accepted_at is not None:
