@@ -692,9 +692,19 @@ def main(argv=None) -> int:
         if args.scale:
             from bench import scale
 
-            results["scale"] = scale.run_scale(
-                run=run, base=base, seeded=seeded, env=env, log=log, offsets=OFFSETS, stack=stack
-            )
+            try:
+                results["scale"] = scale.run_scale(
+                    run=run,
+                    base=base,
+                    seeded=seeded,
+                    env=env,
+                    log=log,
+                    offsets=OFFSETS,
+                    stack=stack,
+                )
+            except Exception as exc:  # the figures measured so far are still reported
+                log(f"scale runs failed: {exc}")
+                results["scale"] = {"error": str(exc)[-500:], "runs": {}}
 
         overlaps = int(
             psql(
@@ -924,7 +934,9 @@ def render(results: dict, figures: dict, overlaps: int, stored: int, created: in
         "",
     ]
     scale = results.get("scale")
-    if scale:
+    if scale and scale.get("error"):
+        lines += [f"Scale runs failed: {scale['error']}", ""]
+    elif scale:
         lines += [
             "Scale (1,000 restaurants; booking and uncached availability, 16 connections):",
             "",

@@ -11,9 +11,26 @@ minutes of the ORM. History is what grows in a restaurant's life: past reservati
 every table of every restaurant.
 """
 
+import json
+import subprocess
+import sys
 import time
 
-from bench.__main__ import CONFIG, psql
+
+def _bench():
+    """The benchmark's module as it runs: ``python -m bench`` runs it as ``__main__``, and
+    importing ``bench.__main__`` again would make a second copy with the default settings."""
+    main = sys.modules.get("__main__")
+    if hasattr(main, "CONFIG") and hasattr(main, "psql"):
+        return main
+    import bench.__main__ as bench_main
+
+    return bench_main
+
+
+def psql(sql: str, db: str) -> str:
+    return _bench().psql(sql, db)
+
 
 RESTAURANTS = 1_000
 NEW_TABLES = 10
@@ -21,20 +38,20 @@ HISTORY = 1_000_000
 
 
 def _columns(table: str) -> list[str]:
-    """The columns of ``table`` a copied row takes, the serial ``id`` left to its default."""
+    """The columns of ``table`` a copied row takes, a generated ``id`` (identity or serial)
+    left to its default."""
     rows = psql(
-        "SELECT column_name, coalesce(column_default, '') FROM information_schema.columns"
-        f" WHERE table_name = '{table}' ORDER BY ordinal_position",
-        CONFIG.db_name,
+        "SELECT column_name, is_identity, coalesce(column_default, '')"
+        f" FROM information_schema.columns WHERE table_name = '{table}'"
+        " ORDER BY ordinal_position",
+        _bench().CONFIG.db_name,
     ).splitlines()
     columns = []
     for row in rows:
-        name, default = row.split("|", 1)
-        if name == "id" and "nextval" in default:
+        name, identity, default = row.split("|", 2)
+        if identity == "YES" or "nextval" in default:
             continue
         columns.append(name)
-    if "id" not in columns and not any(r.startswith("id|") for r in rows):
-        raise RuntimeError(f"{table}: no id column")
     return columns
 
 
@@ -47,7 +64,7 @@ def copy_rows(table: str, source: str, overrides: dict[str, str]) -> str:
 
 
 def _sql(statement: str) -> str:
-    return psql(statement, CONFIG.db_name)
+    return psql(statement, _bench().CONFIG.db_name)
 
 
 def add_restaurants() -> int:
@@ -159,11 +176,21 @@ def run_scale(*, run, base: str, seeded: dict, env: dict, log, offsets: dict, st
     )
     for r in runs.values():
         r.pop("raw", None)
+    plans = subprocess.run(
+        [sys.executable, "-m", "bench.plans", seeded["busy_day"]],
+        cwd=_bench().ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if plans.returncode:
+        log(f"scale: the query plans failed: {plans.stderr[-2000:]}")
     return {
         "reservations": {"10k": count, "1m": count_1m},
         "restaurants": RESTAURANTS,
         "seed_seconds": round(seconds, 1),
         "runs": runs,
+        "plans": json.loads(plans.stdout.strip().splitlines()[-1]) if not plans.returncode else {},
         "booking_p50_x": round(runs["booking_1m"]["p50"] / runs["booking_10k"]["p50"], 3),
         "booking_p99_x": round(runs["booking_1m"]["p99"] / runs["booking_10k"]["p99"], 3),
         "uncached_p50_x": round(runs["uncached_1m"]["p50"] / runs["uncached_10k"]["p50"], 3),
