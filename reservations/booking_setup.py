@@ -9,12 +9,18 @@ change is stored under the version before the bump, so nobody uses it after. The
 lapses after ``SETUP_TTL`` seconds, which bounds how long a lost bump (the cache down at that
 moment) can leave an old setup in use. A cache that fails is skipped: the setup is loaded
 from the database, as it would have been.
+
+Inside a transaction (a caller's ``atomic`` block) the setup is always read from the database
+and never stored: the transaction may itself have changed the restaurant (its writes are in no
+cache until it commits, and the versions move only then), and such a caller pays for its
+queries anyway. A request's booking runs outside any, and reads the cache.
 """
 
 import logging
 from datetime import UTC, date, datetime, timedelta
 
 from django.core.cache import cache
+from django.db import connection
 
 from reservations import rules
 from reservations.availability import restaurant_version, restaurant_version_key
@@ -40,13 +46,19 @@ def booking_setup(restaurant_id: int, *, restaurant: Restaurant | None = None):
     """The setup of the restaurant, or None when there is no such restaurant. From the cache
     when an entry stored under the current version is there; else loaded (``restaurant``
     saves its query when the caller has it) and stored."""
+    closures_from = _today() - CLOSURES_MARGIN
+    if connection.in_atomic_block:
+        if restaurant is None:
+            restaurant = Restaurant.objects.filter(pk=restaurant_id).first()
+        if restaurant is None:
+            return None
+        return rules.load_booking_setup(restaurant, closures_from=closures_from)
     version_key, key = restaurant_version_key(restaurant_id), _setup_key(restaurant_id)
     try:
         found = cache.get_many([version_key, key])
     except Exception as exc:
         logger.warning("Booking setup cache: read failed (%s)", exc)
         found = None
-    closures_from = _today() - CLOSURES_MARGIN
     if found:
         version, entry = found.get(version_key), found.get(key)
         if version is not None and entry is not None and entry[0] == version:
@@ -67,9 +79,26 @@ def booking_setup(restaurant_id: int, *, restaurant: Restaurant | None = None):
     return setup
 
 
+def booking_restaurant(restaurant_id: int) -> Restaurant | None:
+    """The restaurant a booking names, from its cached setup (one query inside a
+    transaction)."""
+    if connection.in_atomic_block:
+        return Restaurant.objects.filter(pk=restaurant_id).first()
+    setup = booking_setup(restaurant_id)
+    return setup.restaurant if setup is not None else None
+
+
 def booking_context(restaurant: Restaurant, *, local_date: date):
     """The setup (cached) and the booking context of ``local_date`` at ``restaurant``; a date
-    older than the cached closures reads the database."""
+    older than the cached closures reads the database. Inside a transaction: the periods, the
+    closures of the date and the turn times from the database (three queries), no tables (the
+    caller reads the one it needs)."""
+    if connection.in_atomic_block:
+        day_before = local_date - timedelta(days=1)
+        setup = rules.load_booking_setup(
+            restaurant, closures_from=day_before, closures_to=local_date, tables=False
+        )
+        return setup, setup.context(date_from=local_date, date_to=local_date)
     setup = booking_setup(restaurant.pk, restaurant=restaurant)
     if setup is None or setup.closures_from > local_date - timedelta(days=1):
         setup = rules.load_booking_setup(restaurant, closures_from=local_date - timedelta(days=1))

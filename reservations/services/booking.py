@@ -9,7 +9,8 @@ restaurant, a guest changes a reservation only before its start.
 
 Defence in depth:
 
-1. The rules (reservations.rules) are checked before anything is locked.
+1. The rules (reservations.rules) are checked before anything is locked, from the
+   restaurant's booking setup cached under its version (reservations.booking_setup).
 2. A Redis lock per (table, local date) keeps concurrent bookings of one table from racing into
    the database together; still held after ~200 ms: 423 ``slot_locked`` with Retry-After.
    When Redis is down the lock is skipped (logged) and the database alone decides.
@@ -19,7 +20,9 @@ Defence in depth:
    ``slot_unavailable`` naming the conflicting table and time), the party's place in its
    slot is taken by a guarded update of the slot's pacing counter (409 ``pacing_limit``;
    reservations.services.slot_pace), and the row and its occupancy of every table are
-   written inside a savepoint.
+   written inside a savepoint. On PostgreSQL without pacing limits the insert alone checks
+   (``_book_seating``): no expiry, no overlap query and no savepoint unless the constraint
+   refuses.
 4. PostgreSQL's exclusion constraint ``occupancy_no_overlap`` (on the rows of the tables each
    reservation holds, reservations.models.Occupancy) is the final guard: its violation (a
    concurrent insert the check could not see) is the same 409, never a 500.
@@ -49,7 +52,7 @@ from core.errors import (
 )
 from reservations import rules
 from reservations.actors import Actor
-from reservations.booking_setup import booking_context, booking_setup
+from reservations.booking_setup import booking_context, booking_restaurant
 from reservations.models import Reservation
 from reservations.pacing import PacingPolicy
 from reservations.selectors import (
@@ -142,11 +145,11 @@ def bookable_restaurant(restaurant_id: int) -> Restaurant:
     """The restaurant a booking names (from its cached booking setup,
     reservations.booking_setup): 400 naming ``restaurant_id`` when it is unknown or takes no
     reservations."""
-    setup = booking_setup(restaurant_id)
-    if setup is None:
+    restaurant = booking_restaurant(restaurant_id)
+    if restaurant is None:
         raise ValidationFailed.field("restaurant_id", "No restaurant with this id.")
-    _refuse_inactive(setup.restaurant)
-    return setup.restaurant
+    _refuse_inactive(restaurant)
+    return restaurant
 
 
 def refuse_actor_options(
@@ -575,7 +578,7 @@ def _write_booking(
         if slot is not None:
             expire_lapsed_holds(table_ids=table_ids, now=now, pace=pace)
             refuse_overlap(seating, slot, now, tz)
-        pace.apply()
+        pace.apply(upsert=slot is None)
         write_guarded(reservation, tables=seating, now=now, tz=tz, savepoint=slot is not None)
         after_change(reservation, CREATED)
     return reservation

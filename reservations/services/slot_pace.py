@@ -105,9 +105,12 @@ class PaceChanges:
             inside |= Q(start_at__gte=start, start_at__lt=start + policy.interval)
         return Q(restaurant_id=self.restaurant.pk) & inside
 
-    def apply(self) -> None:
+    def apply(self, *, upsert: bool = False) -> None:
         """Write every change, by (restaurant, start); 409 ``pacing_limit`` when a party
-        placed would pass a limit (the caller's transaction then writes nothing)."""
+        placed would pass a limit (the caller's transaction then writes nothing). With
+        ``upsert``, a place taken where no limit applies is one ``INSERT ... ON CONFLICT DO
+        UPDATE`` instead of an update, an insert when the row is missing and the update
+        again (the booking core's short path)."""
         for (restaurant_id, slot_start), change in sorted(self._slots.items()):
             if change.grown_covers > 0 or change.grown_parties > 0:
                 if self.restaurant is None or restaurant_id != self.restaurant.pk:
@@ -115,7 +118,7 @@ class PaceChanges:
                 if (restaurant_id, slot_start) in self._unlimited:
                     _count(self.restaurant, slot_start, change)
                 else:
-                    _take(self.restaurant, slot_start, change)
+                    _take(self.restaurant, slot_start, change, upsert=upsert)
             elif change.covers or change.parties:
                 _rows(restaurant_id, slot_start).update(**_added(change))
         self._slots.clear()
@@ -174,8 +177,15 @@ def _guard(restaurant: Restaurant, slot_start: datetime, change: _SlotChange) ->
     return guard
 
 
-def _take(restaurant: Restaurant, slot_start: datetime, change: _SlotChange) -> None:
-    if not PacingPolicy.of(restaurant).limited and change.covers >= 0 and change.parties >= 0:
+def _take(
+    restaurant: Restaurant, slot_start: datetime, change: _SlotChange, *, upsert: bool = False
+) -> None:
+    if (
+        upsert
+        and not PacingPolicy.of(restaurant).limited
+        and change.covers >= 0
+        and change.parties >= 0
+    ):
         # No limit to guard: the place is taken in one statement, the row made if missing.
         _upsert(restaurant.pk, slot_start, change)
         return
