@@ -119,34 +119,34 @@ def add_history(total: int = HISTORY) -> int:
     )
     start = "(date_trunc('day', now()) - interval '12 hours' - (g / t.n) * interval '2 hours')"
     template = "(SELECT * FROM reservations_reservation ORDER BY id LIMIT 1) src"
-    _sql(
-        copy_rows(
-            "reservations_reservation",
-            f"{template} CROSS JOIN {tables} CROSS JOIN generate_series(0, {missing - 1}) g",
-            {
-                "id": "gen_random_uuid()",
-                "restaurant_id": "t.rids[1 + g % t.n]",
-                "table_id": "t.ids[1 + g % t.n]",
-                "start_at": start,
-                "end_at": f"{start} + interval '90 minutes'",
-                "reservation_date": f"({start} AT TIME ZONE 'Europe/Madrid')::date",
-                "reservation_time": f"({start} AT TIME ZONE 'Europe/Madrid')::time",
-                "status": "(ARRAY['completed','completed','completed','cancelled',"
-                "'no_show'])[1 + g % 5]",
-                "expires_at": "NULL",
-                "manage_token": "'scale-' || g || '-' || md5(random()::text)",
-                "notes": "'scale-history'",
-                "created_at": start,
-                "updated_at": start,
-            },
-        )
+    insert = copy_rows(
+        "reservations_reservation",
+        f"{template} CROSS JOIN {tables} CROSS JOIN generate_series(0, {missing - 1}) g",
+        {
+            "id": "gen_random_uuid()",
+            "restaurant_id": "t.rids[1 + g % t.n]",
+            "table_id": "t.ids[1 + g % t.n]",
+            "start_at": start,
+            "end_at": f"{start} + interval '90 minutes'",
+            "reservation_date": f"({start} AT TIME ZONE 'Europe/Madrid')::date",
+            "reservation_time": f"({start} AT TIME ZONE 'Europe/Madrid')::time",
+            "status": "(ARRAY['completed','completed','completed','cancelled',"
+            "'no_show'])[1 + g % 5]",
+            "expires_at": "NULL",
+            "manage_token": "'scale-' || g || '-' || md5(random()::text)",
+            "notes": "'scale-history'",
+            "created_at": start,
+            "updated_at": start,
+        },
     )
+    # One statement writes each reservation and its occupancy row. The rows refer only to
+    # restaurants, tables and a guest that exist, so the foreign-key triggers are left out
+    # for this load (session_replication_role); the constraints proper still apply.
     _sql(
-        "INSERT INTO reservations_occupancy (reservation_id, table_id, start_at, end_at, holds)"
-        " SELECT id, table_id, start_at, end_at, false FROM reservations_reservation"
-        " WHERE notes = 'scale-history'"
-        " AND NOT EXISTS (SELECT 1 FROM reservations_occupancy o WHERE o.reservation_id ="
-        " reservations_reservation.id)"
+        "SET session_replication_role = replica;"
+        f" WITH r AS ({insert} RETURNING id, table_id, start_at, end_at)"
+        " INSERT INTO reservations_occupancy (reservation_id, table_id, start_at, end_at, holds)"
+        " SELECT id, table_id, start_at, end_at, false FROM r"
     )
     _sql("VACUUM ANALYZE")
     return missing
