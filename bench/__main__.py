@@ -310,6 +310,7 @@ def wrk(url: str, *, seconds: int, connections: int, script: str, env: dict) -> 
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text
     )
     created = re.search(r"BENCH created=(\d+) other=(\d+)", text)
+    statuses = re.search(r"BENCH status 200=(\d+) 304=(\d+) other=(\d+)", text)
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)),
         "requests": int(re.search(r"(\d+) requests in", text).group(1)),
@@ -318,15 +319,27 @@ def wrk(url: str, *, seconds: int, connections: int, script: str, env: dict) -> 
         "non2xx": int(non2xx.group(1)) if non2xx else 0,
         "socket_errors": sum(map(int, errors.groups())) if errors else 0,
         "created": int(created.group(1)) if created else None,
+        "statuses": (
+            dict(zip(("200", "304", "other"), map(int, statuses.groups()), strict=True))
+            if statuses
+            else None
+        ),
         "raw": text,
     }
 
 
-def probe(port: int, method: str, path: str, token: str | None, body: dict | None) -> dict:
+def probe(
+    port: int,
+    method: str,
+    path: str,
+    token: str | None,
+    body: dict | None,
+    headers: dict | None = None,
+) -> dict:
     """One request with ``X-Bench-Count``: what it cost in statements, Redis round trips and
     publishes (bench.middleware)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    headers = {"X-Bench-Count": "1", "Content-Type": "application/json"}
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    headers = {"X-Bench-Count": "1", "Content-Type": "application/json", **(headers or {})}
     if token:
         headers["Authorization"] = f"Bearer {token}"
     conn.request(method, path, json.dumps(body) if body else None, headers)
@@ -335,6 +348,7 @@ def probe(port: int, method: str, path: str, token: str | None, body: dict | Non
     conn.close()
     return {
         "status": response.status,
+        "etag": response.getheader("ETag"),
         "sql": int(response.getheader("X-Bench-SQL")),
         "sql_detail": response.getheader("X-Bench-SQL-Detail"),
         "health_checks": int(response.getheader("X-Bench-SQL-Health")),
@@ -667,6 +681,32 @@ def main(argv=None) -> int:
                 "availability (uncached)", avail, "get.lua", extra={"BENCH_COLD": "1"}
             ),
         }
+        # The host stand (issue 15): the busy day's page (40 tables, 300 reservations) and its
+        # live fragment polled unchanged (If-None-Match: the day's ETag, answered 304). The
+        # ETag carries the clock's minute: it is read just before each run, and the run
+        # reports how many answers were 304.
+        host_day_path = f"/host/{seeded['busy_slug']}/?date={seeded['busy_day']}"
+        host_live_path = f"/host/{seeded['busy_slug']}/live/?date={seeded['busy_day']}"
+        host_env = {"BENCH_TOKEN": "", "BENCH_COOKIE": seeded["host_cookie"]}
+        # A few hosts, not a crowd: 4 connections.
+        results["host_day"] = run(
+            "host stand day", base + host_day_path, "get.lua", connections=4, extra=host_env
+        )
+
+        def unchanged_poll_headers() -> dict:
+            fresh = probe(
+                port, "GET", host_live_path, None, None, {"Cookie": seeded["host_cookie"]}
+            )
+            return {"Cookie": seeded["host_cookie"], "If-None-Match": fresh["etag"] or ""}
+
+        poll = unchanged_poll_headers()
+        results["host_poll"] = run(
+            "host stand poll, unchanged",
+            base + host_live_path,
+            "get.lua",
+            connections=4,
+            extra={**host_env, "BENCH_IF_NONE_MATCH": poll["If-None-Match"]},
+        )
         log("measuring contention")
         results["contention"] = contention(port, seeded["token"], seeded["contention"])
 
@@ -687,6 +727,10 @@ def main(argv=None) -> int:
             "ceiling": [probe(port, "GET", "/bench/noop/", token, None)],
             "anon_noop": [probe(port, "GET", "/bench/noop-anonymous/", None, None)],
             "available_cached": [probe(port, "GET", avail.removeprefix(base), None, None)],
+            "host_day": [
+                probe(port, "GET", host_day_path, None, None, {"Cookie": seeded["host_cookie"]})
+            ],
+            "host_poll": [probe(port, "GET", host_live_path, None, None, unchanged_poll_headers())],
         }
         created_by_probes = [p for p in results["probes"]["booking"] if p["status"] == 201]
 
@@ -828,6 +872,16 @@ def summary(results: dict) -> dict:
         "ceiling_statements": results["probes"]["ceiling"][0]["sql"],
         "ceiling_redis_round_trips": results["probes"]["ceiling"][0]["redis"],
         "cached_redis_round_trips": results["probes"]["available_cached"][0]["redis"],
+        "host_day_rps": round(results["host_day"]["rps"], 1),
+        "host_day_p50_ms": results["host_day"]["p50"],
+        "host_day_p99_ms": results["host_day"]["p99"],
+        "host_day_statements": results["probes"]["host_day"][0]["sql"],
+        "host_poll_rps": round(results["host_poll"]["rps"], 1),
+        "host_poll_p50_ms": results["host_poll"]["p50"],
+        "host_poll_p99_ms": results["host_poll"]["p99"],
+        "host_poll_statuses": results["host_poll"]["statuses"],
+        "host_poll_statements": results["probes"]["host_poll"][0]["sql"],
+        "host_poll_probe_status": results["probes"]["host_poll"][0]["status"],
         "baseline": baseline,
     }
     return figures
@@ -888,6 +942,14 @@ def render(results: dict, figures: dict, overlaps: int, stored: int, created: in
         row("booking, Celery worker stopped", results["booking_no_worker"], "-"),
         row("availability, cached", results["available_cached"], ">= 0.90"),
         row("availability, uncached", results["available_uncached"], ">= 0.30"),
+        row("host stand day (40 tables, 300 reservations)", results["host_day"], "-"),
+        row("host stand poll, unchanged (304)", results["host_poll"], "-"),
+        "",
+        f"Host stand: the day's page {figures['host_day_statements']} SQL statements, its "
+        f"unchanged poll {figures['host_poll_statements']} (answered "
+        f"{figures['host_poll_probe_status']}); the poll run's answers by status: "
+        f"{figures['host_poll_statuses']} (the ETag carries the clock's minute: a run that "
+        "crosses one renders once more per connection).",
         "",
     ]
     if base:
