@@ -350,6 +350,36 @@ def test_tables_of_another_restaurant_are_refused_by_the_core(
     assert not Reservation.objects.exists()
 
 
+@pytest.mark.parametrize("field", ["notes", "allergies"])
+def test_notes_past_the_apis_length_are_a_form_error_on_add_and_change(
+    sign_in, restaurant, table, r_booking, clock, field
+):
+    # The API and the host stand take 2000 characters; the admin took any length.
+    client = sign_in("manager_r")
+    response = client.post(
+        ADD, add_body(restaurant, reservation_time="21:00", **{field: "x" * 2001})
+    )
+    assert response.status_code == 200
+    assert field in response.context["adminform"].form.errors
+    assert list(Reservation.objects.all()) == [r_booking]
+    page = client.get(change_url(r_booking))
+    body = {
+        name: value.isoformat() if hasattr(value, "isoformat") else value
+        for name, value in page.context["adminform"].form.initial.items()
+        if name in ("reservation_date", "party_size", "notes", "allergies", "seen")
+    }
+    body.update(
+        reservation_time=r_booking.reservation_time.strftime("%H:%M"),
+        tables=[str(table.pk)],
+        **{field: "x" * 2001},
+    )
+    response = client.post(change_url(r_booking), body)
+    assert response.status_code == 200
+    assert field in response.context["adminform"].form.errors
+    r_booking.refresh_from_db()
+    assert getattr(r_booking, field) == ""
+
+
 # --- the actions -------------------------------------------------------------------------------
 
 
