@@ -1,6 +1,7 @@
 """New bookings at the host stand: a phone booking for a guest found as the host types (or a
 new profile), and a walk-in seated now, both through the booking core's callers."""
 
+from django.core.validators import ProhibitNullCharactersValidator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -12,7 +13,7 @@ from reservations.host_day import host_seatings, host_service_date, host_today
 from reservations.models import Reservation
 from web.host.access import HostStand, staff_page
 from web.host.day import day_url, render_day
-from web.host.forms import PhoneBookingForm, WalkInForm, table_ids_of
+from web.host.forms import PhoneBookingForm, WalkInForm, search_text, table_ids_of
 from web.host.refusals import refusal_on_form
 
 # How many guests the phone booking's search shows.
@@ -38,9 +39,9 @@ def _matches(request, stand: HostStand, q: str):
 @staff_page
 def guests(request, stand: HostStand):
     """The phone booking's search as the host types (htmx): the matching guests to choose."""
-    q = request.GET.get("guest_q", "")[:100]
-    context = {"matches": _matches(request, stand, q), "guest_q": q, "chosen": None}
-    return render(request, "host/guest_matches.html", context)
+    q = search_text(request.GET.get("guest_q"))
+    context = {"matches": _matches(request, stand, q or ""), "guest_q": q or "", "chosen": None}
+    return render(request, "host/guest_matches.html", context, status=200 if q is not None else 400)
 
 
 def _guest_of(data: dict) -> dict:
@@ -77,12 +78,15 @@ def phone_booking(request, stand: HostStand):
             initial={"date": request.GET.get("date") or today, "party_size": 2},
             **options,
         )
-        q = request.GET.get("guest_q", "")[:100]
+        q = search_text(request.GET.get("guest_q"))
         if bound:
             form.errors.clear()  # a search is no submit: no refusals yet
+            if q is None:
+                form.add_error("guest_q", ProhibitNullCharactersValidator.message)
+                status = 400
     else:
         form = PhoneBookingForm(request.POST, **options)
-        q = request.POST.get("guest_q", "")[:100]
+        q = search_text(request.POST.get("guest_q"))  # a NUL one makes the form invalid
         status = 400
         if form.is_valid():
             data = form.cleaned_data
@@ -110,8 +114,8 @@ def phone_booking(request, stand: HostStand):
         "restaurant": stand.restaurant,
         "form": form,
         "error": error,
-        "matches": _matches(request, stand, q),
-        "guest_q": q,
+        "matches": _matches(request, stand, q or ""),
+        "guest_q": q or "",
         "chosen": str(chosen or ""),
         "new_guest_fields": ("first_name", "last_name", "email", "phone"),
         "booking_fields": ("date", "time", "party_size", "tables", "notes", "allergies"),

@@ -14,7 +14,7 @@ from reservations.host_day import host_reservation, host_seatings, host_service_
 from reservations.models import Reservation
 from web.host.access import HostStand, staff_page
 from web.host.day import day_url, render_day
-from web.host.forms import CancelForm, MoveForm, RemarksForm, table_ids_of
+from web.host.forms import CancelForm, MoveForm, RemarksForm, search_text, table_ids_of
 from web.host.refusals import field_refusal, refusal, refusal_on_form
 
 
@@ -86,7 +86,8 @@ def act(request, stand: HostStand, reservation_id, action: str):
     if asked is None:
         raise Http404("No such action.")
     from_detail = request.POST.get("back") == "reservation"
-    q = request.POST.get("q", "")[:100]
+    # The search only says which list to come back to: one that cannot be searched is dropped.
+    q = search_text(request.POST.get("q")) or ""
     kwargs, error, status = {}, "", 200
     if asked.name == "cancel":
         form = CancelForm(request.POST)

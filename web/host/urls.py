@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from web.host import bookings, day, reservation, sign_in
+from web.host import bookings, day, reservation, sign_in, staff
 
 app_name = "host"
 
@@ -16,6 +16,12 @@ urlpatterns = [
     path("<slug:slug>/phone-booking/", bookings.phone_booking, name="phone_booking"),
     path("<slug:slug>/guests/", bookings.guests, name="guests"),
     path("<slug:slug>/walk-in/", bookings.walk_in, name="walk_in"),
+    path("<slug:slug>/staff/", staff.staff, name="staff"),
+    path(
+        "<slug:slug>/staff/invitations/<int:invitation_id>/withdraw/",
+        staff.withdraw,
+        name="withdraw_invitation",
+    ),
     path(RESERVATION, reservation.reservation_page, name="reservation"),
     path(RESERVATION + "move/", reservation.move, name="move"),
     path(RESERVATION + "notes/", reservation.remarks, name="remarks"),
