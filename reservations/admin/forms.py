@@ -98,8 +98,10 @@ class ReservationAddForm(CoreForm):
         required=False,
         help_text="Blank: the first free table or combination. Several: a combination.",
     )
+    # Not walk-in: a party seated now is the host stand's walk-in (reservation_walk_in); the
+    # core refuses source walk_in for a booking.
     source = forms.ChoiceField(
-        choices=[(s.value, s.label) for s in (Source.STAFF, Source.PHONE, Source.WALK_IN)],
+        choices=[(s.value, s.label) for s in (Source.STAFF, Source.PHONE)],
         initial=Source.STAFF,
     )
     first_name = forms.CharField(label="Guest's first name")

@@ -286,6 +286,7 @@ def reservation_book(
     the client's address). Nothing is written on any error, not even the guest's new profile.
     ``language`` (``guest_language``) is the guest's: their e-mails about it are written in it.
 
+    Source ``walk_in`` is only a walk-in's (400 naming ``source`` for any other booking).
     A ``walk_in`` (staff only, source ``walk_in``, no date or time: it starts now) is the same
     booking with what a party at the door needs instead of the advance-booking rules
     (``rules.walk_in_slot``): it starts now rounded down to the minute, outside the notice,
@@ -309,6 +310,12 @@ def reservation_book(
         walk_in=walk_in,
     )
     _refuse_both_tables(table_id, table_ids)
+    if source == Reservation.Source.WALK_IN and not walk_in:
+        # Source walk_in means a party seated now; an advance booking with it would read as
+        # one (and be held and e-mailed as a booking).
+        raise ValidationFailed.field(
+            "source", "walk_in is for a party seated now: seat it as a walk-in."
+        )
     if override_tables and table_ids is None:
         # A change may override for the tables it keeps; a booking has none of its own.
         raise ValidationFailed.field(
