@@ -292,8 +292,9 @@ def reservation_book(
     (``rules.walk_in_slot``): it starts now rounded down to the minute, outside the notice,
     horizon and grid, but only while the restaurant is open (409 ``restaurant_closed_now``);
     it is seated at once (``seated_at`` and ``confirmed_at`` now, no hold); its place in its
-    slot's pacing counter is counted, never refused; and when no seating is free for its
-    stay the answer is 409 ``no_table_free_now`` with when one frees up
+    slot's pacing counter is counted, never refused; a party still seated past its booked
+    end holds its tables for it (selectors.seated_past_end); and when no seating is free for
+    its stay the answer is 409 ``no_table_free_now`` with when one frees up
     (selectors.next_free_start). The tables, their lock, the overlap check, the occupancy
     rows and the exclusion constraint are exactly a booking's.
     """
