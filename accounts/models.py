@@ -6,7 +6,7 @@ with one, and a guest's profile at a restaurant links to it when the guest has r
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -70,3 +70,23 @@ class User(AbstractBaseUser, PermissionsMixin):
     def clean(self):
         super().clean()
         self.email = self.__class__.objects.normalize_email(self.email)
+
+    # The API's authentication keeps a copy of the account in the cache
+    # (accounts.authentication): every save or deletion forgets it now and again once the
+    # transaction commits, so a deactivation or a new password stops the next request.
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        self._forget_cached()
+
+    def delete(self, *args, **kwargs):
+        pk = self.pk
+        result = super().delete(*args, **kwargs)
+        self._forget_cached(pk)
+        return result
+
+    def _forget_cached(self, pk=None) -> None:
+        from accounts.authentication import account_forget
+
+        pk = self.pk if pk is None else pk
+        account_forget(pk)
+        transaction.on_commit(lambda: account_forget(pk), robust=True)

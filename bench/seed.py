@@ -154,6 +154,14 @@ def main(bodies_path: str) -> None:
             out.write(json.dumps(body, separators=(",", ":")) + "\n")
 
     contention_table = busy_tables[0]
+    # The host stand's day of the busy restaurant is read by a signed-in superuser: a session
+    # made the way the sign-in makes one (the configured session engine).
+    from django.conf import settings
+    from django.test import Client
+
+    host = Client()
+    host.force_login(admin)
+    session = host.cookies[settings.SESSION_COOKIE_NAME].value
     print(
         json.dumps(
             {
@@ -162,6 +170,8 @@ def main(bodies_path: str) -> None:
                 "reservations": Reservation.objects.count(),
                 "busy_restaurant": busy.pk,
                 "busy_day": busy_day.isoformat(),
+                "busy_slug": busy.slug,
+                "host_cookie": f"{settings.SESSION_COOKIE_NAME}={session}",
                 "contention": {
                     "restaurant_id": busy.pk,
                     "table_id": contention_table.pk,

@@ -23,14 +23,21 @@ from restaurants.models import StaffInvitation
 
 
 def notification_record(
-    *, reservation, kind: str, scheduled_for: datetime | None = None, change_key: str = ""
+    *,
+    reservation,
+    kind: str,
+    scheduled_for: datetime | None = None,
+    change_key: str = "",
 ) -> Notification | None:
     """Record ``kind`` for ``reservation`` inside the caller's transaction; delivery is
     enqueued only once that transaction commits. A kind already recorded for the reservation
     is not recorded again (``changed`` is keyed per change by ``change_key``). Returns the new
     row, or None when it existed."""
     notification = notification_add(
-        reservation=reservation, kind=kind, scheduled_for=scheduled_for, change_key=change_key
+        reservation=reservation,
+        kind=kind,
+        scheduled_for=scheduled_for,
+        change_key=change_key,
     )
     if notification is not None and notification.status == Notification.Status.PENDING:
         transaction.on_commit(lambda: tasks.delivery_enqueue(notification.pk), robust=True)

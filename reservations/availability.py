@@ -95,6 +95,22 @@ def availability_on_setup_changed(event: RestaurantSetupChanged) -> None:
     availability_invalidate_on_commit(restaurant_id=event.restaurant_id)
 
 
+def restaurant_version_key(restaurant_id: int) -> str:
+    return _restaurant_version_key(restaurant_id)
+
+
+def restaurant_version(restaurant_id: int) -> str | None:
+    """The restaurant's version, created when missing (add() keeps one another process
+    created meanwhile); None when the cache fails."""
+    key = _restaurant_version_key(restaurant_id)
+    try:
+        cache.add(key, uuid.uuid4().hex, timeout=VERSION_TTL)
+        return cache.get(key)
+    except Exception as exc:
+        logger.warning("Availability cache: could not read version %s (%s)", key, exc)
+        return None
+
+
 def _versions(restaurant_id: int, days: list[date]) -> dict[date, str | None]:
     """The cache-key version of each day (restaurant and day versions combined), or None where
     a version is missing: that day is a miss. Reading never creates keys, so requests for

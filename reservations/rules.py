@@ -135,50 +135,97 @@ def _shift(day: date, days: int) -> date:
 # --- loading ---------------------------------------------------------------------------------
 
 
-def load_booking_context(
-    restaurant: Restaurant | int, *, date_from: date, date_to: date
-) -> BookingContext:
-    """Load what the rules need for local dates ``date_from..date_to`` in at most four queries
-    (the restaurant when given by id, its periods, the closures in range, its turn times).
+@dataclass(frozen=True)
+class BookingSetup:
+    """A restaurant's setup as booking reads it, for any local date from ``closures_from``
+    on: the restaurant (its policy), its opening periods, its turn times, the closures that
+    end on or after ``closures_from`` and its tables by id. Loaded in a fixed number of
+    queries (``load_booking_setup``) and cached under the restaurant's version
+    (reservations.booking_setup), so a booking usually reads it from one cache call."""
 
-    Closures are loaded from the day before ``date_from``: an after-midnight start belongs to
-    the previous day's period, and closures apply to service days."""
-    if not isinstance(restaurant, Restaurant):
-        restaurant = Restaurant.objects.get(pk=restaurant)
-    first_service_day = _shift(date_from, -1)
+    restaurant: Restaurant
+    periods: tuple[ServicePeriod, ...]
+    duration_rules: tuple[tuple[int, int | None, int], ...]
+    closures: tuple[tuple[date, date], ...]
+    closures_from: date
+    tables: dict[int, Table]
+
+    def context(self, *, date_from: date, date_to: date) -> BookingContext:
+        """The booking context of local dates ``date_from..date_to``."""
+        first_service_day = _shift(date_from, -1)
+        if first_service_day < self.closures_from:
+            raise RuntimeError(f"closures before {self.closures_from} were not loaded")
+        closed: set[date] = set()
+        for starts_on, ends_on in self.closures:
+            if starts_on > date_to or ends_on < first_service_day:
+                continue
+            day = max(starts_on, first_service_day)
+            last = min(ends_on, date_to)
+            while day <= last:
+                closed.add(day)
+                if day == date.max:
+                    break
+                day += ONE_DAY
+        return BookingContext(
+            restaurant=self.restaurant,
+            tz=self.restaurant.tz,
+            periods=self.periods,
+            duration_rules=self.duration_rules,
+            closed_days=frozenset(closed),
+            date_from=first_service_day,
+            date_to=date_to,
+        )
+
+
+def load_booking_setup(
+    restaurant: Restaurant, *, closures_from: date, closures_to: date = date.max, tables=True
+) -> BookingSetup:
+    """The setup of ``restaurant`` for local dates ``closures_from..closures_to`` in at most
+    four queries (its periods, the closures in range, its turn times and, with ``tables``,
+    its tables)."""
     periods = tuple(
         ServicePeriod(p.weekday, p.opens_at, p.closes_at, p.name)
         for p in OpeningHours.objects.filter(restaurant=restaurant).order_by("weekday", "opens_at")
     )
-    closed: set[date] = set()
-    for starts_on, ends_on in (
+    closures = tuple(
         Closure.objects.filter(
-            restaurant=restaurant, starts_on__lte=date_to, ends_on__gte=first_service_day
+            restaurant=restaurant, starts_on__lte=closures_to, ends_on__gte=closures_from
         )
         .order_by()
         .values_list("starts_on", "ends_on")
-    ):
-        day = max(starts_on, first_service_day)
-        last = min(ends_on, date_to)
-        while day <= last:
-            closed.add(day)
-            if day == date.max:
-                break
-            day += ONE_DAY
+    )
     rules = tuple(
         DurationRule.objects.filter(restaurant=restaurant)
         .order_by("min_party")
         .values_list("min_party", "max_party", "duration_minutes")
     )
-    return BookingContext(
+    return BookingSetup(
         restaurant=restaurant,
-        tz=restaurant.tz,
         periods=periods,
         duration_rules=rules,
-        closed_days=frozenset(closed),
-        date_from=first_service_day,
-        date_to=date_to,
+        closures=closures,
+        closures_from=closures_from,
+        tables=(
+            {t.pk: t for t in Table.objects.filter(restaurant=restaurant).order_by("pk")}
+            if tables
+            else {}
+        ),
     )
+
+
+def load_booking_context(
+    restaurant: Restaurant | int, *, date_from: date, date_to: date
+) -> BookingContext:
+    """Load what the rules need for local dates ``date_from..date_to`` in at most four queries
+    (the restaurant when given by id, its periods, the closures in range, its turn times).
+    """
+    if isinstance(restaurant, int):
+        restaurant = Restaurant.objects.get(pk=restaurant)
+    first_service_day = _shift(date_from, -1)
+    setup = load_booking_setup(
+        restaurant, closures_from=first_service_day, closures_to=date_to, tables=False
+    )
+    return setup.context(date_from=date_from, date_to=date_to)
 
 
 # --- pure rules ------------------------------------------------------------------------------

@@ -20,8 +20,13 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from core.clock import now as clock_now
 from core.errors import NotFound
 from reservations.models import Occupancy, Reservation, TsTzRange
-from restaurants.models import Restaurant, StaffMembership, Table
-from restaurants.selectors import CombinationSeating, combinations_for, staff_restaurant_ids
+from restaurants.models import Restaurant, Table
+from restaurants.selectors import (
+    CombinationSeating,
+    combinations_for,
+    staff_restaurant_ids,
+    staff_roles_of,
+)
 
 
 def _scope(user) -> Q | None:
@@ -100,13 +105,7 @@ def manage_token_of(reservation_id) -> str | None:
 
 def staff_role_at(user, restaurant_id: int) -> str | None:
     """``user``'s role on the staff of a restaurant (manager or host), or None."""
-    if not user or not user.is_authenticated:
-        return None
-    return (
-        StaffMembership.objects.filter(user=user, restaurant_id=restaurant_id)
-        .values_list("role", flat=True)
-        .first()
-    )
+    return staff_roles_of(user).get(restaurant_id)
 
 
 def overlapping(

@@ -1,15 +1,19 @@
+import logging
 import zoneinfo
 from datetime import time
 
 from django.conf import settings
 from django.contrib.postgres.fields import RangeOperators
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Func, Q, Value
 
 from core.constraints import PostgresExclusionConstraint
 from core.models import TimeStampedModel
+
+logger = logging.getLogger(__name__)
 
 SLOT_INTERVALS = (5, 10, 15, 20, 30, 60)
 # The largest pacing limit a restaurant may set (guests or parties starting in one slot).
@@ -365,6 +369,35 @@ class StaffMembership(TimeStampedModel):
 
     def __str__(self):
         return f"{self.user} - {self.role} of {self.restaurant}"
+
+    # Booking reads a user's roles from the cache (restaurants.selectors.staff_roles_of):
+    # every save or deletion of a membership forgets them now and once the transaction
+    # commits, so a removed membership stops acting at the next request.
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        staff_roles_forget_on_commit(self.user_id)
+
+    def delete(self, *args, **kwargs):
+        user_id = self.user_id
+        result = super().delete(*args, **kwargs)
+        staff_roles_forget_on_commit(user_id)
+        return result
+
+
+def staff_roles_cache_key(user_id: int) -> str:
+    return f"auth:roles:{user_id}"
+
+
+def staff_roles_forget(user_id: int) -> None:
+    try:
+        cache.delete(staff_roles_cache_key(user_id))
+    except Exception as exc:  # the entry lapses after AUTH_ACCOUNT_CACHE_SECONDS
+        logger.warning("Staff roles cache: could not forget %s (%s)", user_id, exc)
+
+
+def staff_roles_forget_on_commit(user_id: int) -> None:
+    staff_roles_forget(user_id)
+    transaction.on_commit(lambda: staff_roles_forget(user_id), robust=True)
 
 
 class StaffInvitation(TimeStampedModel):

@@ -16,9 +16,12 @@ querysets below, so scope cannot be forgotten in one view. What a caller may not
 404, so ids of other restaurants' data reveal nothing.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import date
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 
 from accounts.emails import normalize_email
@@ -34,8 +37,11 @@ from restaurants.models import (
     StaffMembership,
     Table,
     TableCombination,
+    staff_roles_cache_key,
     table_ids_of_key,
 )
+
+logger = logging.getLogger(__name__)
 
 MANAGER = StaffMembership.Role.MANAGER
 HOST = StaffMembership.Role.HOST
@@ -254,6 +260,17 @@ def invitations_visible(*, access: RestaurantAccess) -> QuerySet[StaffInvitation
     return StaffInvitation.objects.filter(restaurant=access.restaurant)
 
 
+def invitations_open(*, restaurant: Restaurant) -> QuerySet[StaffInvitation]:
+    """The restaurant's invitations that can still be accepted, newest first (the caller has
+    checked that its user manages the restaurant)."""
+    return StaffInvitation.objects.filter(
+        restaurant=restaurant,
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
+        expires_at__gt=now(),
+    ).order_by("-created_at")
+
+
 def invitation_status(invitation: StaffInvitation) -> str:
     """open, accepted, withdrawn or expired: one reading of the invitation's dates."""
     if invitation.accepted_at is not None:
@@ -263,3 +280,28 @@ def invitation_status(invitation: StaffInvitation) -> str:
     if invitation.expires_at <= now():
         return "expired"
     return "open"
+
+
+def staff_roles_of(user) -> dict[int, str]:
+    """``user``'s roles by restaurant id (manager or host), kept in the cache for
+    ``AUTH_ACCOUNT_CACHE_SECONDS`` (a membership's save or deletion forgets them:
+    StaffMembership.save). A cache that fails is skipped."""
+    if not user or not user.is_authenticated:
+        return {}
+    key = staff_roles_cache_key(user.pk)
+    seconds = settings.AUTH_ACCOUNT_CACHE_SECONDS
+    if seconds:
+        try:
+            roles = cache.get(key)
+        except Exception as exc:
+            logger.warning("Staff roles cache: read failed (%s)", exc)
+            roles = None
+        if roles is not None:
+            return roles
+    roles = dict(StaffMembership.objects.filter(user=user).values_list("restaurant_id", "role"))
+    if seconds:
+        try:
+            cache.set(key, roles, timeout=seconds)
+        except Exception as exc:
+            logger.warning("Staff roles cache: write failed (%s)", exc)
+    return roles

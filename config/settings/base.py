@@ -425,7 +425,7 @@ REGISTRATIONS_WINDOW_SECONDS = env.int("REGISTRATIONS_WINDOW_SECONDS", default=3
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "accounts.authentication.CachedJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -457,7 +457,12 @@ SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=30)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),
     "SIGNING_KEY": SECRET_KEY,
+    # The token carries a hash of the password it was issued under: a new password ends it.
+    "CHECK_REVOKE_TOKEN": True,
 }
+# How long the API's authentication keeps an account read from the database in the cache
+# (accounts.authentication); 0: read it on every request.
+AUTH_ACCOUNT_CACHE_SECONDS = env.int("AUTH_ACCOUNT_CACHE_SECONDS", default=30)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "ReservaFlow API",

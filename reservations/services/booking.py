@@ -9,7 +9,8 @@ restaurant, a guest changes a reservation only before its start.
 
 Defence in depth:
 
-1. The rules (reservations.rules) are checked before anything is locked.
+1. The rules (reservations.rules) are checked before anything is locked, from the
+   restaurant's booking setup cached under its version (reservations.booking_setup).
 2. A Redis lock per (table, local date) keeps concurrent bookings of one table from racing into
    the database together; still held after ~200 ms: 423 ``slot_locked`` with Retry-After.
    When Redis is down the lock is skipped (logged) and the database alone decides.
@@ -19,7 +20,9 @@ Defence in depth:
    ``slot_unavailable`` naming the conflicting table and time), the party's place in its
    slot is taken by a guarded update of the slot's pacing counter (409 ``pacing_limit``;
    reservations.services.slot_pace), and the row and its occupancy of every table are
-   written inside a savepoint.
+   written inside a savepoint. On PostgreSQL without pacing limits the insert alone checks
+   (``_book_seating``): no expiry, no overlap query and no savepoint unless the constraint
+   refuses.
 4. PostgreSQL's exclusion constraint ``occupancy_no_overlap`` (on the rows of the tables each
    reservation holds, reservations.models.Occupancy) is the final guard: its violation (a
    concurrent insert the check could not see) is the same 409, never a 500.
@@ -33,7 +36,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import get_supported_language_variant
 
 from core.clock import now as clock_now
@@ -49,7 +52,9 @@ from core.errors import (
 )
 from reservations import rules
 from reservations.actors import Actor
+from reservations.booking_setup import booking_context, booking_restaurant
 from reservations.models import Reservation
+from reservations.pacing import PacingPolicy
 from reservations.selectors import (
     combination_of,
     combinations_seating,
@@ -62,7 +67,12 @@ from reservations.services.effects import CHANGED, CREATED, SlotBefore, after_ch
 from reservations.services.guests import GuestProfile, profile_of
 from reservations.services.limits import refuse_over_hold_limits
 from reservations.services.slot_pace import PaceChanges
-from reservations.services.table_guard import refuse_overlap, tables_lock, write_guarded
+from reservations.services.table_guard import (
+    overlap_refusal,
+    refuse_overlap,
+    tables_lock,
+    write_guarded,
+)
 from reservations.services.transitions import effective_status, expire_lapsed_holds, expired_hold
 from restaurants.models import Restaurant, Table
 
@@ -116,7 +126,10 @@ class Hold:
 RESTAURANT_HOLD = Hold()
 
 
-def _table(table_id: int) -> Table:
+def _table(table_id: int, setup: rules.BookingSetup | None = None) -> Table:
+    table = setup.tables.get(table_id) if setup is not None else None
+    if table is not None:
+        return table
     table = Table.objects.filter(pk=table_id).order_by().first()
     if table is None:
         raise ValidationFailed.field("table_id", "No table with this id.")
@@ -129,9 +142,10 @@ def _refuse_inactive(restaurant: Restaurant) -> None:
 
 
 def bookable_restaurant(restaurant_id: int) -> Restaurant:
-    """The restaurant a booking names: 400 naming ``restaurant_id`` when it is unknown or
-    takes no reservations."""
-    restaurant = Restaurant.objects.filter(pk=restaurant_id).first()
+    """The restaurant a booking names (from its cached booking setup,
+    reservations.booking_setup): 400 naming ``restaurant_id`` when it is unknown or takes no
+    reservations."""
+    restaurant = booking_restaurant(restaurant_id)
     if restaurant is None:
         raise ValidationFailed.field("restaurant_id", "No restaurant with this id.")
     _refuse_inactive(restaurant)
@@ -322,7 +336,7 @@ def reservation_book(
         raise ValidationFailed.field(
             "override_tables", "Only with table_ids: the tables of your choice."
         )
-    context, slot = _slot_asked(
+    setup, context, slot = _slot_asked(
         restaurant,
         reservation_date=reservation_date,
         reservation_time=reservation_time,
@@ -335,7 +349,9 @@ def reservation_book(
     named = table_id is not None or table_ids is not None
     if named:
         seating = (
-            [_table(table_id)] if table_ids is None else _named_tables(restaurant.pk, table_ids)
+            [_table(table_id, setup)]
+            if table_ids is None
+            else _named_tables(restaurant.pk, table_ids)
         )
         _check_seating(
             seating,
@@ -343,9 +359,11 @@ def reservation_book(
             party_size=party_size,
             override_tables=override_tables,
         )
-        # Answer a plainly taken slot without queueing for the lock: under contention the
-        # losers leave at once instead of waiting for their turn to be refused.
-        refuse_overlap(seating, slot, now, context.tz)
+        if not insert_checks_overlap():
+            # Answer a plainly taken slot without queueing for the lock: under contention
+            # the losers leave at once instead of waiting for their turn to be refused.
+            # (On PostgreSQL the insert is the check: _book_seating.)
+            refuse_overlap(seating, slot, now, context.tz)
         seatings = [seating]
     else:
         seatings = seatings_free_for(
@@ -390,7 +408,15 @@ def reservation_book(
     for seating in seatings:
         try:
             return _book_seating(
-                seating, slot, build, guest, now, context.tz, actor=actor, paced=not walk_in
+                seating,
+                slot,
+                build,
+                guest,
+                now,
+                context.tz,
+                actor=actor,
+                paced=not walk_in,
+                restaurant=restaurant,
             )
         except (Locked, Conflict) as exc:
             if named or (isinstance(exc, Conflict) and not isinstance(exc, SlotUnavailable)):
@@ -410,9 +436,10 @@ def _slot_asked(
     override_notice: bool,
     walk_in: bool,
     source: str,
-) -> tuple[rules.BookingContext, rules.Slot]:
-    """The booking's rules context and its slot: the start asked (``rules.booking_slot``),
-    or now for a walk-in (``rules.walk_in_slot``)."""
+) -> tuple[rules.BookingSetup, rules.BookingContext, rules.Slot]:
+    """The restaurant's booking setup (reservations.booking_setup: cached), the booking's
+    rules context and its slot: the start asked (``rules.booking_slot``), or now for a
+    walk-in (``rules.walk_in_slot``)."""
     if walk_in:
         # The callers' contract, never a client's input: a walk-in starts now.
         if reservation_date is not None or reservation_time is not None or override_notice:
@@ -420,13 +447,11 @@ def _slot_asked(
         if source != Reservation.Source.WALK_IN:
             raise ValueError("A walk-in's source is walk_in.")
         today = now.astimezone(restaurant.tz).date()
-        context = rules.load_booking_context(restaurant, date_from=today, date_to=today)
-        return context, rules.walk_in_slot(context, party_size=party_size, now=now)
+        setup, context = booking_context(restaurant, local_date=today)
+        return setup, context, rules.walk_in_slot(context, party_size=party_size, now=now)
     if reservation_date is None or reservation_time is None:
         raise ValueError("A booking names its local date and time.")
-    context = rules.load_booking_context(
-        restaurant, date_from=reservation_date, date_to=reservation_date
-    )
+    setup, context = booking_context(restaurant, local_date=reservation_date)
     slot = rules.booking_slot(
         context,
         local_date=reservation_date,
@@ -435,7 +460,7 @@ def _slot_asked(
         now=now,
         override_notice=override_notice,
     )
-    return context, slot
+    return setup, context, slot
 
 
 def _refuse_without_table(
@@ -467,6 +492,12 @@ def _refuse_without_table(
     )
 
 
+def insert_checks_overlap() -> bool:
+    """Whether the insert itself refuses an overlap: PostgreSQL's exclusion constraint. On
+    SQLite the in-transaction check decides (its write transactions run one at a time)."""
+    return connection.vendor == "postgresql"
+
+
 def _book_seating(
     seating: Sequence[Table],
     slot: rules.Slot,
@@ -477,6 +508,7 @@ def _book_seating(
     *,
     actor: Actor,
     paced: bool = True,
+    restaurant: Restaurant,
 ) -> Reservation:
     """Take the locks of the seating's tables (all or none), then in one transaction: get the
     guest's profile, refuse a hold over the guest's limits (a limited actor), expire the
@@ -484,12 +516,60 @@ def _book_seating(
     overlap, take the party's place in its slot (409 ``pacing_limit`` over the restaurant's
     pacing limits; counted without them when not ``paced``: a walk-in), insert the
     reservation and its occupancy of every table guarded by the exclusion constraint, and run
-    the after-change hook."""
+    the after-change hook.
+
+    On PostgreSQL, at a restaurant without pacing limits and outside any caller's
+    transaction, the insert is the overlap check: the transaction takes the slot's place and
+    inserts at once, without a savepoint, and only when the exclusion constraint refuses
+    does the rolled-back booking read who holds the table: a live reservation is the 409
+    naming it; a lapsed hold (which still holds its row until it is expired) sends the
+    booking down the full path above, which expires it first."""
     table_ids = sorted(table.pk for table in seating)
-    with (
-        tables_lock(table_ids, slot.local_date),
-        transaction.atomic(),
-    ):
+    optimistic = (
+        insert_checks_overlap()
+        and not connection.in_atomic_block
+        and not PacingPolicy.of(restaurant).limited
+    )
+    with tables_lock(table_ids, slot.local_date):
+        if optimistic:
+            try:
+                return _write_booking(
+                    seating,
+                    build,
+                    guest,
+                    now,
+                    tz,
+                    actor=actor,
+                    table_ids=table_ids,
+                    slot=None,
+                    paced=paced,
+                )
+            except IntegrityError as exc:
+                refusal = overlap_refusal(exc, seating, slot.start_at, slot.end_at, now, tz)
+                if refusal is not None:
+                    raise refusal from exc
+                # Only lapsed holds stood in the way: expire them, then book.
+        return _write_booking(
+            seating, build, guest, now, tz, actor=actor, table_ids=table_ids, slot=slot, paced=paced
+        )
+
+
+def _write_booking(
+    seating: Sequence[Table],
+    build: Callable[[Sequence[Table]], Reservation],
+    guest: GuestProfile,
+    now: datetime,
+    tz,
+    *,
+    actor: Actor,
+    table_ids: list[int],
+    slot: rules.Slot | None,
+    paced: bool = True,
+) -> Reservation:
+    """The booking's transaction; with ``slot``, the lapsed holds are expired and the overlap
+    checked before the insert (which then runs in a savepoint), without it the insert alone
+    checks."""
+    with transaction.atomic():
         reservation = build(seating)
         reservation.customer = profile_of(guest)
         if actor.is_limited:
@@ -503,10 +583,11 @@ def _book_seating(
             )
         pace = PaceChanges(reservation.restaurant)
         pace.take(reservation.start_at, reservation.party_size, limited=paced)
-        expire_lapsed_holds(table_ids=table_ids, now=now, pace=pace)
-        refuse_overlap(seating, slot, now, tz)
-        pace.apply()
-        write_guarded(reservation, tables=seating, now=now, tz=tz)
+        if slot is not None:
+            expire_lapsed_holds(table_ids=table_ids, now=now, pace=pace)
+            refuse_overlap(seating, slot, now, tz)
+        pace.apply(upsert=slot is None)
+        write_guarded(reservation, tables=seating, now=now, tz=tz, savepoint=slot is not None)
         after_change(reservation, CREATED)
     return reservation
 

@@ -151,17 +151,18 @@ def write_guarded(
     now: datetime,
     tz,
     update_fields: list[str] | None = None,
+    savepoint: bool = True,
 ) -> None:
     """Insert or update the reservation and its occupancy of ``tables`` inside a savepoint;
     the exclusion constraint's refusal becomes 409 ``slot_unavailable`` and leaves the outer
-    transaction usable."""
+    transaction usable. Without ``savepoint`` the refusal (an IntegrityError) ends the
+    caller's transaction, which rolls back and then asks ``overlap_refusal`` what it was."""
+    if not savepoint:
+        _write_rows(reservation, tables, update_fields)
+        return
     try:
         with transaction.atomic():
-            if update_fields is None:
-                reservation.save(force_insert=True)
-            else:
-                reservation.save(update_fields=update_fields)
-            _write_occupancy(reservation, tables, new=update_fields is None)
+            _write_rows(reservation, tables, update_fields)
     except IntegrityError as exc:
         if _is_overlap_violation(exc):
             # The winner has committed (PostgreSQL waits for it before refusing us), so a new
@@ -172,6 +173,27 @@ def write_guarded(
             table, conflict = found if found else (sorted(tables, key=_pk)[0], None)
             raise _slot_unavailable(table, conflict, tz, now) from exc
         raise ConcurrentChange("The booking conflicts with a concurrent change; retry.") from exc
+
+
+def _write_rows(reservation: Reservation, tables: Sequence[Table], update_fields) -> None:
+    if update_fields is None:
+        reservation.save(force_insert=True)
+    else:
+        reservation.save(update_fields=update_fields)
+    _write_occupancy(reservation, tables, new=update_fields is None)
+
+
+def overlap_refusal(
+    exc: IntegrityError, tables: Sequence[Table], start_at: datetime, end_at: datetime, now, tz
+) -> Conflict | None:
+    """After a transaction whose insert failed (``exc``) rolled back: the 409 naming the live
+    reservation that holds one of ``tables`` during the stay; None when none does (only
+    lapsed holds, which still hold their rows until expired, stood in the way: the caller
+    expires them and tries again); 409 ``concurrent_change`` for any other integrity error."""
+    if not _is_overlap_violation(exc):
+        raise ConcurrentChange("The booking conflicts with a concurrent change; retry.") from exc
+    found = _first_holder(tables, start_at, end_at, now)
+    return _slot_unavailable(*found, tz) if found is not None else None
 
 
 def _pk(table: Table) -> int:

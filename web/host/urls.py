@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from web.host import views
+from web.host import staff, views
 
 app_name = "host"
 
@@ -16,6 +16,12 @@ urlpatterns = [
     path("<slug:slug>/phone-booking/", views.phone_booking, name="phone_booking"),
     path("<slug:slug>/guests/", views.guests, name="guests"),
     path("<slug:slug>/walk-in/", views.walk_in, name="walk_in"),
+    path("<slug:slug>/staff/", staff.staff, name="staff"),
+    path(
+        "<slug:slug>/staff/invitations/<int:invitation_id>/withdraw/",
+        staff.withdraw,
+        name="withdraw_invitation",
+    ),
     path(RESERVATION, views.reservation_page, name="reservation"),
     path(RESERVATION + "move/", views.move, name="move"),
     path(RESERVATION + "notes/", views.remarks, name="remarks"),

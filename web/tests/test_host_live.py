@@ -74,8 +74,9 @@ def test_a_poll_answers_the_fragment_with_an_etag_and_the_same_etag_on_the_page(
     assert 'hx-trigger="every 2s"' in page
 
 
-# The session, the user, the restaurant and the host's role there: nothing of the day.
-UNCHANGED_POLL_QUERIES = 4
+# The session, the user and the restaurant (the host's role there from the cache:
+# restaurants.selectors.staff_roles_of): nothing of the day.
+UNCHANGED_POLL_QUERIES = 3
 
 
 def test_an_unchanged_poll_is_a_304_without_reading_any_reservation(host, restaurant):

@@ -1,0 +1,120 @@
+"""The API's bearer-token authentication reads the account from the cache
+(accounts.authentication) and still stops a token at once when the account is deactivated,
+its password changed or it is deleted; a staff role removed stops acting at once; a write
+that bypasses ``save`` is seen once the cache entry lapses."""
+
+import time
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
+
+from accounts.models import User
+from customers.tests.factories import CustomerFactory, UserFactory
+from reservations.selectors import staff_role_at
+from restaurants.models import StaffMembership
+from restaurants.services import membership_delete
+from restaurants.tests.factories import RestaurantFactory, StaffMembershipFactory
+
+ME = "/api/customers/me/"
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def account():
+    user = UserFactory()
+    CustomerFactory(user=user, email=user.email, first_name=user.first_name)
+    return user
+
+
+def bearer(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
+    return client
+
+
+def account_queries(client) -> int:
+    """Queries on the account table during one request."""
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(ME).status_code == 200
+    table = User._meta.db_table
+    return sum(1 for q in queries.captured_queries if f'FROM "{table}"' in q["sql"])
+
+
+def test_the_account_is_read_once_then_from_the_cache(account):
+    client = bearer(account)
+    assert account_queries(client) == 1
+    assert account_queries(client) == 0
+    assert account_queries(client) == 0
+
+
+def test_a_deactivated_account_is_refused_at_the_next_request(account):
+    client = bearer(account)
+    assert client.get(ME).status_code == 200  # cached now
+    account.is_active = False
+    account.save()
+    response = client.get(ME)
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+
+
+def test_a_changed_password_ends_the_tokens_issued_before(account):
+    client = bearer(account)
+    assert client.get(ME).status_code == 200
+    account.set_password("an-entirely-new-password-42")
+    account.save()
+    response = client.get(ME)
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+    assert bearer(account).get(ME).status_code == 200  # a token issued after it works
+
+
+def test_a_deleted_account_is_refused_at_the_next_request():
+    user = UserFactory()  # no guest profile, so nothing protects the row
+    client = bearer(user)
+    assert client.get(ME).status_code in (200, 404)  # authenticated: cached now
+    user.delete()
+    response = client.get(ME)
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+
+
+def test_a_write_around_save_is_seen_once_the_entry_lapses(account, settings):
+    settings.AUTH_ACCOUNT_CACHE_SECONDS = 1
+    client = bearer(account)
+    assert client.get(ME).status_code == 200
+    User.objects.filter(pk=account.pk).update(is_active=False)
+    assert client.get(ME).status_code == 200  # the cached copy, for at most a second
+    time.sleep(1.2)
+    assert client.get(ME).status_code == 401
+
+
+def test_without_a_cache_time_every_request_reads_the_account(account, settings):
+    settings.AUTH_ACCOUNT_CACHE_SECONDS = 0
+    client = bearer(account)
+    assert account_queries(client) == 1
+    assert account_queries(client) == 1
+
+
+def test_a_removed_membership_stops_acting_at_once():
+    restaurant = RestaurantFactory()
+    membership = StaffMembershipFactory(restaurant=restaurant, role=StaffMembership.Role.HOST)
+    user = membership.user
+    assert staff_role_at(user, restaurant.pk) == "host"
+    with CaptureQueriesContext(connection) as queries:
+        assert staff_role_at(user, restaurant.pk) == "host"
+    assert len(queries) == 0  # from the cache
+    membership_delete(membership=membership)
+    assert staff_role_at(user, restaurant.pk) is None
+
+
+def test_a_changed_role_acts_at_once():
+    restaurant = RestaurantFactory()
+    membership = StaffMembershipFactory(restaurant=restaurant, role=StaffMembership.Role.HOST)
+    assert staff_role_at(membership.user, restaurant.pk) == "host"
+    membership.role = StaffMembership.Role.MANAGER
+    membership.save()
+    assert staff_role_at(membership.user, restaurant.pk) == "manager"
