@@ -359,7 +359,7 @@ def reservation_book(
             party_size=party_size,
             override_tables=override_tables,
         )
-        if not insert_checks_overlap():
+        if not insert_checks_overlap(slot, now):
             # Answer a plainly taken slot without queueing for the lock: under contention
             # the losers leave at once instead of waiting for their turn to be refused.
             # (On PostgreSQL the insert is the check: _book_seating.)
@@ -492,10 +492,13 @@ def _refuse_without_table(
     )
 
 
-def insert_checks_overlap() -> bool:
-    """Whether the insert itself refuses an overlap: PostgreSQL's exclusion constraint. On
-    SQLite the in-transaction check decides (its write transactions run one at a time)."""
-    return connection.vendor == "postgresql"
+def insert_checks_overlap(slot: rules.Slot, now: datetime) -> bool:
+    """Whether the insert itself refuses every overlap: PostgreSQL's exclusion constraint. On
+    SQLite the in-transaction check decides (its write transactions run one at a time). A
+    stay that has begun by now (a walk-in) is always checked by the overlap query: a party
+    seated past its booked end holds its tables for it (selectors.seated_past_end), which
+    the constraint, knowing only booked stays, cannot see."""
+    return connection.vendor == "postgresql" and slot.start_at > now
 
 
 def _book_seating(
@@ -526,7 +529,7 @@ def _book_seating(
     booking down the full path above, which expires it first."""
     table_ids = sorted(table.pk for table in seating)
     optimistic = (
-        insert_checks_overlap()
+        insert_checks_overlap(slot, now)
         and not connection.in_atomic_block
         and not PacingPolicy.of(restaurant).limited
     )

@@ -193,7 +193,7 @@ def overlap_refusal(
     if not _is_overlap_violation(exc):
         raise ConcurrentChange("The booking conflicts with a concurrent change; retry.") from exc
     found = _first_holder(tables, start_at, end_at, now)
-    return _slot_unavailable(*found, tz) if found is not None else None
+    return _slot_unavailable(*found, tz, now) if found is not None else None
 
 
 def _pk(table: Table) -> int:

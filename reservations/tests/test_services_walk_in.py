@@ -264,6 +264,25 @@ def test_a_party_seated_past_its_end_keeps_its_table_until_it_is_completed(
     assert held_tables(walk_in) == [table.pk]
 
 
+@pytest.mark.postgres_only(reason="the insert-only short path of a booking is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_too_the_overlap_check_sees_the_party_still_seated(
+    restaurant, table, staff_user
+):
+    """Outside a caller's transaction a booking on PostgreSQL may let the exclusion constraint
+    alone check the overlap; it knows only booked stays, so a walk-in is always checked."""
+    seated_party(restaurant, [table], start=OVERSTAY_START)
+    with (
+        time_machine.travel(PAST_ITS_END, tick=False),
+        pytest.raises(SlotUnavailable) as taken,
+    ):
+        reservation_walk_in(
+            user=staff_user, restaurant_id=restaurant.pk, party_size=2, table_ids=[table.pk]
+        )
+    assert taken.value.message == "Table 1's party is still seated (booked until 21:30)."
+    assert Reservation.objects.count() == 1
+
+
 def test_a_walk_in_goes_to_another_table_while_a_party_outstays_its_booking(
     restaurant, table, staff_user
 ):
