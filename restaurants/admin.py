@@ -67,11 +67,35 @@ def _kept_forms(formset) -> list[forms.ModelForm]:
 # --- inlines --------------------------------------------------------------------------------
 
 
+class RestaurantRowsFormSet(forms.BaseInlineFormSet):
+    """An inline's rows are the restaurant's own: a stored row's id must be one of them.
+    Django's inline checks the id against every row of the model, and a row it did not
+    find among the restaurant's became a new one (another restaurant's table id in this
+    page's form made a new table here, a deletion of it did nothing and said it had):
+    both are refused now."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        pk_name = self.model._meta.pk.name
+        if pk_name in form.fields and hasattr(form.fields[pk_name], "queryset"):
+            form.fields[pk_name].queryset = self.get_queryset()
+
+    def clean(self):
+        super().clean()
+        # A form marked for deletion is not validated: its id is checked here.
+        for form in self.initial_forms:
+            if self._should_delete_form(form) and form.instance.pk is None:
+                raise forms.ValidationError(
+                    "Select a valid choice. A row to delete is not one of the restaurant's."
+                )
+
+
 class ServiceInline(RestaurantScopedInline, admin.TabularInline):
     """An inline whose rows are written by the services; subclasses name them. Whoever may
     change the restaurant may change its rows."""
 
     extra = 0
+    formset = RestaurantRowsFormSet
     fields_written: list[str] = []
 
     def get_formset(self, request, obj=None, **kwargs):
@@ -201,7 +225,7 @@ class TableCombinationForm(forms.ModelForm):
         return cleaned
 
 
-class TableCombinationFormSet(forms.BaseInlineFormSet):
+class TableCombinationFormSet(RestaurantRowsFormSet):
     """Each form checks itself against the stored combinations; two rows of one submit that
     join the same tables are checked against each other here."""
 
@@ -240,7 +264,7 @@ class TableCombinationInline(ServiceInline):
         combinations.table_combination_delete(combination=obj)
 
 
-class OpeningHoursFormSet(forms.BaseInlineFormSet):
+class OpeningHoursFormSet(RestaurantRowsFormSet):
     """The inline shows every period of the restaurant, so checking the forms against each
     other checks the restaurant's whole week."""
 
@@ -284,7 +308,7 @@ class ClosureInline(ServiceInline):
         services.closure_delete(closure=obj)
 
 
-class DurationRuleFormSet(forms.BaseInlineFormSet):
+class DurationRuleFormSet(RestaurantRowsFormSet):
     def clean(self):
         super().clean()
         checked: list[DurationRule] = []

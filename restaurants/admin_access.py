@@ -17,7 +17,11 @@ is one that the API already uses (restaurants.selectors), so both stay in step.
   customers/tests/test_admin_access.py checks that every registered admin uses one.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import ValidationError
 
 from restaurants.selectors import MANAGER, staff_restaurant_ids
 
@@ -68,7 +72,51 @@ def _in_scope(request, restaurant_id: int | None) -> bool:
     return restaurant_id in scope
 
 
-class SuperuserOnlyAdmin:
+class CheckedChangeList(ChangeList):
+    """A list whose filters in the query string cannot hold a NUL character: PostgreSQL text
+    cannot, so the query failed as a server error. Refused as Django refuses a filter it
+    cannot read (the list again, with "?e=1")."""
+
+    def get_filters_params(self, params=None):
+        lookup_params = super().get_filters_params(params)
+        for values in lookup_params.values():
+            for value in values if isinstance(values, list) else [values]:
+                if "\x00" in str(value):
+                    raise IncorrectLookupParameters("A NUL character in a filter.")
+        return lookup_params
+
+
+class CheckedListAdmin:
+    """What every ReservaFlow model admin's list does on top of Django's: its filters are
+    checked (CheckedChangeList), and an action's selection keeps only well-formed ids
+    (Django filtered by them as given: "abc" for an integer id was a server error); the
+    others are reported as not found and acted on by nobody."""
+
+    def get_changelist(self, request, **kwargs):
+        return CheckedChangeList
+
+    def response_action(self, request, queryset):
+        selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        well_formed = []
+        for value in selected:
+            try:
+                self.model._meta.pk.to_python(value)
+            except (ValidationError, ValueError, TypeError):
+                continue
+            if "\x00" not in value:
+                well_formed.append(value)
+        if len(well_formed) != len(selected):
+            self.message_user(
+                request,
+                f"{len(selected) - len(well_formed)} selected row(s) not found.",
+                messages.ERROR,
+            )
+            request.POST = request.POST.copy()
+            request.POST.setlist(helpers.ACTION_CHECKBOX_NAME, well_formed)
+        return super().response_action(request, queryset)
+
+
+class SuperuserOnlyAdmin(CheckedListAdmin):
     """A model admin for superusers alone, whatever permissions an account was given."""
 
     def has_module_permission(self, request) -> bool:
@@ -87,7 +135,7 @@ class SuperuserOnlyAdmin:
         return is_active_superuser(request.user) and super().has_delete_permission(request, obj)
 
 
-class RestaurantScopedAdmin:
+class RestaurantScopedAdmin(CheckedListAdmin):
     """A model admin of rows that belong to one restaurant: superusers see every row, a
     manager only their restaurants' rows (others answer as missing rows do). Adding is
     allowed to whoever manages some restaurant; the form limits which (or, as for the

@@ -13,6 +13,8 @@ from restaurants.models import Restaurant, Table
 
 Source = Reservation.Source
 
+REMARKS_MAX = 2000
+
 # The core's names for what these forms call otherwise.
 FIELD_OF_DETAIL = {"restaurant_id": "restaurant", "table_ids": "tables", "table_id": "tables"}
 
@@ -47,8 +49,13 @@ class CoreForm(forms.ModelForm):
         required=False,
         help_text="Seat the party at the chosen tables even when they are no combination.",
     )
-    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    allergies = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    # The API's and the host stand's length (the core itself takes any).
+    notes = forms.CharField(
+        required=False, max_length=REMARKS_MAX, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    allergies = forms.CharField(
+        required=False, max_length=REMARKS_MAX, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def _post_clean(self):
         # The booking core validated (and made) the reservation in clean().

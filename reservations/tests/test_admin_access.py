@@ -127,6 +127,19 @@ def test_a_manager_filtering_by_the_other_restaurant_sees_nothing(sign_in, s_boo
     assert list(response.context["cl"].result_list) == []
 
 
+@pytest.mark.parametrize(
+    "query",
+    [{"status__exact": "\x00"}, {"status__exact": "pending\x00"}],
+)
+def test_a_filter_with_a_nul_character_is_refused_as_django_refuses_a_bad_filter(
+    sign_in, r_booking, query
+):
+    # PostgreSQL text cannot hold NUL: the filter's query was a server error.
+    response = sign_in("manager_r").get(LIST, query)
+    assert response.status_code == 302
+    assert response["Location"] == LIST + "?e=1"
+
+
 # --- the change page ---------------------------------------------------------------------------
 
 
@@ -369,6 +382,36 @@ def test_tables_of_another_restaurant_are_refused_by_the_core(
     assert not Reservation.objects.exists()
 
 
+@pytest.mark.parametrize("field", ["notes", "allergies"])
+def test_notes_past_the_apis_length_are_a_form_error_on_add_and_change(
+    sign_in, restaurant, table, r_booking, clock, field
+):
+    # The API and the host stand take 2000 characters; the admin took any length.
+    client = sign_in("manager_r")
+    response = client.post(
+        ADD, add_body(restaurant, reservation_time="21:00", **{field: "x" * 2001})
+    )
+    assert response.status_code == 200
+    assert field in response.context["adminform"].form.errors
+    assert list(Reservation.objects.all()) == [r_booking]
+    page = client.get(change_url(r_booking))
+    body = {
+        name: value.isoformat() if hasattr(value, "isoformat") else value
+        for name, value in page.context["adminform"].form.initial.items()
+        if name in ("reservation_date", "party_size", "notes", "allergies", "seen")
+    }
+    body.update(
+        reservation_time=r_booking.reservation_time.strftime("%H:%M"),
+        tables=[str(table.pk)],
+        **{field: "x" * 2001},
+    )
+    response = client.post(change_url(r_booking), body)
+    assert response.status_code == 200
+    assert field in response.context["adminform"].form.errors
+    r_booking.refresh_from_db()
+    assert getattr(r_booking, field) == ""
+
+
 # --- the actions -------------------------------------------------------------------------------
 
 
@@ -427,6 +470,17 @@ def test_an_action_on_rs_reservation(sign_in, who, r_booking):
         assert response.status_code == 302
         assert said(response) == ["1 selected reservation(s) not found."]
         assert r_booking.status == Status.PENDING
+
+
+def test_an_action_on_malformed_ids_acts_on_the_well_formed_ones_only(sign_in, r_booking):
+    response = sign_in("manager_r").post(
+        LIST,
+        {"action": "confirm_selected", "_selected_action": ["abc", "\x00", str(r_booking.pk)]},
+    )
+    assert response.status_code == 302
+    assert "2 selected row(s) not found." in said(response)
+    r_booking.refresh_from_db()
+    assert r_booking.status == Status.CONFIRMED
 
 
 def test_a_manager_selecting_both_restaurants_acts_on_their_own_only(sign_in, r_booking, s_booking):

@@ -7,6 +7,7 @@ import pytest
 from django.contrib.messages import get_messages
 
 from customers.tests.factories import UserFactory
+from restaurants.combinations import table_combination_create
 from restaurants.models import Restaurant, StaffMembership, Table
 from restaurants.tests.factories import StaffMembershipFactory, TableFactory
 from restaurants.tests.test_admin import change_url, restaurant_form
@@ -229,17 +230,21 @@ def test_an_inactive_accounts_e_mail_is_a_form_error(sign_in, restaurant):
 
 def test_a_manager_cannot_reach_another_restaurants_staff(sign_in, restaurant, other_restaurant):
     theirs = other_restaurant.memberships.get()
-    # Through R's page: S's membership id in R's inline changes nothing of S (the row is
-    # taken as a new one of R's: its account becomes R's host, which R's manager may do).
-    rows = [
-        *stored_staff(restaurant),
-        {"id": theirs.pk, "user": theirs.user.email, "role": "host"},
-    ]
-    data = with_staff_by_email(restaurant_form(restaurant), rows)
-    sign_in("manager_r").post(change_url(restaurant), data)
-    theirs.refresh_from_db()
-    assert (theirs.restaurant, theirs.role) == (other_restaurant, StaffMembership.Role.MANAGER)
-    assert other_restaurant.memberships.count() == 1
+    # Through R's page: S's membership id in R's inline is no row of R's: refused, changing
+    # nothing of S and making nothing of R's (it was taken as a new row of R's before).
+    for extra in ({"role": "host"}, {"role": "manager", "DELETE": "on"}):
+        rows = [
+            *stored_staff(restaurant),
+            {"id": theirs.pk, "user": theirs.user.email, **extra},
+        ]
+        data = with_staff_by_email(restaurant_form(restaurant), rows)
+        response = sign_in("manager_r").post(change_url(restaurant), data)
+        assert response.status_code == 200
+        assert "Select a valid choice." in str(response.context["errors"])
+        theirs.refresh_from_db()
+        assert (theirs.restaurant, theirs.role) == (other_restaurant, StaffMembership.Role.MANAGER)
+        assert other_restaurant.memberships.count() == 1
+        assert restaurant.memberships.count() == 2
     # Through S's page: S does not exist for R's manager.
     data = with_staff_by_email(
         restaurant_form(other_restaurant),
@@ -251,6 +256,54 @@ def test_a_manager_cannot_reach_another_restaurants_staff(sign_in, restaurant, o
     response = sign_in("manager_r").post(change_url(other_restaurant), data)
     assert_missing(response)
     assert other_restaurant.memberships.count() == 1
+
+
+def test_another_restaurants_table_or_combination_id_in_an_inline_is_refused(
+    sign_in, restaurant, other_restaurant
+):
+    r_tables = [TableFactory(restaurant=restaurant, number=n) for n in ("R1", "R2")]
+    s_tables = [TableFactory(restaurant=other_restaurant, number=n) for n in ("S1", "S2")]
+    s_combination = table_combination_create(
+        restaurant=other_restaurant, table_ids=[t.pk for t in s_tables]
+    )
+    r_rows = [
+        {"id": t.pk, "number": t.number, "capacity": t.capacity,
+         "min_capacity": t.min_capacity, "area": t.area, "is_active": True}
+        for t in r_tables
+    ]  # fmt: skip
+    s_row = {"id": s_tables[0].pk, "number": "HACK", "capacity": 4, "min_capacity": 1,
+             "area": "indoor", "is_active": True}  # fmt: skip
+    attempts = [
+        {"tables": [*r_rows, s_row]},
+        {"tables": [*r_rows, {**s_row, "number": "S1", "DELETE": True}]},
+        {"table_combinations": [{"id": s_combination.pk, "joined_tables": [t.pk for t in r_tables],
+                                 "min_capacity": "", "capacity": "", "is_active": True}]},
+        {"table_combinations": [{"joined_tables": [t.pk for t in s_tables],
+                                 "min_capacity": "", "capacity": "", "is_active": True}]},
+    ]  # fmt: skip
+    client = sign_in("manager_r")
+    for rows in attempts:
+        data = with_staff_by_email(restaurant_form(restaurant, **rows), stored_staff(restaurant))
+        response = client.post(change_url(restaurant), data)
+        assert response.status_code == 200, rows
+        assert "Select a valid choice." in str(response.context["errors"]), rows
+    assert sorted(restaurant.tables.values_list("number", flat=True)) == ["R1", "R2"]
+    assert not restaurant.table_combinations.exists()
+    assert sorted(other_restaurant.tables.values_list("number", flat=True)) == ["S1", "S2"]
+    s_combination.refresh_from_db()
+    assert sorted(s_combination.table_ids) == sorted(t.pk for t in s_tables)
+
+
+@pytest.mark.parametrize("selected", [["abc"], ["\x00"], ["1.5", "-"]])
+def test_an_action_on_malformed_ids_is_reported_and_acts_on_nothing(sign_in, restaurant, selected):
+    response = sign_in("manager_r").post(
+        LIST, {"action": "deactivate", "_selected_action": selected}
+    )
+    assert response.status_code == 302
+    said = [str(m) for m in get_messages(response.wsgi_request)]
+    assert f"{len(selected)} selected row(s) not found." in said
+    restaurant.refresh_from_db()
+    assert restaurant.is_active
 
 
 def test_a_manager_cannot_deactivate_another_restaurant(sign_in, restaurant, other_restaurant):

@@ -1,6 +1,8 @@
 """The host stand's inputs. The rules are the services' (reservations.services, the booking
 core): the forms only label the inputs, parse them and show the refusals next to them."""
 
+from datetime import date
+
 from django import forms
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
@@ -48,15 +50,38 @@ class SignInForm(forms.Form):
         return self.cleaned_data
 
 
+# The days the host stand opens: the page links the day before and after and reads the local
+# day in UTC, neither of which exists at the ends of Python's calendar (a 500 before).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
+SEARCH_MAX = 100
+
+
 class DayForm(forms.Form):
     """The day shown and the search (the query string)."""
 
     date = forms.DateField(label=_("Date"), input_formats=DATE_FORMATS, required=False)
-    q = forms.CharField(label=_("Search guests"), max_length=100, required=False)
+    q = forms.CharField(label=_("Search guests"), max_length=SEARCH_MAX, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["date"].error_messages["invalid"] = _("Enter a date as YYYY-MM-DD.")
+
+    def clean_date(self):
+        day = self.cleaned_data["date"]
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            raise forms.ValidationError(
+                _("Enter a date between %(first)s and %(last)s."),
+                code="date_out_of_range",
+                params={"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()},
+            )
+        return day
+
+
+def search_text(value) -> str | None:
+    """A typed search as the selectors take it: cut to its length, None when it cannot be
+    searched for (a NUL character, which PostgreSQL text cannot hold)."""
+    text = str(value or "")[:SEARCH_MAX]
+    return None if "\x00" in text else text
 
 
 class CancelForm(forms.Form):

@@ -7,6 +7,7 @@ from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib.auth import login, logout
+from django.core.validators import ProhibitNullCharactersValidator
 from django.http import Http404, HttpResponseNotModified
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -39,6 +40,7 @@ from web.host.forms import (
     RemarksForm,
     SignInForm,
     WalkInForm,
+    search_text,
     table_ids_of,
 )
 from web.host.refusals import field_refusal, refusal
@@ -285,7 +287,8 @@ def act(request, stand: HostStand, reservation_id, action: str):
     if service is None:
         raise Http404("No such action.")
     from_detail = request.POST.get("back") == "reservation"
-    q = request.POST.get("q", "")[:100]
+    # The search only says which list to come back to: one that cannot be searched is dropped.
+    q = search_text(request.POST.get("q")) or ""
     kwargs, error, status = {}, "", 200
     if action == "cancel":
         form = CancelForm(request.POST)
@@ -402,9 +405,9 @@ def _matches(request, stand: HostStand, q: str):
 @staff_page
 def guests(request, stand: HostStand):
     """The phone booking's search as the host types (htmx): the matching guests to choose."""
-    q = request.GET.get("guest_q", "")[:100]
-    context = {"matches": _matches(request, stand, q), "guest_q": q, "chosen": None}
-    return render(request, "host/guest_matches.html", context)
+    q = search_text(request.GET.get("guest_q"))
+    context = {"matches": _matches(request, stand, q or ""), "guest_q": q or "", "chosen": None}
+    return render(request, "host/guest_matches.html", context, status=200 if q is not None else 400)
 
 
 PHONE_FIELDS = {
@@ -440,12 +443,15 @@ def phone_booking(request, stand: HostStand):
             seatings=seatings,
             initial={"date": request.GET.get("date") or today, "party_size": 2},
         )
-        q = request.GET.get("guest_q", "")[:100]
+        q = search_text(request.GET.get("guest_q"))
         if bound:
             form.errors.clear()  # a search is no submit: no refusals yet
+            if q is None:
+                form.add_error("guest_q", ProhibitNullCharactersValidator.message)
+                status = 400
     else:
         form = PhoneBookingForm(request.POST, seatings=seatings)
-        q = request.POST.get("guest_q", "")[:100]
+        q = search_text(request.POST.get("guest_q"))  # a NUL one makes the form invalid
         if form.is_valid():
             data = form.cleaned_data
             guest: dict = {}
@@ -492,8 +498,8 @@ def phone_booking(request, stand: HostStand):
         "restaurant": stand.restaurant,
         "form": form,
         "error": error,
-        "matches": _matches(request, stand, q),
-        "guest_q": q,
+        "matches": _matches(request, stand, q or ""),
+        "guest_q": q or "",
         "chosen": str(chosen or ""),
         "new_guest_fields": ("first_name", "last_name", "email", "phone"),
         "booking_fields": ("date", "time", "party_size", "tables", "notes", "allergies"),

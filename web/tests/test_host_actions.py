@@ -177,6 +177,20 @@ def test_an_unknown_action_is_404_and_a_get_is_405(host, restaurant):
     assert host.get(_url(reservation, "seat")).status_code == 405
 
 
+@pytest.mark.parametrize("status", [Status.CONFIRMED, Status.CANCELLED])
+def test_a_search_with_a_null_character_beside_an_action_is_dropped_not_a_500(
+    host, restaurant, status
+):
+    # The search only says which list to come back to; the action itself is unaffected.
+    reservation = _reservation(restaurant, status)
+    response = host.post(_url(reservation, "seat"), {"q": "lo\x00la"})
+    assert response.status_code == (302 if status == Status.CONFIRMED else 409)
+    if status == Status.CONFIRMED:
+        assert "q=" not in response["Location"]
+    reservation.refresh_from_db()
+    assert reservation.status == (Status.SEATED if status == Status.CONFIRMED else status)
+
+
 def test_every_post_needs_the_csrf_token(staff, restaurant):
     reservation = _reservation(restaurant)
     client = Client(enforce_csrf_checks=True)

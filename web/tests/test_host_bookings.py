@@ -78,6 +78,18 @@ def test_the_other_restaurants_host_finds_only_their_guest(client, staff, regula
     assert f'value="{stranger.pk}"' in body and f'value="{regular.pk}"' not in body
 
 
+def test_a_search_with_a_nul_byte_is_a_400_with_no_matches_never_a_500(host, regular):
+    # PostgreSQL text cannot hold NUL: asked as it came, the search was a server error.
+    for response in (
+        host.get("/host/casa/guests/", {"guest_q": "lo\x00la"}),
+        host.get("/host/casa/phone-booking/", {"guest_q": "lo\x00la"}),
+        _book(host, first_name="Ana", email="ana@example.com", guest_q="lo\x00la"),
+    ):
+        assert response.status_code == 400
+        assert f'name="customer_id" value="{regular.pk}"' not in response.content.decode()
+    assert not Reservation.objects.filter(customer__first_name="Ana").exists()
+
+
 def test_without_javascript_find_reloads_the_form_with_the_matches(host, regular):
     response = host.get(
         "/host/casa/phone-booking/", {"guest_q": "flores", "date": "2025-08-28", "time": "21:00"}

@@ -225,6 +225,21 @@ def test_a_bad_date_is_a_400_page_with_the_form_never_a_500(host, bad):
         assert "Enter a date as YYYY-MM-DD." in response.content.decode()
 
 
+@pytest.mark.parametrize("edge", ["9999-12-31", "0001-01-01", "9999-12-30", "0001-01-02"])
+def test_a_date_at_the_calendars_ends_is_a_400_naming_the_range_never_a_500(host, edge):
+    # The page links the day before and after, and reads the local day in UTC: neither
+    # exists at the ends of the calendar.
+    for url in ("/host/casa/", "/host/casa/live/"):
+        response = host.get(url, {"date": edge})
+        assert response.status_code == 400
+        assert "Enter a date between 1900-01-01 and 9998-12-31." in response.content.decode()
+
+
+def test_the_first_and_last_days_of_the_range_open(host):
+    for day in ("1900-01-01", "9998-12-31"):
+        assert 'rel="next"' in _page(host, f"?date={day}")
+
+
 def test_the_search_filters_the_list_by_name_email_or_phone(host, restaurant):
     table = restaurant.tables.get()
     lola = ReservationFactory(
