@@ -311,12 +311,12 @@ def host_reservation(*, restaurant_id: int, reservation_id) -> Reservation | Non
     )
 
 
-def host_reservation_tables(reservation: Reservation) -> list[int]:
-    """The ids of the tables it sits at (its occupancy rows)."""
+def host_reservation_table_numbers(reservation: Reservation) -> list[str]:
+    """The numbers of the tables it sits or sat at (its occupancy rows, kept after it ended)."""
     return list(
         Occupancy.objects.filter(reservation_id=reservation.pk)
-        .order_by("table_id")
-        .values_list("table_id", flat=True)
+        .order_by("table__number", "table_id")
+        .values_list("table__number", flat=True)
     )
 
 

@@ -371,6 +371,26 @@ def test_a_manager_cannot_book_at_another_restaurant(sign_in, other_restaurant, 
     assert not Reservation.objects.exists()
 
 
+@pytest.mark.parametrize("typed", ["08/30/2025", "30/08/2025", "30.08.2025"])
+def test_a_date_not_written_as_yyyy_mm_dd_is_refused_never_guessed(sign_in, restaurant, typed):
+    # "04/12/2026" is the 4th of December to a manager in Madrid and April 12th to Django's
+    # default formats: no order of day and month is guessed.
+    response = sign_in("manager_r").post(ADD, add_body(restaurant, reservation_date=typed))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["reservation_date"] == ["Enter a valid date."]
+    assert not Reservation.objects.exists()
+
+
+def test_a_change_to_a_date_not_written_as_yyyy_mm_dd_is_refused(sign_in, r_booking):
+    response = sign_in("manager_r").post(
+        change_url(r_booking), change_body(r_booking, reservation_date="08/31/2025")
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["reservation_date"] == ["Enter a valid date."]
+    r_booking.refresh_from_db()
+    assert r_booking.reservation_date.isoformat() == "2025-08-30"
+
+
 def test_tables_of_another_restaurant_are_refused_by_the_core(
     sign_in, restaurant, other_restaurant, clock
 ):

@@ -27,7 +27,7 @@ from reservations.host_day import (
     host_day,
     host_day_version,
     host_reservation,
-    host_reservation_tables,
+    host_reservation_table_numbers,
     host_seatings,
 )
 from reservations.models import Reservation
@@ -241,7 +241,6 @@ def _reservation(stand: HostStand, reservation_id) -> Reservation:
 
 def _reservation_context(stand, reservation, **extra) -> dict:
     seatings = host_seatings(stand.restaurant.pk)
-    held = ",".join(str(pk) for pk in host_reservation_tables(reservation))
     initial = {
         "date": reservation.reservation_date,
         "time": reservation.reservation_time.strftime("%H:%M"),
@@ -253,7 +252,7 @@ def _reservation_context(stand, reservation, **extra) -> dict:
         "restaurant": stand.restaurant,
         "reservation": reservation,
         "status": services.transitions.effective_status(reservation, clock_now()),
-        "held": held,
+        "table_numbers": host_reservation_table_numbers(reservation),
         "move": MoveForm(initial=initial, seatings=seatings, prefix="move"),
         "remarks": RemarksForm(
             initial={"notes": reservation.notes, "allergies": reservation.allergies},
