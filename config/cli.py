@@ -84,6 +84,7 @@ def up(argv: list[str]) -> int:
     base = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"
     print(
         f"\n  Booking:    {base}/ (the guests' pages)\n"
+        f"  Host stand: {base}/host/ (the restaurants' staff)\n"
         f"  API root:   {base}/api/\n  Swagger UI: {base}/api/docs/\n"
         f"  Admin:      {base}/admin/\n  Health:     {base}/api/health/ (readiness), "
         f"{base}/api/health/live/ (liveness)\n",

@@ -360,6 +360,15 @@ def host_reservation(*, restaurant_id: int, reservation_id) -> Reservation | Non
     )
 
 
+def host_reservation_table_numbers(reservation: Reservation) -> list[str]:
+    """The numbers of the tables it sits or sat at (its occupancy rows, kept after it ended)."""
+    return list(
+        Occupancy.objects.filter(reservation_id=reservation.pk)
+        .order_by("table__number", "table_id")
+        .values_list("table__number", flat=True)
+    )
+
+
 def host_seatings(restaurant_id: int) -> list[Seating]:
     """Every way staff may seat a party at the restaurant, whatever its size: each active
     table alone (smallest first), then each combination that may seat a party (active, every

@@ -6,6 +6,7 @@ account). Views look reservations up only through these, so one outside the call
 a 404 and its id reveals nothing.
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -107,28 +108,55 @@ def staff_role_at(user, restaurant_id: int) -> str | None:
     return staff_roles_of(user).get(restaurant_id)
 
 
-def overlapping(qs: QuerySet[Reservation], start_at: datetime, end_at: datetime):
-    """Rows of ``qs`` whose stay overlaps ``[start_at, end_at)``.
+def overlapping(
+    qs: QuerySet[Reservation], start_at: datetime, end_at: datetime, *, also: Q | None = None
+):
+    """Rows of ``qs`` whose stay overlaps ``[start_at, end_at)`` (or that match ``also``).
 
     On PostgreSQL the test is written as the exclusion constraint's own expression
     (``tstzrange(start_at, end_at, '[)') && ...``), so together with a table filter and the
     active statuses the planner can use the constraint's GiST index (docs/availability.md
     shows the plan); elsewhere it is the same comparison on the two columns."""
     if connection.vendor == "postgresql":
-        return qs.alias(
+        qs = qs.alias(
             stay=TsTzRange("start_at", "end_at", RangeBoundary(), output_field=DateTimeRangeField())
-        ).filter(stay__overlap=DateTimeTZRange(start_at, end_at, "[)"))
-    return qs.filter(start_at__lt=end_at, end_at__gt=start_at)
+        )
+        match = Q(stay__overlap=DateTimeTZRange(start_at, end_at, "[)"))
+    else:
+        match = Q(start_at__lt=end_at, end_at__gt=start_at)
+    return qs.filter(match if also is None else match | also)
+
+
+def seated_past_end(now: datetime) -> Q:
+    """The rule of a party that outstays its booking (a filter of occupancy rows): a seated
+    reservation holds its tables until it leaves seated (it is completed), even past its
+    booked end; when that will be is unknown. These are the rows of the parties still seated
+    at ``now`` whose booked stay has ended."""
+    return Q(holds=True, reservation__status=Reservation.Status.SEATED, end_at__lte=now)
 
 
 def holding_occupancies(*, start_at: datetime, end_at: datetime, now: datetime):
     """Occupancy rows that hold a table during ``[start_at, end_at)``: those of active
     reservations (``holds``), except pending holds that have lapsed (``expires_at <= now``),
-    which never block a booking."""
+    which never block a booking. For a stay that has begun by ``now`` (a walk-in; an advance
+    booking always starts later) also the rows of parties still seated past their booked end
+    (``seated_past_end``): nobody is seated at a table whose party still sits there."""
     held = Occupancy.objects.filter(holds=True).exclude(
         reservation__status=Reservation.Status.PENDING, reservation__expires_at__lte=now
     )
-    return overlapping(held, start_at, end_at)
+    return overlapping(
+        held, start_at, end_at, also=seated_past_end(now) if start_at <= now else None
+    )
+
+
+def tables_still_seated(*, restaurant_id: int, now: datetime) -> set[int]:
+    """The restaurant's tables whose party is still seated past its booked end
+    (``seated_past_end``): when they free up is unknown."""
+    return set(
+        Occupancy.objects.filter(seated_past_end(now), table__restaurant_id=restaurant_id)
+        .values_list("table_id", flat=True)
+        .distinct()
+    )
 
 
 def seating_of(reservation: Reservation) -> list[Table]:
@@ -154,12 +182,21 @@ def tables_seating(*, restaurant_id: int, party_size: int) -> QuerySet[Table]:
     )
 
 
-def _free(tables: QuerySet[Table], *, start_at: datetime, end_at: datetime, now: datetime):
-    """Those of ``tables`` nobody holds during ``[start_at, end_at)``."""
+def _free(
+    tables: QuerySet[Table],
+    *,
+    start_at: datetime,
+    end_at: datetime,
+    now: datetime,
+    skipping: Collection[int] = (),
+):
+    """Those of ``tables`` nobody holds during ``[start_at, end_at)``, but those ``skipping``
+    names (by id)."""
     busy = holding_occupancies(start_at=start_at, end_at=end_at, now=now).filter(
         table=OuterRef("pk")
     )
-    return tables.exclude(Exists(busy))
+    free = tables.exclude(Exists(busy))
+    return free.exclude(pk__in=skipping) if skipping else free
 
 
 def tables_free_for(
@@ -170,14 +207,16 @@ def tables_free_for(
     end_at: datetime,
     now: datetime,
     limit: int | None = None,
+    skipping: Collection[int] = (),
 ) -> list[Table]:
     """Tables seating the party alone that nobody holds during the stay, smallest first (one
-    query)."""
+    query); never those ``skipping`` names."""
     qs = _free(
         tables_seating(restaurant_id=restaurant_id, party_size=party_size),
         start_at=start_at,
         end_at=end_at,
         now=now,
+        skipping=skipping,
     )
     return list(qs[:limit] if limit else qs)
 
@@ -263,11 +302,13 @@ def seatings_free_for(
     end_at: datetime,
     now: datetime,
     limit: int | None = None,
+    skipping: Collection[int] = (),
 ) -> list[list[Table]]:
     """The seatings a booking without a table tries, in order, each a list of tables by id:
     the free tables that seat the party alone (smallest first), then the combinations that
     seat it whose tables are all free during the stay (``seatings_for``'s order, so
-    availability offers the same). At most ``limit``. One query when ``limit`` tables are
+    availability offers the same), none with a table ``skipping`` names. At most ``limit``.
+    One query when ``limit`` tables are
     free; otherwise two more, whatever the number of combinations: the restaurant's
     combinations, and which of their tables are free."""
     seatings = [
@@ -279,6 +320,7 @@ def seatings_free_for(
             end_at=end_at,
             now=now,
             limit=limit,
+            skipping=skipping,
         )
     ]
     if limit is not None and len(seatings) >= limit:
@@ -291,6 +333,7 @@ def seatings_free_for(
             start_at=start_at,
             end_at=end_at,
             now=now,
+            skipping=skipping,
         )
         joined = _combined(combinations, {table.pk: table for table in free}, party_size)
         seatings += [list(seating.tables) for seating in joined]
@@ -312,10 +355,14 @@ def next_free_start(
     """When a seating for the party frees up for a whole ``stay`` (what a walk-in refused now
     is told): the first of the next few ends of the stays holding the restaurant's tables
     after ``after`` from which ``seatings_free_for`` finds a seating free for ``stay``; None
-    when none of those does (a hint, not a hold: someone may book it meanwhile)."""
+    when none of those does (a hint, not a hold: someone may book it meanwhile). A table
+    whose party is still seated past its booked end (``tables_still_seated``) frees up when
+    they leave, which nobody knows: no seating with it is named."""
+    still_seated = tables_still_seated(restaurant_id=restaurant_id, now=now)
     ends = (
         holding_occupancies(start_at=after, end_at=after + stay, now=now)
         .filter(table__restaurant_id=restaurant_id, end_at__gt=after)
+        .exclude(table_id__in=still_seated)
         .order_by("end_at")
         .values_list("end_at", flat=True)
         .distinct()[:NEXT_FREE_CANDIDATES]
@@ -328,6 +375,7 @@ def next_free_start(
             end_at=start + stay,
             now=now,
             limit=1,
+            skipping=still_seated,
         ):
             return start
     return None

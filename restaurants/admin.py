@@ -18,11 +18,10 @@ from django.forms.formsets import DELETION_FIELD_NAME
 from django.http import HttpResponseRedirect
 from django.templatetags.static import static
 
-from accounts.emails import normalize_email
 from accounts.models import User
 from accounts.phones import normalize_phone
 from core.errors import ApplicationError, InvalidEmbedOrigins, ValidationFailed
-from restaurants import combinations, services
+from restaurants import combinations, selectors, services
 from restaurants.admin_access import (
     RestaurantScopedAdmin,
     RestaurantScopedInline,
@@ -337,11 +336,10 @@ class DurationRuleInline(ServiceInline):
 
 
 class AccountByEmailField(forms.ModelChoiceField):
-    """An active account named by its e-mail address (compared in its normal form, as the
-    login compares it), typed rather than chosen: a manager adds staff by address, as in
-    the API, without a list or a search of every account."""
-
-    default_error_messages = {"invalid_choice": "No active user account has this e-mail address."}
+    """An active account named by its e-mail address, typed rather than chosen: a manager adds
+    staff by address, as in the API, without a list or a search of every account. The account
+    is the API's (``selectors.staff_candidate``: by the address's normal form, as the login
+    compares it; an unknown or inactive one refused with the API's message)."""
 
     def __init__(self, **kwargs):
         super().__init__(
@@ -353,7 +351,12 @@ class AccountByEmailField(forms.ModelChoiceField):
         )
 
     def to_python(self, value):
-        return super().to_python(normalize_email(value) if value else value)
+        if value in self.empty_values:
+            return None
+        try:
+            return selectors.staff_candidate(email=value)
+        except ValidationFailed as exc:
+            raise forms.ValidationError(exc.details["email"]) from exc
 
 
 class StaffMembershipByEmailForm(forms.ModelForm):

@@ -77,6 +77,7 @@ def test_up_in_embedded_mode_serves_health_and_stops_cleanly(tmp_path):
     assert proc.returncode == 0, output[-3000:]
     assert "Admin account (shown once)" in output
     assert f"http://127.0.0.1:{port}/api/docs/" in output
+    assert f"Host stand: http://127.0.0.1:{port}/host/" in output
     assert (tmp_path / "reservaflow.sqlite3").exists()
     time.sleep(0.5)
     assert processes_with_env(f"DATA_DIR={tmp_path}") == [], "processes left behind"

@@ -97,6 +97,21 @@ def test_search_matches_every_word_over_names_email_and_phone(db):
     assert ids(customer_search(everyone, q="")) == ids(everyone)
 
 
+def test_search_finds_names_with_or_without_their_accents(db):
+    lopez = CustomerFactory(first_name="María", last_name="López", email="m@example.com")
+    perez = CustomerFactory(first_name="Luis", last_name="Perez", email="l@example.com")
+    nunez = CustomerFactory(first_name="Íñigo", last_name="Núñez", email="i@example.com")
+    everyone = Customer.objects.all()
+    assert ids(customer_search(everyone, q="maria lopez")) == {lopez.pk}
+    assert ids(customer_search(everyone, q="LÓPEZ")) == {lopez.pk}
+    assert ids(customer_search(everyone, q="pérez")) == {perez.pk}
+    assert ids(customer_search(everyone, q="inigo nunez")) == {nunez.pk}
+    assert ids(customer_search(everyone, q="ÍÑIGO")) == {nunez.pk}
+    # Regular-expression characters typed are plain characters.
+    assert ids(customer_search(everyone, q="l.pez")) == set()
+    assert ids(customer_search(everyone, q="(")) == set()
+
+
 def test_staff_list_orders_by_a_known_field_only(world):
     counts = [c.visit_count for c in customer_staff_list(world.superuser, ordering="-visit_count")]
     assert counts[0] == 1 and counts[-1] == 0

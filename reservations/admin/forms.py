@@ -86,13 +86,21 @@ class CoreForm(forms.ModelForm):
             self.add_error(None, exc.message)
 
 
+# Dates only as YYYY-MM-DD: Django's default formats also read 04/12/2026 as April 12th,
+# which a manager who means the 4th of December would book without a word.
+ISO_DATE = ["%Y-%m-%d"]
+
+
 class ReservationAddForm(CoreForm):
     """A booking made in the admin: the staff booking of the API (source ``staff`` unless
     chosen), for the guest found or made by e-mail or phone as the restaurant's own profile."""
 
     restaurant = forms.ModelChoiceField(queryset=Restaurant.objects.none())
     reservation_date = forms.DateField(
-        label="Date", help_text="The restaurant's local date.", widget=forms.DateInput
+        label="Date",
+        help_text="The restaurant's local date, as YYYY-MM-DD.",
+        input_formats=ISO_DATE,
+        widget=forms.DateInput(format=ISO_DATE[0]),
     )
     reservation_time = forms.TimeField(
         label="Time",
@@ -105,8 +113,10 @@ class ReservationAddForm(CoreForm):
         required=False,
         help_text="Blank: the first free table or combination. Several: a combination.",
     )
+    # Not walk-in: a party seated now is the host stand's walk-in (reservation_walk_in); the
+    # core refuses source walk_in for a booking.
     source = forms.ChoiceField(
-        choices=[(s.value, s.label) for s in (Source.STAFF, Source.PHONE, Source.WALK_IN)],
+        choices=[(s.value, s.label) for s in (Source.STAFF, Source.PHONE)],
         initial=Source.STAFF,
     )
     first_name = forms.CharField(label="Guest's first name")
@@ -153,7 +163,9 @@ class ReservationChangeForm(CoreForm):
     """A change of the slot (local date and time, party size, tables) or the remarks, through
     the core's change: only what the form changed is asked for."""
 
-    reservation_date = forms.DateField(label="Date", widget=forms.DateInput)
+    reservation_date = forms.DateField(
+        label="Date", input_formats=ISO_DATE, widget=forms.DateInput(format=ISO_DATE[0])
+    )
     reservation_time = forms.TimeField(label="Time", widget=forms.TimeInput(format="%H:%M"))
     party_size = forms.IntegerField(min_value=1)
     tables = TableChoiceField(with_restaurant=False)
@@ -172,7 +184,7 @@ class ReservationChangeForm(CoreForm):
             tables=held,
             seen=instance.updated_at.isoformat(),
         )
-        self.fields["reservation_date"].help_text = f"Local date in {zone}."
+        self.fields["reservation_date"].help_text = f"Local date in {zone}, as YYYY-MM-DD."
         self.fields["reservation_time"].help_text = f"Local time in {zone}."
         self.fields["tables"].queryset = Table.objects.filter(
             restaurant_id=instance.restaurant_id

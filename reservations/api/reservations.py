@@ -143,7 +143,12 @@ class ReservationCreateSerializer(StrictInputSerializer):
     notes = StrictCharField(required=False, allow_blank=True, max_length=2000, default="")
     allergies = StrictCharField(required=False, allow_blank=True, max_length=2000, default="")
     source = serializers.ChoiceField(
-        choices=Reservation.Source.choices, required=False, allow_null=True, default=None
+        choices=Reservation.Source.choices,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Staff only (default staff; a guest's booking is online). walk_in is a party "
+        "seated now: 400 here, seat it with the walk-ins operation.",
     )
     override_notice = serializers.BooleanField(
         required=False, default=False, help_text="Staff only: ignore the minimum notice."

@@ -300,13 +300,15 @@ def reservation_book(
     the client's address). Nothing is written on any error, not even the guest's new profile.
     ``language`` (``guest_language``) is the guest's: their e-mails about it are written in it.
 
+    Source ``walk_in`` is only a walk-in's (400 naming ``source`` for any other booking).
     A ``walk_in`` (staff only, source ``walk_in``, no date or time: it starts now) is the same
     booking with what a party at the door needs instead of the advance-booking rules
     (``rules.walk_in_slot``): it starts now rounded down to the minute, outside the notice,
     horizon and grid, but only while the restaurant is open (409 ``restaurant_closed_now``);
     it is seated at once (``seated_at`` and ``confirmed_at`` now, no hold); its place in its
-    slot's pacing counter is counted, never refused; and when no seating is free for its
-    stay the answer is 409 ``no_table_free_now`` with when one frees up
+    slot's pacing counter is counted, never refused; a party still seated past its booked
+    end holds its tables for it (selectors.seated_past_end); and when no seating is free for
+    its stay the answer is 409 ``no_table_free_now`` with when one frees up
     (selectors.next_free_start). The tables, their lock, the overlap check, the occupancy
     rows and the exclusion constraint are exactly a booking's.
     """
@@ -323,6 +325,12 @@ def reservation_book(
         walk_in=walk_in,
     )
     _refuse_both_tables(table_id, table_ids)
+    if source == Reservation.Source.WALK_IN and not walk_in:
+        # Source walk_in means a party seated now; an advance booking with it would read as
+        # one (and be held and e-mailed as a booking).
+        raise ValidationFailed.field(
+            "source", "walk_in is for a party seated now: seat it as a walk-in."
+        )
     if override_tables and table_ids is None:
         # A change may override for the tables it keeps; a booking has none of its own.
         raise ValidationFailed.field(
@@ -351,7 +359,7 @@ def reservation_book(
             party_size=party_size,
             override_tables=override_tables,
         )
-        if not insert_checks_overlap():
+        if not insert_checks_overlap(slot, now):
             # Answer a plainly taken slot without queueing for the lock: under contention
             # the losers leave at once instead of waiting for their turn to be refused.
             # (On PostgreSQL the insert is the check: _book_seating.)
@@ -484,10 +492,13 @@ def _refuse_without_table(
     )
 
 
-def insert_checks_overlap() -> bool:
-    """Whether the insert itself refuses an overlap: PostgreSQL's exclusion constraint. On
-    SQLite the in-transaction check decides (its write transactions run one at a time)."""
-    return connection.vendor == "postgresql"
+def insert_checks_overlap(slot: rules.Slot, now: datetime) -> bool:
+    """Whether the insert itself refuses every overlap: PostgreSQL's exclusion constraint. On
+    SQLite the in-transaction check decides (its write transactions run one at a time). A
+    stay that has begun by now (a walk-in) is always checked by the overlap query: a party
+    seated past its booked end holds its tables for it (selectors.seated_past_end), which
+    the constraint, knowing only booked stays, cannot see."""
+    return connection.vendor == "postgresql" and slot.start_at > now
 
 
 def _book_seating(
@@ -518,7 +529,7 @@ def _book_seating(
     booking down the full path above, which expires it first."""
     table_ids = sorted(table.pk for table in seating)
     optimistic = (
-        insert_checks_overlap()
+        insert_checks_overlap(slot, now)
         and not connection.in_atomic_block
         and not PacingPolicy.of(restaurant).limited
     )

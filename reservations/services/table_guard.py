@@ -52,7 +52,7 @@ def tables_lock(table_ids: Sequence[int], local_date: date) -> Iterator[None]:
         yield
 
 
-def _slot_unavailable(table: Table, conflict: Reservation | None, tz) -> Conflict:
+def _slot_unavailable(table: Table, conflict: Reservation | None, tz, now: datetime) -> Conflict:
     if conflict is None:
         return SlotUnavailable(
             f"Table {table.number} was just booked for an overlapping time.",
@@ -60,8 +60,15 @@ def _slot_unavailable(table: Table, conflict: Reservation | None, tz) -> Conflic
         )
     start = conflict.start_at.astimezone(tz)
     end = conflict.end_at.astimezone(tz)
+    if conflict.status == Reservation.Status.SEATED and conflict.end_at <= now:
+        # selectors.seated_past_end: the party outstays its booking.
+        message = f"Table {table.number}'s party is still seated (booked until {end:%H:%M})."
+    else:
+        message = (
+            f"Table {table.number} is taken from {start:%H:%M} to {end:%H:%M} on {start:%Y-%m-%d}."
+        )
     return SlotUnavailable(
-        f"Table {table.number} is taken from {start:%H:%M} to {end:%H:%M} on {start:%Y-%m-%d}.",
+        message,
         details={
             "table_id": table.pk,
             "conflict": {
@@ -164,7 +171,7 @@ def write_guarded(
                 tables, reservation.start_at, reservation.end_at, now, exclude_id=reservation.pk
             )
             table, conflict = found if found else (sorted(tables, key=_pk)[0], None)
-            raise _slot_unavailable(table, conflict, tz) from exc
+            raise _slot_unavailable(table, conflict, tz, now) from exc
         raise ConcurrentChange("The booking conflicts with a concurrent change; retry.") from exc
 
 
@@ -186,7 +193,7 @@ def overlap_refusal(
     if not _is_overlap_violation(exc):
         raise ConcurrentChange("The booking conflicts with a concurrent change; retry.") from exc
     found = _first_holder(tables, start_at, end_at, now)
-    return _slot_unavailable(*found, tz) if found is not None else None
+    return _slot_unavailable(*found, tz, now) if found is not None else None
 
 
 def _pk(table: Table) -> int:
@@ -198,7 +205,7 @@ def refuse_overlap(tables: Sequence[Table], slot: rules.Slot, now, tz, *, exclud
     slot's stay, and when."""
     found = _first_holder(tables, slot.start_at, slot.end_at, now, exclude_id=exclude_id)
     if found is not None:
-        raise _slot_unavailable(*found, tz)
+        raise _slot_unavailable(*found, tz, now)
 
 
 def occupancy_release(reservation: Reservation) -> None:

@@ -187,6 +187,14 @@ def test_staff_book_a_phone_guest_from_a_customer_object(as_staff, seed_body, cl
     assert reservation.source == "phone"
 
 
+def test_staff_booking_with_source_walk_in_is_400_naming_source(as_staff, seed_body, clock):
+    response = as_staff.post(URL, {**seed_body, "source": "walk_in"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "validation_error"
+    assert list(response.json()["details"]) == ["source"]
+    assert not Reservation.objects.exists()
+
+
 def test_staff_override_notice(as_staff, seed_body, clock):
     soon = {**seed_body, "reservation_date": "2025-08-28", "reservation_time": "12:30"}
     assert as_staff.post(URL, soon, format="json").status_code == 400

@@ -16,7 +16,7 @@ from django.test import Client
 from core.models import IdempotencyRecord
 from core.tests.faults import terminate_own_backend
 from notifications.models import Notification
-from reservations import callers
+from reservations.callers import signed_in
 from reservations.models import Reservation
 from reservations.services import booking, transitions
 
@@ -147,7 +147,7 @@ def kill_before_booking(monkeypatch):
     calls = []
 
     def arm(then=None):
-        original = callers.actor_for_user
+        original = signed_in.actor_for_user
 
         def actor_for_user(*args, **kwargs):
             if not calls:
@@ -157,7 +157,8 @@ def kill_before_booking(monkeypatch):
                     then()
             return original(*args, **kwargs)
 
-        monkeypatch.setattr(callers, "actor_for_user", actor_for_user)
+        # Where reservation_create looks it up.
+        monkeypatch.setattr(signed_in, "actor_for_user", actor_for_user)
         return calls
 
     return arm

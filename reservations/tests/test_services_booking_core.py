@@ -6,7 +6,7 @@ from datetime import date, time, timedelta
 
 import pytest
 
-from core.errors import Conflict, HoldLimit, PermissionDenied
+from core.errors import Conflict, HoldLimit, PermissionDenied, ValidationFailed
 from customers.models import Customer
 from customers.tests.factories import CustomerFactory, UserFactory
 from reservations.actors import SYSTEM, Actor, ActorKind
@@ -111,6 +111,17 @@ def test_only_staff_override_the_notice(actors, core_book, kind):
 def test_guests_book_online_only(actors, core_book, kind):
     with pytest.raises(PermissionDenied) as refused:
         core_book(actors[kind], source=Reservation.Source.PHONE)
+    assert list(refused.value.details) == ["source"]
+    assert not Reservation.objects.exists()
+
+
+@pytest.mark.parametrize("kind", sorted(STAFF | {ActorKind.SYSTEM}))
+def test_source_walk_in_is_only_a_walk_ins(actors, core_book, kind):
+    """Source walk_in means a party seated now: an advance booking with it would be a pending
+    hold, e-mailed, that reads as a walk-in."""
+    with pytest.raises(ValidationFailed) as refused:
+        core_book(actors[kind], source=Reservation.Source.WALK_IN)
+    assert refused.value.code == "validation_error"
     assert list(refused.value.details) == ["source"]
     assert not Reservation.objects.exists()
 

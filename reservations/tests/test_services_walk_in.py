@@ -29,10 +29,11 @@ from customers.models import Customer
 from customers.services import customer_update
 from customers.tests.factories import CustomerFactory, UserFactory
 from notifications.models import Notification
-from reservations.callers import reservation_walk_in
+from reservations.actors import Actor
+from reservations.callers import reservation_create, reservation_walk_in
 from reservations.models import Occupancy, Reservation
 from reservations.pacing import SlotLoads
-from reservations.services import booking
+from reservations.services import booking, reservation_complete
 from reservations.tests.factories import ReservationFactory, pace_counts, stored_pace
 from reservations.tests.test_concurrency import redis_down  # noqa: F401
 from reservations.tests.test_concurrency_seatings import overlapping_holders
@@ -228,6 +229,112 @@ def test_refused_without_a_time_when_nothing_frees_up_soon(restaurant, table, st
         reservation_walk_in(user=staff_user, restaurant_id=restaurant.pk, party_size=2)
     assert refused.value.details["next_free_at"] is None
     assert refused.value.message == "No table for 2 is free now."
+
+
+# --- a party that outstays its booking -----------------------------------------------------------
+
+# The review's probe: a party seated 18:00-19:30 UTC is still seated at 19:45 (21:45 in Madrid).
+OVERSTAY_START = datetime(2025, 8, 28, 18, 0, tzinfo=UTC)
+PAST_ITS_END = datetime(2025, 8, 28, 19, 45, tzinfo=UTC)
+
+
+def test_a_party_seated_past_its_end_keeps_its_table_until_it_is_completed(
+    restaurant, table, staff_user
+):
+    sitting = seated_party(restaurant, [table], start=OVERSTAY_START)
+    assert sitting.end_at == datetime(2025, 8, 28, 19, 30, tzinfo=UTC)
+    with time_machine.travel(PAST_ITS_END, tick=False):
+        with pytest.raises(NoTableFreeNow) as refused:
+            reservation_walk_in(user=staff_user, restaurant_id=restaurant.pk, party_size=2)
+        # Not "frees up at 21:30": that has passed and they still sit; when they leave is unknown.
+        assert refused.value.details["next_free_at"] is None
+        assert refused.value.message == "No table for 2 is free now."
+        # Naming the table is the same refusal, saying why.
+        with pytest.raises(SlotUnavailable) as taken:
+            reservation_walk_in(
+                user=staff_user, restaurant_id=restaurant.pk, party_size=2, table_ids=[table.pk]
+            )
+        assert taken.value.details["table_id"] == table.pk
+        assert taken.value.message == "Table 1's party is still seated (booked until 21:30)."
+        assert Reservation.objects.count() == 1
+
+        reservation_complete(reservation=sitting, actor=Actor.host(staff_user, restaurant.pk))
+        walk_in = reservation_walk_in(user=staff_user, restaurant_id=restaurant.pk, party_size=2)
+    assert walk_in.status == Status.SEATED
+    assert held_tables(walk_in) == [table.pk]
+
+
+@pytest.mark.postgres_only(reason="the insert-only short path of a booking is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_too_the_overlap_check_sees_the_party_still_seated(
+    restaurant, table, staff_user
+):
+    """Outside a caller's transaction a booking on PostgreSQL may let the exclusion constraint
+    alone check the overlap; it knows only booked stays, so a walk-in is always checked."""
+    seated_party(restaurant, [table], start=OVERSTAY_START)
+    with (
+        time_machine.travel(PAST_ITS_END, tick=False),
+        pytest.raises(SlotUnavailable) as taken,
+    ):
+        reservation_walk_in(
+            user=staff_user, restaurant_id=restaurant.pk, party_size=2, table_ids=[table.pk]
+        )
+    assert taken.value.message == "Table 1's party is still seated (booked until 21:30)."
+    assert Reservation.objects.count() == 1
+
+
+def test_a_walk_in_goes_to_another_table_while_a_party_outstays_its_booking(
+    restaurant, table, staff_user
+):
+    small = TableFactory(restaurant=restaurant, number="2", capacity=2, min_capacity=1)
+    seated_party(restaurant, [small], start=OVERSTAY_START)
+    with time_machine.travel(PAST_ITS_END, tick=False):
+        walk_in = reservation_walk_in(user=staff_user, restaurant_id=restaurant.pk, party_size=2)
+    # Table 2 (two seats) comes first in the booking core's order, but its party still sits.
+    assert held_tables(walk_in) == [table.pk]
+
+
+def test_when_one_frees_up_skips_a_table_whose_party_outstays_its_booking(
+    restaurant, table, staff_user
+):
+    """Table 1 (the only one seating two) has a party past its end; table 2 (five or six only)
+    frees up at 22:30. At 22:30 table 1 is free by its booking, but its party may still be
+    there: no time is named."""
+    seated_party(restaurant, [table], start=OVERSTAY_START)
+    big = TableFactory(restaurant=restaurant, number="2", capacity=6, min_capacity=5)
+    seated_party(restaurant, [big], party_size=5, start=datetime(2025, 8, 28, 19, 0, tzinfo=UTC))
+    with (
+        time_machine.travel(PAST_ITS_END, tick=False),
+        pytest.raises(NoTableFreeNow) as refused,
+    ):
+        reservation_walk_in(user=staff_user, restaurant_id=restaurant.pk, party_size=2)
+    assert refused.value.details["next_free_at"] is None
+    # A party still within its booking frees its table at its booked end, as before.
+    with (
+        time_machine.travel(PAST_ITS_END, tick=False),
+        pytest.raises(NoTableFreeNow) as refused,
+    ):
+        reservation_walk_in(user=staff_user, restaurant_id=restaurant.pk, party_size=5)
+    assert refused.value.details["next_free_time"] == "22:30"
+
+
+def test_a_party_past_its_end_does_not_hold_its_table_for_a_later_booking(
+    restaurant, table, staff_user, guest
+):
+    """The rule is for what happens now: an advance booking (always after now) counts the
+    booked end, as availability does; the host completes the party before that guest comes."""
+    seated_party(restaurant, [table], start=OVERSTAY_START)
+    with time_machine.travel(PAST_ITS_END, tick=False):
+        later = reservation_create(
+            user=staff_user,
+            restaurant_id=restaurant.pk,
+            customer_id=guest.pk,
+            reservation_date=TODAY,
+            reservation_time=time(22, 0),
+            party_size=2,
+            override_notice=True,
+        )
+    assert held_tables(later) == [table.pk]
 
 
 def test_a_party_no_table_seats_is_400(restaurant, floor, staff_user, evening):
@@ -457,7 +564,6 @@ def test_a_superuser_naming_no_restaurant_is_404(evening):
 
 
 def test_the_core_refuses_a_walk_in_for_a_guest(restaurant, table, guest_user, evening):
-    from reservations.actors import Actor
     from reservations.services.guests import walk_in_profile
 
     with pytest.raises(PermissionDenied):
@@ -501,6 +607,8 @@ def walk_in_race(threads: int, seat) -> Counter:
         w.start()
     for w in workers:
         w.join(timeout=60)
+    stuck = [w.name for w in workers if w.is_alive()]
+    assert not stuck, f"still running after 60 s: {stuck}"
     return outcomes
 
 

@@ -210,7 +210,21 @@ def test_an_unknown_e_mail_is_a_form_error(sign_in, restaurant):
     data = with_staff_by_email(restaurant_form(restaurant), rows)
     response = sign_in("manager_r").post(change_url(restaurant), data)
     assert response.status_code == 200
-    assert "No active user account has this e-mail address." in response.content.decode()
+    # The API's message (restaurants.selectors.staff_candidate).
+    assert "No user account matches." in response.content.decode()
+    assert restaurant.memberships.count() == 2
+
+
+def test_an_inactive_accounts_e_mail_is_a_form_error(sign_in, restaurant):
+    UserFactory(email="gone@example.com", is_active=False)
+    rows = [
+        *stored_staff(restaurant),
+        {"user": "Gone@Example.com", "role": "host", "restaurant": restaurant.pk},
+    ]
+    data = with_staff_by_email(restaurant_form(restaurant), rows)
+    response = sign_in("manager_r").post(change_url(restaurant), data)
+    assert response.status_code == 200
+    assert "This user account is inactive." in response.content.decode()
     assert restaurant.memberships.count() == 2
 
 

@@ -20,8 +20,18 @@ class SignInForm(forms.Form):
     """Email and password, under the sign-in limits the API token endpoint and the admin use
     (customers.login_limits): over a limit the password is not checked."""
 
-    email = forms.CharField(label=_("Email"), max_length=254)
-    password = forms.CharField(label=_("Password"), strip=False, widget=forms.PasswordInput)
+    # An e-mail input (a tablet shows its keyboard with "@") that password managers fill; the
+    # address is still checked by authentication, not by the field.
+    email = forms.CharField(
+        label=_("Email"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
+    )
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
 
     def __init__(self, request, *args, **kwargs):
         self.request = request

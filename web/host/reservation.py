@@ -10,7 +10,12 @@ from core.clock import now as clock_now
 from core.errors import ApplicationError
 from reservations import services
 from reservations.host_actions import ACTION_BY_SLUG, host_actions
-from reservations.host_day import host_reservation, host_seatings, host_service_date
+from reservations.host_day import (
+    host_reservation,
+    host_reservation_table_numbers,
+    host_seatings,
+    host_service_date,
+)
 from reservations.models import Reservation
 from web.host.access import HostStand, staff_page
 from web.host.day import day_url, render_day
@@ -55,6 +60,7 @@ def _reservation_context(stand: HostStand, reservation: Reservation, **extra) ->
         "reservation": reservation,
         "status": services.transitions.effective_status(reservation, now),
         "actions": host_actions(reservation, now),
+        "table_numbers": host_reservation_table_numbers(reservation),
         "move": _move_form(stand, initial=initial),
         "remarks": RemarksForm(
             initial={"notes": reservation.notes, "allergies": reservation.allergies},

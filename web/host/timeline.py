@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from reservations.host_day import DayReservation, HostDay
 
 LABEL_WIDTH = 7.0  # percent: the tables' numbers, left of the axis
-AXIS_WIDTH = 100 - LABEL_WIDTH - 1.5  # percent: the time axis (the last hour's label fits)
+# percent: the time axis. The last hour's label is centred on the axis's end: the 3 % left
+# over hold its right half at the page's narrowest width (46rem, where it starts to scroll).
+AXIS_WIDTH = 100 - LABEL_WIDTH - 3.0
 HEADER = 26  # pixels: the hours' labels
 AREA_ROW = 22
 TABLE_ROW = 32

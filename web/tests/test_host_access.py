@@ -66,6 +66,15 @@ def test_the_sign_in_form_has_inputs_labelled_email_and_password(client):
     assert 'type="password"' in page
 
 
+def test_the_sign_in_inputs_bring_the_email_keyboard_and_password_managers(client):
+    page = client.get("/host/").content.decode()
+    email = re.search(r'<input [^>]*name="email"[^>]*>', page).group(0)
+    assert 'type="email"' in email and 'autocomplete="username"' in email
+    assert 'autocapitalize="none"' in email
+    password = re.search(r'<input [^>]*name="password"[^>]*>', page).group(0)
+    assert 'autocomplete="current-password"' in password
+
+
 def test_signing_in_opens_the_session_and_lists_the_restaurants(client, staff, restaurant):
     response = client.post("/host/", {"email": "host@casa.example", "password": HOST_PASSWORD})
     assert response.status_code == 302

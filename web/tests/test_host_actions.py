@@ -245,6 +245,17 @@ def test_from_the_reservations_page_an_action_comes_back_to_it(host, restaurant)
     assert "This reservation is seated now" in refused.content.decode()
 
 
+def test_the_reservations_page_names_the_tables_it_holds(host, restaurant):
+    reservation = _reservation(restaurant)
+    page = host.get(f"/host/casa/reservations/{reservation.pk}/").content.decode()
+    assert re.search(r"<dt>Tables</dt><dd>1</dd>", page)
+    # Seated and completed, it still names the tables it sat at.
+    for action in ("seat", "complete"):
+        assert host.post(_url(reservation, action), {"back": "reservation"}).status_code == 302
+    page = host.get(f"/host/casa/reservations/{reservation.pk}/").content.decode()
+    assert re.search(r"<dt>Tables</dt><dd>1</dd>", page)
+
+
 # --- moving and notes ---------------------------------------------------------------------
 
 

@@ -377,8 +377,22 @@ def test_the_day_speaks_spanish(host, restaurant):
     ReservationFactory(table=restaurant.tables.get(), start_at=madrid(TONIGHT, time(20)))
     page = _page(host, "?lang=es")
     spanish = ["Cronograma", "Cubiertos", "Reservas", "Día anterior", "Sentar", "Cancelar"]
-    spanish += ["Confirmada", "Sin reserva", "Reserva por teléfono", "jueves 28 agosto 2025"]
+    spanish += ["Confirmada", "Sin reserva", "Reserva por teléfono"]
+    spanish += ["Nombre, correo o teléfono"]
     for text in spanish:
         assert text in page, text
     for english in ("Timeline", "Previous day", ">Seat<", "Walk-in"):
         assert english not in page, english
+
+
+def test_the_days_heading_is_the_date_in_each_languages_own_form(host):
+    assert "<h1>Thursday 28 August 2025" in _page(host)
+    # Spanish months are not capitalised; only the sentence's first letter is.
+    assert "<h1>Jueves 28 de agosto de 2025" in _page(host, "?lang=es")
+
+
+def test_the_last_hours_label_has_room_for_its_right_half(host):
+    # Centred on its hour, "00:00" needs about 16 px right of it; at the timeline's narrowest
+    # (46rem, 736 px) 3 % are 22 px.
+    xs = re.findall(r'<text class="hour-label" x="([0-9.]+)%"', _timeline(_page(host)))
+    assert float(xs[-1]) <= 97.0
