@@ -29,11 +29,13 @@ def _latest(executor: MigrationExecutor) -> list[tuple[str, str]]:
 
 
 # The account's move out of customers (accounts 0002 and the state-only 0002s) comes after
-# customers 0004, so those apps go back to just before it.
+# customers 0004, so those apps go back to just before it; notifications too, to before its
+# staff invitations (0004 needs restaurants 0006).
 BEFORE_ACCOUNT_MOVE = [
     ("accounts", "0001_initial"),
     ("restaurants", "0001_initial"),
     ("reservations", "0001_initial"),
+    ("notifications", "0003_request_id"),
 ]
 
 

@@ -74,7 +74,11 @@ def overlapping_holders() -> int:
 def assert_one_holder_per_group(finals: Counter, errors: list, pair) -> None:
     first, second = pair
     assert errors == []
-    assert set(finals) <= {(201, None), (409, "slot_unavailable")}, finals
+    # A loser is told the time is taken; without Redis, one that met a winner's pacing or
+    # occupancy row mid-write may be told 409 concurrent_change instead (retry): both 409s.
+    assert set(finals) <= {(201, None), (409, "slot_unavailable"), (409, "concurrent_change")}, (
+        finals
+    )
     assert sum(finals.values()) == THREADS
     assert finals[(201, None)] == 2, finals  # one per group of overlapping times
     assert overlapping_holders() == 0
