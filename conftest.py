@@ -86,3 +86,17 @@ def _default_language():
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture
+def sign_in(client, cast):
+    """``sign_in(who)``: the test client signed in as ``cast[who]`` (a module's fixture
+    naming its roles; None for nobody), signed out of anyone before."""
+
+    def as_(who):
+        client.logout()
+        if cast[who] is not None:
+            client.force_login(cast[who])
+        return client
+
+    return as_

@@ -7,6 +7,7 @@ import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Group, Permission
 
+from core.tests.assertions import ADMIN_KEPT_OUT, ADMIN_ROLES
 from customers.models import GuestRecord
 from customers.tests.factories import DEFAULT_PASSWORD, CustomerFactory, UserFactory
 from reservations.tests.factories import ReservationFactory
@@ -20,8 +21,8 @@ from restaurants.tests.factories import RestaurantFactory, StaffMembershipFactor
 
 pytestmark = pytest.mark.django_db
 
-WHO = ["superuser", "manager_r", "manager_s", "host_r", "guest", "anonymous"]
-KEPT_OUT = {"host_r", "guest", "anonymous"}
+WHO = ADMIN_ROLES
+KEPT_OUT = ADMIN_KEPT_OUT
 
 
 @pytest.fixture
@@ -47,17 +48,6 @@ def cast(restaurant):
         "guest": guest,
         "anonymous": None,
     }
-
-
-@pytest.fixture
-def sign_in(client, cast):
-    def as_(who):
-        client.logout()
-        if cast[who] is not None:
-            client.force_login(cast[who])
-        return client
-
-    return as_
 
 
 def grant_every_permission(user):

@@ -8,6 +8,7 @@ from datetime import time, timedelta
 import pytest
 from django.contrib.messages import get_messages
 
+from core.tests.assertions import ADMIN_KEPT_OUT, ADMIN_ROLES, assert_missing, assert_sent_to_login
 from customers.models import Customer
 from customers.tests.factories import UserFactory
 from reservations.callers import admin_reservation_change, reservation_create
@@ -19,11 +20,11 @@ from restaurants.tests.factories import RestaurantFactory, StaffMembershipFactor
 Status = Reservation.Status
 LIST = "/admin/reservations/reservation/"
 ADD = LIST + "add/"
-WHO = ["superuser", "manager_r", "manager_s", "host_r", "guest", "anonymous"]
+WHO = ADMIN_ROLES
 # Who may use the admin for each restaurant's reservations.
 SEES_R = {"superuser", "manager_r"}
 SEES_S = {"superuser", "manager_s"}
-KEPT_OUT = {"host_r", "guest", "anonymous"}
+KEPT_OUT = ADMIN_KEPT_OUT
 
 
 def change_url(reservation):
@@ -52,17 +53,6 @@ def cast(restaurant, other_restaurant, staff_user, guest_user):
 
 
 @pytest.fixture
-def sign_in(client, cast):
-    def as_(who):
-        client.logout()
-        if cast[who] is not None:
-            client.force_login(cast[who])
-        return client
-
-    return as_
-
-
-@pytest.fixture
 def r_booking(book):
     return book()
 
@@ -82,19 +72,6 @@ def s_booking(other_restaurant, clock):
         party_size=2,
     )
     return put_in_status(booked, Status.CONFIRMED)
-
-
-def assert_sent_to_login(response, path):
-    assert response.status_code == 302
-    assert response["Location"] == f"/admin/login/?next={path}"
-
-
-def assert_missing(response):
-    """How Django's admin answers an object outside the queryset: back to the index, saying
-    it does not exist (the same as for an id that never existed)."""
-    assert response.status_code == 302 and response["Location"] == "/admin/"
-    said = [str(m) for m in get_messages(response.wsgi_request)]
-    assert any("doesn\u2019t exist" in m for m in said), said
 
 
 # --- the list ----------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ account and nobody signed in are sent to the login."""
 import pytest
 from django.contrib.messages import get_messages
 
+from core.tests.assertions import ADMIN_KEPT_OUT, ADMIN_ROLES, assert_missing, assert_sent_to_login
 from customers.tests.factories import UserFactory
 from restaurants.combinations import table_combination_create
 from restaurants.models import Restaurant, StaffMembership, Table
@@ -16,8 +17,8 @@ pytestmark = pytest.mark.django_db
 
 LIST = "/admin/restaurants/restaurant/"
 ADD = LIST + "add/"
-WHO = ["superuser", "manager_r", "manager_s", "host_r", "guest", "anonymous"]
-KEPT_OUT = {"host_r", "guest", "anonymous"}
+WHO = ADMIN_ROLES
+KEPT_OUT = ADMIN_KEPT_OUT
 
 
 @pytest.fixture
@@ -34,28 +35,6 @@ def cast(restaurant, other_restaurant, manager, host, guest, superuser):
         "guest": guest,
         "anonymous": None,
     }
-
-
-@pytest.fixture
-def sign_in(client, cast):
-    def as_(who):
-        client.logout()
-        if cast[who] is not None:
-            client.force_login(cast[who])
-        return client
-
-    return as_
-
-
-def assert_sent_to_login(response, path):
-    assert response.status_code == 302
-    assert response["Location"] == f"/admin/login/?next={path}"
-
-
-def assert_missing(response):
-    assert response.status_code == 302 and response["Location"] == "/admin/"
-    said = [str(m) for m in get_messages(response.wsgi_request)]
-    assert any("doesn\u2019t exist" in m for m in said), said
 
 
 # --- the index ---------------------------------------------------------------------------------
