@@ -22,11 +22,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.db import connection
 from django.utils import timezone
 
 from core.tests.ports import free_port
 from notifications.tests.conftest import RecordingHandler, Worker, worker_env
+from reservations.tests.overlaps import overlapping_holders
 
 pytestmark = [
     pytest.mark.slow,
@@ -111,22 +111,6 @@ def answers_200(url: str) -> bool:
             return response.status == 200
     except OSError:
         return False
-
-
-def overlapping_holders() -> int:
-    """Pairs of occupancy rows that hold one table at overlapping times."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT count(*)
-            FROM reservations_occupancy a
-            JOIN reservations_occupancy b
-              ON a.table_id = b.table_id AND a.id < b.id
-             AND tstzrange(a.start_at, a.end_at, '[)') && tstzrange(b.start_at, b.end_at, '[)')
-            WHERE a.holds AND b.holds
-            """
-        )
-        return cursor.fetchone()[0]
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ retried, as a client would); no two occupancy rows holding one table ever overla
 from collections import Counter
 
 import pytest
-from django.db import connection
 
 from reservations.models import Occupancy, Reservation
+from reservations.tests.overlaps import overlapping_holders
 from reservations.tests.test_concurrency import EARLY, LATE, race, redis_down  # noqa: F401
 from restaurants.combinations import table_combination_create
 from restaurants.tests.factories import TableFactory
@@ -53,22 +53,6 @@ def mixed(restaurant, guest, pair):
         return {**values, "party_size": 6}
 
     return body
-
-
-def overlapping_holders() -> int:
-    """Pairs of occupancy rows that hold one table at overlapping times."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT count(*)
-            FROM reservations_occupancy a
-            JOIN reservations_occupancy b
-              ON a.table_id = b.table_id AND a.id < b.id
-             AND tstzrange(a.start_at, a.end_at, '[)') && tstzrange(b.start_at, b.end_at, '[)')
-            WHERE a.holds AND b.holds
-            """
-        )
-        return cursor.fetchone()[0]
 
 
 def assert_one_holder_per_group(finals: Counter, errors: list, pair) -> None:

@@ -35,8 +35,8 @@ from reservations.models import Occupancy, Reservation
 from reservations.pacing import SlotLoads
 from reservations.services import booking, reservation_complete
 from reservations.tests.factories import ReservationFactory, pace_counts, stored_pace
+from reservations.tests.overlaps import overlapping_holders
 from reservations.tests.test_concurrency import redis_down  # noqa: F401
-from reservations.tests.test_concurrency_seatings import overlapping_holders
 from restaurants.combinations import table_combination_create
 from restaurants.models import StaffMembership
 from restaurants.tests.factories import (
@@ -133,18 +133,7 @@ def test_a_combination_is_taken_when_the_single_tables_are_full(
     seated_party(restaurant, [t1], party_size=4)
     reservation = reservation_walk_in(user=staff_user, restaurant_id=restaurant.pk, party_size=4)
     assert held_tables(reservation) == sorted([t2.pk, t3.pk])
-    assert overlapping_holders_here() == 0
-
-
-def overlapping_holders_here() -> int:
-    # The SQL of the concurrency tests only runs on PostgreSQL; elsewhere compare in Python.
-    rows = list(Occupancy.objects.filter(holds=True).values_list("table_id", "start_at", "end_at"))
-    return sum(
-        1
-        for i, a in enumerate(rows)
-        for b in rows[i + 1 :]
-        if a[0] == b[0] and a[1] < b[2] and b[1] < a[2]
-    )
+    assert overlapping_holders() == 0
 
 
 def test_a_walk_in_needs_no_notice_but_the_restaurant_open_now(restaurant, table, staff_user):

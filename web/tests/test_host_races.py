@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from customers.tests.factories import CustomerFactory, UserFactory
 from reservations.models import Reservation
 from reservations.tests.factories import ReservationFactory
-from reservations.tests.test_concurrency_seatings import overlapping_holders
+from reservations.tests.overlaps import overlapping_holders
 from restaurants.models import StaffMembership
 from restaurants.tests.factories import TableFactory
 from web.tests.conftest import madrid
