@@ -6,7 +6,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,14 +14,10 @@ import psycopg
 import pytest
 
 from core.tests.ports import free_port
+from core.tests.up import ROOT, reservaflow, reservaflow_up
 
-ROOT = Path(__file__).resolve().parents[2]
 KEEP = ("PATH", "HOME", "LANG", "VIRTUAL_ENV", "UV_LINK_MODE", "RESERVAFLOW_TEST_PORTS")
 HOST = "book.example.com"
-
-
-def reservaflow(*args: str) -> list[str]:
-    return [sys.executable, "-m", "config.cli", *args]
 
 
 def bare_env(tmp_path: Path, **variables: str) -> dict[str, str]:
@@ -221,41 +216,19 @@ def database_exists(name: str) -> bool:
 @pytest.mark.postgres_only(reason="the service mode creates a PostgreSQL database")
 def test_up_creates_a_missing_database_when_the_role_may(tmp_path):
     name = f"rf_created_{uuid.uuid4().hex[:10]}"
-    port = free_port()
     env = bare_env(
         tmp_path,
         DATABASE_URL=server_url(name),
         REDIS_URL=os.environ["REDIS_URL"],
         SECRET_KEY="k" + os.urandom(32).hex(),
     )
-    proc = subprocess.Popen(
-        reservaflow("up", "--no-demo", "--port", str(port), "--web-workers", "1"),
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
     try:
-        deadline = time.monotonic() + 90
-        ready = False
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health/", timeout=2):
-                    ready = True
-                    break
-            except OSError:
-                time.sleep(0.5)
-        assert ready, "no 200 from /api/health/"
-        assert database_exists(name)
+        with reservaflow_up(env, tmp_path / "up.log", "--no-demo", "--web-workers", "1") as up:
+            up.wait_healthy(90)
+            assert database_exists(name)
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            output, _ = proc.communicate(timeout=40)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            output, _ = proc.communicate()
         drop_database(name)
+    output = up.output()
     assert f'reservaflow: created the database "{name}"' in output
     assert "Applying reservations.0001" in output, "migrated the new database"
 

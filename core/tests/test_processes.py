@@ -2,26 +2,14 @@
 against an unreachable configured database, and createsuperuser from the environment."""
 
 import os
-import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from core.tests.ports import free_port
-
-ROOT = Path(__file__).resolve().parents[2]
-REVEALING = ("DATABASE_URL", "REDIS_URL", "REDIS_CACHE_URL", "CELERY_BROKER_URL", "SECRET_KEY")
-
-
-def embedded_env(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in REVEALING}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    env["DATA_DIR"] = str(data_dir)
-    return env
+from core.tests.up import ROOT, embedded_env, reservaflow, reservaflow_up
 
 
 def processes_with_env(marker: str) -> list[int]:
@@ -38,46 +26,16 @@ def processes_with_env(marker: str) -> list[int]:
     return found
 
 
-def reservaflow(*args: str) -> list[str]:
-    return [sys.executable, "-m", "config.cli", *args]
-
-
 @pytest.mark.slow
 def test_up_in_embedded_mode_serves_health_and_stops_cleanly(tmp_path):
-    port = free_port()
-    env = embedded_env(tmp_path)
-    proc = subprocess.Popen(
-        reservaflow("up", "--port", str(port)),
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    deadline = time.monotonic() + 60
-    body = None
-    try:
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health/", timeout=2) as r:
-                    if r.status == 200:
-                        body = r.read().decode()
-                        break
-            except OSError:
-                time.sleep(0.5)
-        assert body is not None, "no 200 from /api/health/ within 60 s"
-        assert '"database":"ok"' in body and '"broker":"ok"' in body
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            output, _ = proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            output, _ = proc.communicate()
-    assert proc.returncode == 0, output[-3000:]
+    with reservaflow_up(embedded_env(tmp_path), tmp_path / "up.log", stop_within=30) as up:
+        body = up.wait_healthy(60)
+        assert '"database":"ok"' in body and '"broker":"ok"' in body, body
+    output = up.output()
+    assert up.proc.returncode == 0, output[-3000:]
     assert "Admin account (shown once)" in output
-    assert f"http://127.0.0.1:{port}/api/docs/" in output
-    assert f"Host stand: http://127.0.0.1:{port}/host/" in output
+    assert f"http://127.0.0.1:{up.port}/api/docs/" in output
+    assert f"Host stand: http://127.0.0.1:{up.port}/host/" in output
     assert (tmp_path / "reservaflow.sqlite3").exists()
     time.sleep(0.5)
     assert processes_with_env(f"DATA_DIR={tmp_path}") == [], "processes left behind"

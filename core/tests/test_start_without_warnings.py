@@ -4,16 +4,14 @@ warning from any process; the request and task lines in JSON carry the request's
 
 import json
 import os
-import signal
-import subprocess
 import time
 import urllib.request
 from datetime import date, timedelta
 
 import pytest
 
-from core.tests.ports import free_port
-from core.tests.test_processes import ROOT, embedded_env, processes_with_env, reservaflow
+from core.tests.test_processes import processes_with_env
+from core.tests.up import embedded_env, reservaflow_up
 
 # Celery's SecurityWarning about a worker running as root: this machine's tests run as root,
 # a deployment does not (docs: the systemd units run as their own user).
@@ -73,37 +71,15 @@ def warnings_in(output: str) -> list[str]:
 
 @pytest.mark.slow
 def test_a_normal_start_and_booking_log_no_warning_and_json_lines(tmp_path):
-    port = free_port()
     env = embedded_env(tmp_path)
     # JSON: a warning would still say so ("level": "WARNING"), and the lines can be read.
     env["LOG_FORMAT"] = "json"
-    proc = subprocess.Popen(
-        reservaflow("up", "--port", str(port)),
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                call(base, "/api/health/")
-                break
-            except OSError:
-                time.sleep(0.5)
-        book_as_a_new_guest(base)
+    with reservaflow_up(env, tmp_path / "up.log") as up:
+        up.wait_healthy(90)
+        book_as_a_new_guest(up.base)
         # The worker delivers the hold's email (the console backend prints it).
         time.sleep(8)
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            output, _ = proc.communicate(timeout=40)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            output, _ = proc.communicate()
+    output = up.output()
     assert "Please confirm your table" in output, output[-3000:]
     assert "X-Request-ID: start-test-1" in output, "the email lacks the request's id"
     assert warnings_in(output) == [], output[-4000:]
@@ -113,7 +89,9 @@ def test_a_normal_start_and_booking_log_no_warning_and_json_lines(tmp_path):
         if '"logger": "reservaflow.request"' in line
     ]
     assert any(entry["path"] == "/api/reservations/" for entry in request_lines)
-    assert {entry["request_id"] for entry in request_lines} == {"start-test-1"}
+    # The test's own requests carry its id (the health checks before them, a generated one).
+    ours = [entry for entry in request_lines if entry["path"] != "/api/health/"]
+    assert {entry["request_id"] for entry in ours} == {"start-test-1"}
     task_lines = [
         json.loads(line.split("| ", 1)[1])
         for line in output.splitlines()

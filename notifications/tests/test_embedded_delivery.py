@@ -4,7 +4,6 @@ records the reminders that come due."""
 
 import json
 import re
-import signal
 import sqlite3
 import subprocess
 import time
@@ -14,7 +13,7 @@ from datetime import date, timedelta
 import pytest
 
 from core.tests.ports import free_port
-from core.tests.test_processes import ROOT, embedded_env, reservaflow
+from core.tests.up import ROOT, embedded_env, reservaflow, reservaflow_up
 
 pytestmark = pytest.mark.slow
 
@@ -31,29 +30,11 @@ def call(port, method, path, body=None, token=None):
         return response.status, json.loads(response.read())
 
 
-def wait_healthy(port: int, proc: subprocess.Popen, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            if call(port, "GET", "/api/health/")[0] == 200:
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise AssertionError(f"no 200 from /api/health/ within {timeout} s")
-
-
 def test_up_in_embedded_mode_sends_the_emails_through_its_worker(tmp_path):
-    port = free_port()
     log = tmp_path / "up.log"
-    proc = subprocess.Popen(
-        reservaflow("up", "--port", str(port)),
-        cwd=ROOT,
-        env=embedded_env(tmp_path),
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_healthy(port, proc)
+    with reservaflow_up(embedded_env(tmp_path), log, stop_within=30) as up:
+        port = up.port
+        up.wait_healthy(90)
         output = log.read_text()
         email = re.search(r"email:\s+(\S+)", output).group(1)
         password = re.search(r"password:\s+(\S+)", output).group(1)
@@ -85,9 +66,6 @@ def test_up_in_embedded_mode_sends_the_emails_through_its_worker(tmp_path):
         wait_for_output("Please confirm")  # the guest reads it, then confirms
         call(port, "POST", f"/api/reservations/{reservation['id']}/confirm/", token=token)
         wait_for_output("is confirmed")
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(30)
     output = log.read_text()
     assert "Subject: Please confirm your table at Casa Demo" in output
     assert "Subject: Your table at Casa Demo is confirmed" in output
@@ -141,15 +119,8 @@ def test_up_in_embedded_mode_sends_a_due_reminder_once_through_its_worker_and_be
         EMAIL_PORT=str(smtp_server.port),
         REMINDER_SCAN_SECONDS=str(scan_seconds),
     )
-    proc = subprocess.Popen(
-        reservaflow("up", "--port", str(port)),
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_healthy(port, proc)
+    with reservaflow_up(env, log, port=port, stop_within=30) as up:
+        up.wait_healthy(90)
         made = subprocess.run(
             reservaflow("shell", "-c", DUE_REMINDER),
             cwd=ROOT,
@@ -165,9 +136,6 @@ def test_up_in_embedded_mode_sends_a_due_reminder_once_through_its_worker_and_be
             time.sleep(0.2)
         assert smtp_server.messages, "no reminder within 60 s:\n" + log.read_text()[-3000:]
         time.sleep(3 * scan_seconds + 1)  # further scans, and a duplicate, would come now
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(30)
 
     [message] = smtp_server.messages
     assert message["Subject"] == "Reminder: your table at Casa Demo"
@@ -176,6 +144,6 @@ def test_up_in_embedded_mode_sends_a_due_reminder_once_through_its_worker_and_be
         rows = db.execute("SELECT kind, status, attempts FROM notifications_notification")
         assert rows.fetchall() == [("reminder", "sent", 1)]
     output = log.read_text()
-    assert proc.returncode == 0, output[-3000:]
+    assert up.proc.returncode == 0, output[-3000:]
     assert "notifications.record_reminders" in output  # beat sent the scan, the worker ran it
     assert "Traceback" not in output and " ERROR " not in output, output[-3000:]
