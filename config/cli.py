@@ -4,6 +4,7 @@
 import argparse
 import os
 import sys
+from pathlib import Path
 
 
 def _setup_django() -> None:
@@ -90,6 +91,12 @@ def up(argv: list[str]) -> int:
         f"{base}/api/health/live/ (liveness)\n",
         flush=True,
     )
+
+    # Every process of this host starts now: the metrics files of earlier runs' process ids
+    # would otherwise be added to every scrape until the directory is emptied
+    # (docs/observability.md).
+    for stale in Path(settings.METRICS_DIR).glob("*.db"):
+        stale.unlink(missing_ok=True)
 
     from honcho import manager as honcho_manager
     from honcho.manager import Manager

@@ -239,9 +239,9 @@ KNOWN_KEYS = {
     "Unit": {"Description", "Documentation", "After", "Wants", "Requires"},
     "Service": {
         "Type", "NotifyAccess", "User", "Group", "WorkingDirectory", "EnvironmentFile",
-        "Environment", "StateDirectory", "ExecStart", "ExecReload", "KillMode",
-        "TimeoutStopSec", "Restart", "RestartSec", "NoNewPrivileges", "ProtectSystem",
-        "ProtectHome", "PrivateTmp",
+        "Environment", "StateDirectory", "RuntimeDirectory", "RuntimeDirectoryPreserve",
+        "ExecStart", "ExecReload", "KillMode", "TimeoutStopSec", "Restart", "RestartSec",
+        "NoNewPrivileges", "ProtectSystem", "ProtectHome", "PrivateTmp",
     },
     "Install": {"WantedBy"},
 }  # fmt: skip
@@ -289,6 +289,13 @@ def test_systemd_units_parse_and_run_web_worker_and_one_beat(tmp_path):
             values(unit, "Service", "Environment")
         )
         assert values(unit, "Install", "WantedBy") == ["multi-user.target"]
+        # One metrics directory for the host's processes, on tmpfs, which no unit's stop
+        # removes while the others write to it.
+        assert "PROMETHEUS_MULTIPROC_DIR=/run/reservaflow/metrics" in values(
+            unit, "Service", "Environment"
+        ), name
+        assert values(unit, "Service", "RuntimeDirectory") == ["reservaflow/metrics"], name
+        assert values(unit, "Service", "RuntimeDirectoryPreserve") == ["yes"], name
     [web] = values(units["web"], "Service", "ExecStart")
     assert web.startswith("/opt/reservaflow/.venv/bin/gunicorn config.wsgi:application")
     assert f"--bind {GUNICORN_BIND}" in web

@@ -28,8 +28,13 @@ def processes_with_env(marker: str) -> list[int]:
 
 @pytest.mark.slow
 def test_up_in_embedded_mode_serves_health_and_stops_cleanly(tmp_path):
+    # A counter file an earlier run's process left: counted by every scrape until emptied.
+    stale = tmp_path / "metrics" / "counter_99999999.db"
+    stale.parent.mkdir()
+    stale.write_bytes(b"\0" * 16)
     with reservaflow_up(embedded_env(tmp_path), tmp_path / "up.log", stop_within=30) as up:
         body = up.wait_healthy(60)
+        assert not stale.exists(), "up starts every process: it empties the metrics directory"
         assert '"database":"ok"' in body and '"broker":"ok"' in body, body
     output = up.output()
     assert up.proc.returncode == 0, output[-3000:]

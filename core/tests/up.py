@@ -17,8 +17,16 @@ from pathlib import Path
 from core.tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-# What would point a started process at the test run's own servers instead of its defaults.
-REVEALING = ("DATABASE_URL", "REDIS_URL", "REDIS_CACHE_URL", "CELERY_BROKER_URL", "SECRET_KEY")
+# What would point a started process at the test run's own servers and files instead of its
+# defaults (the test run's metrics directory among them: ``up`` empties the one it uses).
+REVEALING = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "REDIS_CACHE_URL",
+    "CELERY_BROKER_URL",
+    "SECRET_KEY",
+    "PROMETHEUS_MULTIPROC_DIR",
+)
 
 
 def reservaflow(*args: str) -> list[str]:
