@@ -166,7 +166,12 @@ class Reservation(TimeStampedModel):
         ]
 
     def __str__(self):
-        return f"{self.customer} x{self.party_size} @ {self.start_at:%Y-%m-%d %H:%M}Z"
+        # The restaurant's local date and time, as its staff and guests say it (the admin's
+        # messages show this): the stored local fields, no look-up of the restaurant's zone.
+        return (
+            f"{self.customer} x{self.party_size} @ "
+            f"{self.reservation_date:%Y-%m-%d} {self.reservation_time:%H:%M}"
+        )
 
 
 class Occupancy(models.Model):

@@ -289,6 +289,12 @@ def test_a_booking_is_made_through_the_core(sign_in, who, restaurant, table, cas
     guest = Customer.objects.get(email="lola@example.com")
     assert booked.customer == guest and guest.created_by_restaurant == restaurant
     assert response["Location"] == LIST
+    # The message names the booking at the restaurant's local time, as it was entered (the
+    # restaurant is not on UTC: 19:00 there is another hour in UTC).
+    assert booked.start_at.astimezone(restaurant.tz).strftime("%H:%M") == "19:00"
+    assert booked.start_at.strftime("%H:%M") != "19:00"
+    [said] = [str(m) for m in get_messages(response.wsgi_request)]
+    assert "x2 @ 2025-08-30 19:00" in said, said
 
 
 def test_a_booking_overlapping_another_is_refused_with_the_apis_409_message(
