@@ -35,8 +35,10 @@ from accounts.emails import normalize_email
 from accounts.models import User
 from accounts.phones import normalize_phone
 from core.errors import ValidationFailed
+from core.events import publish
 from core.throttling import AttemptLimit
 from core.validation import apply_changes, validate_instance
+from customers.events import GuestProfileChanged
 from customers.models import Customer, GuestRecord
 from customers.selectors import (
     guest_record_refusal,
@@ -271,6 +273,7 @@ def customer_update(
         raise _contact_required_error()
     if changed:
         _save_customer(customer)
+        publish(GuestProfileChanged(customer_id=customer.pk))
     return customer
 
 
@@ -379,6 +382,7 @@ def user_update(*, user: User, data: dict[str, Any]) -> User:
     if profile is not None and profile.email != user.email:
         profile.email = user.email
         _save_customer(profile)
+        publish(GuestProfileChanged(customer_id=profile.pk))
     return user
 
 

@@ -8,8 +8,9 @@ class ReservationsConfig(AppConfig):
         from django.urls import register_converter
 
         from core.events import subscribe
+        from customers.events import GuestProfileChanged
         from customers.hooks import GuestHistory, guest_history
-        from reservations import availability, selectors
+        from reservations import availability, host_day, selectors
         from reservations.models import ManageTokenConverter
         from restaurants.events import RestaurantSetupChanged
         from restaurants.hooks import ReservationGuard, reservation_guard
@@ -20,6 +21,7 @@ class ReservationsConfig(AppConfig):
         # The apps below never import this one: they publish events and ask hooks, and this
         # app answers here, at start-up (docs/architecture.md).
         subscribe(RestaurantSetupChanged, availability.availability_on_setup_changed)
+        subscribe(GuestProfileChanged, host_day.host_days_on_guest_changed)
         reservation_guard.register(
             ReservationGuard(
                 reservations_ahead=selectors.reservations_ahead_count,

@@ -24,9 +24,11 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from core.clock import now as clock_now
+from customers.events import GuestProfileChanged
 from customers.models import Customer
 from customers.selectors import customer_search
-from reservations.availability import availability_day_version
+from reservations.availability import availability_day_version, availability_invalidate_on_commit
 from reservations.host_actions import HostAction, host_actions
 from reservations.models import Occupancy, Reservation
 from reservations.pacing import PacingPolicy, SlotLoads
@@ -340,6 +342,24 @@ def host_day(*, restaurant: Restaurant, day: date, now: datetime, q: str = "") -
         parties=len(counted),
         now_minute=_minutes_since(midnight, now) if is_today else None,
     )
+
+
+def host_days_on_guest_changed(event: GuestProfileChanged) -> None:
+    """A guest's name, contact or allergies changed (subscribed in ReservationsConfig.ready):
+    the days that list them from yesterday on, at each restaurant, get new versions once the
+    change commits, so every host stand showing one renders it at its next poll. (Older days
+    still change on the next minute: their ETag carries it.)"""
+    since = clock_now().date() - timedelta(days=1)
+    days: dict[int, set[date]] = {}
+    for restaurant_id, day in (
+        Reservation.objects.filter(customer_id=event.customer_id, reservation_date__gte=since)
+        .values_list("restaurant_id", "reservation_date")
+        .distinct()
+    ):
+        # The day before as well: a stay after midnight is on the evening's service day.
+        days.setdefault(restaurant_id, set()).update({day, day - timedelta(days=1)})
+    for restaurant_id, dates in days.items():
+        availability_invalidate_on_commit(restaurant_id=restaurant_id, dates=dates)
 
 
 def host_day_version(*, restaurant_id: int, day: date) -> str | None:

@@ -253,3 +253,27 @@ def test_a_cache_that_fails_gives_no_etag_and_every_poll_renders(host, monkeypat
     assert response.status_code == 200
     assert "ETag" not in response
     assert _poll(host, '""').status_code == 200
+
+
+def test_a_guests_new_name_shows_on_the_next_poll(host, restaurant, commits, staff):
+    from customers.services import customer_update
+
+    reservation = _reservation(restaurant)
+    etag = _poll(host)["ETag"]
+    with commits():
+        customer_update(customer=reservation.customer, data={"last_name": "Renombrada"})
+    polled = _poll(host, etag)
+    assert polled.status_code == 200
+    assert "Renombrada" in polled.content.decode()
+
+
+def test_a_new_name_of_a_guest_booked_elsewhere_leaves_the_day_unchanged(host, restaurant, commits):
+    from customers.services import customer_update
+    from customers.tests.factories import CustomerFactory
+
+    _reservation(restaurant)
+    elsewhere = CustomerFactory()
+    etag = _poll(host)["ETag"]
+    with commits():
+        customer_update(customer=elsewhere, data={"last_name": "Otra"})
+    assert _poll(host, etag).status_code == 304
