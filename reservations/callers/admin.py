@@ -57,6 +57,7 @@ def admin_reservation_book(
         notes=notes,
         allergies=allergies,
         client_address=None,
+        metrics_channel="admin",
     )
 
 

@@ -1,6 +1,7 @@
 """A walk-in (the host stand, the API): the restaurant's staff seat a party at the door, now."""
 
 from core.errors import NotFound, PermissionDenied
+from core.metrics import count_booking
 from reservations.callers.details import checked_details
 from reservations.callers.signed_in import actor_for_user
 from reservations.models import Reservation
@@ -15,6 +16,7 @@ from restaurants.models import Restaurant
 Source = Reservation.Source
 
 
+@count_booking(channel="api")
 def reservation_walk_in(
     *,
     user,

@@ -102,6 +102,7 @@ def phone_booking(request, stand: HostStand):
                     allergies=data["allergies"],
                     source=Reservation.Source.PHONE,
                     override_notice=data["override_notice"],
+                    metrics_channel="host",
                     **_guest_of(data),
                 )
             except ApplicationError as exc:
@@ -136,6 +137,7 @@ def walk_in(request, stand: HostStand):
             reservation = reservation_walk_in(
                 user=request.user,
                 restaurant_id=stand.restaurant.pk,
+                metrics_channel="host",
                 party_size=data["party_size"],
                 guest_name=data["guest_name"],
                 phone=data["phone"],
