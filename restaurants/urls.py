@@ -5,61 +5,57 @@ from restaurants.api.restaurants import RestaurantDetailView, RestaurantListView
 
 RESTAURANT = "restaurants/<int:restaurant_id>/"
 
+
+def _collection(segment: str, name: str, list_view, detail_view, id_name: str) -> list:
+    """A restaurant's collection: ``{segment}/`` (``{name}-list``) and
+    ``{segment}/<id_name>/`` (``{name}-detail``)."""
+    return [
+        path(f"{RESTAURANT}{segment}/", list_view.as_view(), name=f"{name}-list"),
+        path(
+            f"{RESTAURANT}{segment}/<int:{id_name}>/",
+            detail_view.as_view(),
+            name=f"{name}-detail",
+        ),
+    ]
+
+
 urlpatterns = [
     path("restaurants/", RestaurantListView.as_view(), name="restaurant-list"),
     path(RESTAURANT, RestaurantDetailView.as_view(), name="restaurant-detail"),
-    path(f"{RESTAURANT}tables/", children.TableListView.as_view(), name="table-list"),
-    path(
-        f"{RESTAURANT}tables/<int:table_id>/",
-        children.TableDetailView.as_view(),
-        name="table-detail",
+    *_collection("tables", "table", children.TableListView, children.TableDetailView, "table_id"),
+    *_collection(
+        "opening-hours",
+        "opening-hours",
+        children.OpeningHoursListView,
+        children.OpeningHoursDetailView,
+        "opening_hours_id",
     ),
-    path(
-        f"{RESTAURANT}opening-hours/",
-        children.OpeningHoursListView.as_view(),
-        name="opening-hours-list",
+    *_collection(
+        "closures", "closure", children.ClosureListView, children.ClosureDetailView, "closure_id"
     ),
-    path(
-        f"{RESTAURANT}opening-hours/<int:opening_hours_id>/",
-        children.OpeningHoursDetailView.as_view(),
-        name="opening-hours-detail",
+    *_collection(
+        "duration-rules",
+        "duration-rule",
+        children.DurationRuleListView,
+        children.DurationRuleDetailView,
+        "duration_rule_id",
     ),
-    path(f"{RESTAURANT}closures/", children.ClosureListView.as_view(), name="closure-list"),
-    path(
-        f"{RESTAURANT}closures/<int:closure_id>/",
-        children.ClosureDetailView.as_view(),
-        name="closure-detail",
+    *_collection(
+        "combinations",
+        "table-combination",
+        combinations.TableCombinationListView,
+        combinations.TableCombinationDetailView,
+        "combination_id",
     ),
-    path(
-        f"{RESTAURANT}duration-rules/",
-        children.DurationRuleListView.as_view(),
-        name="duration-rule-list",
+    *_collection(
+        "staff", "membership", staff.MembershipListView, staff.MembershipDetailView, "membership_id"
     ),
-    path(
-        f"{RESTAURANT}duration-rules/<int:duration_rule_id>/",
-        children.DurationRuleDetailView.as_view(),
-        name="duration-rule-detail",
-    ),
-    path(
-        f"{RESTAURANT}combinations/",
-        combinations.TableCombinationListView.as_view(),
-        name="table-combination-list",
-    ),
-    path(
-        f"{RESTAURANT}combinations/<int:combination_id>/",
-        combinations.TableCombinationDetailView.as_view(),
-        name="table-combination-detail",
-    ),
-    path(f"{RESTAURANT}staff/", staff.MembershipListView.as_view(), name="membership-list"),
-    path(
-        f"{RESTAURANT}invitations/",
-        invitations.InvitationListView.as_view(),
-        name="invitation-list",
-    ),
-    path(
-        f"{RESTAURANT}invitations/<int:invitation_id>/",
-        invitations.InvitationDetailView.as_view(),
-        name="invitation-detail",
+    *_collection(
+        "invitations",
+        "invitation",
+        invitations.InvitationListView,
+        invitations.InvitationDetailView,
+        "invitation_id",
     ),
     path(
         "invitations/<str:token>/",
@@ -70,10 +66,5 @@ urlpatterns = [
         "invitations/<str:token>/accept/",
         invitations.InvitationAcceptApi.as_view(),
         name="invitation-accept",
-    ),
-    path(
-        f"{RESTAURANT}staff/<int:membership_id>/",
-        staff.MembershipDetailView.as_view(),
-        name="membership-detail",
     ),
 ]
