@@ -398,11 +398,11 @@ def notifications_send(
 
 def notifications_deliver_batch(
     *, limit: int | None = None, deadline: float | None = None
-) -> list[Delivered]:
-    """Claim one batch of due rows (``NOTIFICATION_BATCH_SIZE``) and send it; [] when no row
-    is due."""
-    claimed = notifications_claim(now=clock_now(), limit=limit or settings.NOTIFICATION_BATCH_SIZE)
-    return notifications_send(claimed, deadline=deadline)
+) -> tuple[list[Delivered], int]:
+    """Claim one batch of due rows (``NOTIFICATION_BATCH_SIZE``) and send it: the outcomes and
+    how many rows the claim took (stale ones included; 0 when none was due)."""
+    claimed, count = _claim(now=clock_now(), limit=limit or settings.NOTIFICATION_BATCH_SIZE)
+    return notifications_send(claimed, deadline=deadline), count
 
 
 def notification_deliver(*, notification_id: int) -> tuple[str, float | None]:

@@ -8,9 +8,10 @@ between the two goes both ways.
 
 A commit does not publish one task per row: it sets a flag in the cache Redis (``SET NX``) and
 publishes ``notifications.deliver_due`` only when the flag was not set already, i.e. when no
-woken task is still waiting to start. The task clears the flag before its first claim, so a
-row committed after that claim finds the flag clear and publishes again: no row waits for the
-relay because its wake was absorbed by a task that had already looked.
+woken task is still waiting to start. The task starts ``NOTIFICATION_WAKE_DELAY_SECONDS`` after
+its wake, so the rows committed meanwhile share its batch. It clears the flag before its first
+claim, so a row committed after that claim finds the flag clear and publishes again: no row
+waits for the relay because its wake was absorbed by a task that had already looked.
 """
 
 import logging
@@ -49,7 +50,7 @@ def delivery_wake() -> None:
                 return  # a woken task has not started yet: it will claim these rows
         except Exception as exc:  # Redis down: the publish decides alone
             logger.warning("Delivery wake flag unavailable (%s); publishing anyway", exc)
-    if not deliver_due_publish():
+    if not deliver_due_publish(countdown=settings.NOTIFICATION_WAKE_DELAY_SECONDS or None):
         _wake_clear()  # so that the next commit tries the broker again
 
 
@@ -90,20 +91,22 @@ def _schedule_retries(delivered) -> None:
 
 @shared_task(name="notifications.deliver_due")
 def deliver_due() -> int:
-    """Clear the wake flag, then claim and send batches until no row is due. Stops after half
-    the soft time limit and publishes itself again, so a long backlog never meets the limit
-    mid-message. Returns the number of messages sent."""
+    """Clear the wake flag, then claim and send batches until no row is due (a batch shorter
+    than ``NOTIFICATION_BATCH_SIZE`` took every due row: one committed after it found the
+    flag clear and published again). Stops after half the soft time limit (or of the claim)
+    and publishes itself again, so a long backlog never meets the limit mid-message. Returns
+    the number of messages sent."""
     _wake_clear()
     started = time.monotonic()
     budget = settings.CELERY_TASK_SOFT_TIME_LIMIT / 2
     deadline = started + min(budget, settings.NOTIFICATION_CLAIM_SECONDS / 2)
     sent = 0
     while True:
-        delivered = notifications_deliver_batch(deadline=deadline)
-        if delivered is None:
-            return sent
+        delivered, claimed = notifications_deliver_batch(deadline=deadline)
         _schedule_retries(delivered)
         sent += sum(1 for item in delivered if item.outcome == "sent")
+        if claimed < settings.NOTIFICATION_BATCH_SIZE:
+            return sent
         if time.monotonic() >= deadline:
             deliver_due_publish()
             return sent

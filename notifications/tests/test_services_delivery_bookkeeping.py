@@ -28,7 +28,9 @@ def enqueued(monkeypatch):
     """Deliveries run in-process here: record what would be published instead."""
     published = []
     monkeypatch.setattr(tasks, "delivery_wake", lambda: published.append("wake"))
-    monkeypatch.setattr(tasks, "deliver_due_publish", lambda countdown=None: published.append("due"))
+    monkeypatch.setattr(
+        tasks, "deliver_due_publish", lambda countdown=None: published.append("due")
+    )
     return published
 
 
