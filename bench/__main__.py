@@ -734,6 +734,9 @@ def main(argv=None) -> int:
         }
         created_by_probes = [p for p in results["probes"]["booking"] if p["status"] == 201]
 
+        # Every email the load caused must have gone out while the worker ran: the outbox rows
+        # due and still pending or sending a few seconds after the load.
+        results["outbox_undelivered"] = outbox_undelivered(wait_seconds=10)
         log("stopping the Celery worker")
         stack.stop(["worker"])
         results["booking_no_worker"] = run(
@@ -805,6 +808,7 @@ def main(argv=None) -> int:
             and results["contention"]["201"] == 1
             and results["contention"]["5xx"] == 0
             and len(created_by_probes) == PROBES
+            and results["outbox_undelivered"] == 0
         )
         return 0 if ok else 1
     finally:
@@ -822,6 +826,23 @@ def _median(values):
 
 def load_baseline() -> dict | None:
     return json.loads(BASELINE.read_text()) if BASELINE.exists() else None
+
+
+def outbox_undelivered(wait_seconds: float) -> int:
+    """Outbox rows due and not yet delivered (pending or sending), waiting up to
+    ``wait_seconds`` for the worker to drain them: 0 when every email went out."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        left = int(
+            psql(
+                "SELECT count(*) FROM notifications_notification"
+                " WHERE status IN ('pending', 'sending') AND scheduled_for <= now()",
+                CONFIG.db_name,
+            )
+        )
+        if left == 0 or time.monotonic() >= deadline:
+            return left
+        time.sleep(0.5)
 
 
 def summary(results: dict) -> dict:
@@ -864,6 +885,7 @@ def summary(results: dict) -> dict:
         "booking_health_checks": _median([p["health_checks"] for p in probes]),
         "booking_redis_round_trips": _median([p["redis"] for p in probes]),
         "booking_publishes": _median([p["publish"] for p in probes]),
+        "outbox_undelivered": results.get("outbox_undelivered"),
         "booking_cpu_ms": booking["cpu"]["total_ms"],
         "booking_cpu": booking["cpu"],
         "booking_no_worker_cpu": results["booking_no_worker"]["cpu"],
@@ -1027,7 +1049,9 @@ def render(results: dict, figures: dict, overlaps: int, stored: int, created: in
         ]
     lines.append(
         f"After the run: overlapping holding occupancy rows: {overlaps}; bookings answered 201 "
-        f"by the load (warm-up and measured runs): {created}, found in the database: {stored}."
+        f"by the load (warm-up and measured runs): {created}, found in the database: {stored}; "
+        f"outbox rows due and undelivered a few seconds after the load (worker running): "
+        f"{figures.get('outbox_undelivered')}."
     )
     return "\n".join(lines)
 

@@ -1,6 +1,6 @@
-"""Recording: the outbox rows a change writes in its own transaction, each one's delivery
-enqueued (notifications.tasks) only once that transaction commits, so a rolled-back change
-sends nothing and a committed one always has its row.
+"""Recording: the outbox rows a change writes in its own transaction, the deliverer woken
+(notifications.tasks) only once that transaction commits, so a rolled-back change sends
+nothing and a committed one always has its row.
 
 A reservation's change reaches this module as an event (reservations.events): the handlers
 below are subscribed at start-up (NotificationsConfig.ready) and run inside the writing
@@ -40,7 +40,7 @@ def notification_record(
         change_key=change_key,
     )
     if notification is not None and notification.status == Notification.Status.PENDING:
-        transaction.on_commit(lambda: tasks.delivery_enqueue(notification.pk), robust=True)
+        transaction.on_commit(lambda: tasks.delivery_wake(), robust=True)
     return notification
 
 
@@ -57,7 +57,7 @@ def notification_resend(*, notification: Notification) -> Notification:
     locked.scheduled_for = clock_now()
     locked.claimed_until = None
     locked.save()
-    transaction.on_commit(lambda: tasks.delivery_enqueue(locked.pk), robust=True)
+    transaction.on_commit(lambda: tasks.delivery_wake(), robust=True)
     return locked
 
 
@@ -107,4 +107,4 @@ def record_staff_invited(event: StaffInvited) -> None:
     invitation = StaffInvitation.objects.get(pk=event.invitation_id)
     notification = invitation_notification_add(invitation=invitation)
     if notification is not None:
-        transaction.on_commit(lambda: tasks.delivery_enqueue(notification.pk), robust=True)
+        transaction.on_commit(lambda: tasks.delivery_wake(), robust=True)

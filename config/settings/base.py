@@ -391,6 +391,14 @@ NOTIFICATION_CLAIM_SECONDS = env.int("NOTIFICATION_CLAIM_SECONDS", default=120)
 # the row is left to its claim; keep the whole budget well inside NOTIFICATION_CLAIM_SECONDS.
 NOTIFICATION_FINISH_RETRIES = env.int("NOTIFICATION_FINISH_RETRIES", default=5)
 NOTIFICATION_FINISH_BACKOFF_SECONDS = env.float("NOTIFICATION_FINISH_BACKOFF_SECONDS", default=0.5)
+# One claim statement takes at most this many due rows; one SMTP connection sends them.
+NOTIFICATION_BATCH_SIZE = env.int("NOTIFICATION_BATCH_SIZE", default=50)
+# A commit publishes notifications.deliver_due only when no wake is pending (a flag in the cache
+# Redis, set with NX and this lifetime); the task clears it before it claims.
+NOTIFICATION_WAKE_SECONDS = env.int("NOTIFICATION_WAKE_SECONDS", default=30)
+# The woken task starts this long after the wake (a countdown), so the rows committed meanwhile
+# go out in its batch; what an email may wait for a deliverer that keeps up.
+NOTIFICATION_WAKE_DELAY_SECONDS = env.float("NOTIFICATION_WAKE_DELAY_SECONDS", default=1.0)
 NOTIFICATION_RETRY_BASE_SECONDS = env.int("NOTIFICATION_RETRY_BASE_SECONDS", default=30)
 NOTIFICATION_RETRY_MAX_SECONDS = env.int("NOTIFICATION_RETRY_MAX_SECONDS", default=900)
 

@@ -26,6 +26,14 @@ class RecordingHandler:
 
     def __init__(self):
         self.messages: list[Message] = []
+        # The client's (address, port) of each kept message: one per SMTP connection.
+        self.peers: list[tuple] = []
+        # Recipients answered "550" at RCPT; replies to the n-th DATA (1-based) by number.
+        self.refused_rcpts: set[str] = set()
+        self.data_replies: dict[int, str] = {}
+        self.data_count = 0
+        # RCPT waits ``rcpt_delay`` only once this many messages were kept (0: always).
+        self.rcpt_delay_after = 0
         self.reply: str | None = None
         self.delay = 0.0
         self.rcpt_delay = 0.0
@@ -37,9 +45,12 @@ class RecordingHandler:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         import asyncio
 
-        self.rcpt_started.set()
-        if self.rcpt_delay:
-            await asyncio.sleep(self.rcpt_delay)
+        if address in self.refused_rcpts:
+            return "550 5.1.1 No such user"
+        if len(self.messages) >= self.rcpt_delay_after:
+            self.rcpt_started.set()
+            if self.rcpt_delay:
+                await asyncio.sleep(self.rcpt_delay)
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -49,10 +60,14 @@ class RecordingHandler:
         self.data_started.set()
         if self.delay:
             await asyncio.sleep(self.delay)
+        self.data_count += 1
+        if self.data_count in self.data_replies:
+            return self.data_replies[self.data_count]
         if self.reply:
             return self.reply
         with self.lock:
             self.messages.append(message_from_bytes(envelope.content))
+            self.peers.append(session.peer)
         if self.after_accept:  # in a thread: it may use the ORM, which refuses the event loop
             await asyncio.get_running_loop().run_in_executor(None, self.after_accept)
         return "250 OK"
@@ -60,6 +75,11 @@ class RecordingHandler:
     def message_ids(self) -> list[str]:
         with self.lock:
             return [m["Message-ID"] for m in self.messages]
+
+    def connections(self) -> int:
+        """How many SMTP connections carried the kept messages."""
+        with self.lock:
+            return len(set(self.peers))
 
 
 @pytest.fixture

@@ -56,7 +56,7 @@ def test_the_language_of_one_email_does_not_leak_into_the_next(reservation_facto
 def test_spanish_hold_email_reaches_the_smtp_server_in_spanish(
     reservation_factory, smtp_settings, monkeypatch
 ):
-    monkeypatch.setattr(tasks, "delivery_enqueue", lambda pk, countdown=None: None)
+    monkeypatch.setattr(tasks, "delivery_wake", lambda: None)
     reservation = reservation_factory(status="pending", language="es")
     notification = recording.notification_record(reservation=reservation, kind="hold_created")
 

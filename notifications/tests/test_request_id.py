@@ -64,10 +64,10 @@ def test_the_request_id_reaches_the_task_and_the_email(
     task_line = next(
         e
         for e in lines
-        if e["logger"] == "reservaflow.task" and e["task"] == "notifications.deliver"
+        if e["logger"] == "reservaflow.task" and e["task"] == "notifications.deliver_due"
     )
     assert task_line["request_id"] == "booking-abc.123"
-    assert task_line["state"] == "SUCCESS" and task_line["result"] == "sent"
+    assert task_line["state"] == "SUCCESS" and task_line["result"] == 1  # one message sent
     # A service-mode worker (Redis broker) starts and delivers without a warning either.
     assert [e for e in lines if e["level"] in ("WARNING", "ERROR", "CRITICAL")] == []
 

@@ -27,7 +27,10 @@ pytestmark = [
 def enqueued(monkeypatch):
     """Deliveries run in-process here: record what would be published instead."""
     published = []
-    monkeypatch.setattr(tasks, "delivery_enqueue", lambda pk, countdown=None: published.append(pk))
+    monkeypatch.setattr(tasks, "delivery_wake", lambda: published.append("wake"))
+    monkeypatch.setattr(
+        tasks, "deliver_due_publish", lambda countdown=None: published.append("due")
+    )
     return published
 
 

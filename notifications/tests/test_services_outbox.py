@@ -153,12 +153,14 @@ def test_a_live_claim_blocks_a_second_worker_and_a_lapsed_one_does_not(
     assert len(smtp_settings.messages) == 1
 
 
-def test_relay_enqueues_due_pending_and_lapsed_claims_only(
+def test_relay_wakes_one_deliverer_for_due_pending_and_lapsed_claims_only(
     reservation_factory, settings, monkeypatch
 ):
-    enqueued = []
-    monkeypatch.setattr(tasks, "delivery_enqueue", lambda pk, countdown=None: enqueued.append(pk))
+    published = []
+    monkeypatch.setattr(tasks, "deliver_due_publish", lambda countdown=None: published.append(1))
     now = timezone.now()
+    assert tasks.notifications_relay_due(now=now) == 0
+    assert published == [], "nothing due, nothing published"
     due = record(reservation_factory())
     later = record(reservation_factory(), scheduled_for=now + timedelta(minutes=5))
     lapsed = record(reservation_factory())
@@ -173,8 +175,12 @@ def test_relay_enqueues_due_pending_and_lapsed_claims_only(
     Notification.objects.filter(pk=sent.pk).update(status="sent")
 
     assert tasks.notifications_relay_due(now=now + timedelta(seconds=1)) == 2
-    assert sorted(enqueued) == sorted([due.pk, lapsed.pk])
-    assert later.pk not in enqueued
+    assert published == [1], "one deliver_due for every due row"
+    # What that task claims: the due row and the lapsed claim, not the later or the live one.
+    with time_machine.travel(now + timedelta(seconds=1), tick=False):
+        claimed = delivery.notifications_claim(now=timezone.now(), limit=50)
+    assert sorted(n.pk for n in claimed) == sorted([due.pk, lapsed.pk])
+    assert later.pk not in [n.pk for n in claimed]
 
 
 class TestReminders:
@@ -235,19 +241,17 @@ class TestReminders:
         from customers.tests.factories import CustomerFactory
 
         enqueued = []
-        monkeypatch.setattr(
-            tasks, "delivery_enqueue", lambda pk, countdown=None: enqueued.append(pk)
-        )
+        monkeypatch.setattr(tasks, "delivery_wake", lambda: enqueued.append("wake"))
         now = timezone.now()
         due = {"start_at": now + timedelta(hours=2), "confirmed_at": now - timedelta(days=3)}
         reservation_factory(**due)
         reservation_factory(customer=CustomerFactory(email=""), **due)
         assert tasks.record_reminders() == 2
-        emailed = Notification.objects.get(kind="reminder", status="pending")
+        assert Notification.objects.filter(kind="reminder", status="pending").count() == 1
         assert Notification.objects.filter(kind="reminder", status="failed").count() == 1
-        assert enqueued == [emailed.pk], "the phone-only guest's failed row is not enqueued"
+        assert enqueued == ["wake"], "one wake for the reminders it wrote"
         assert tasks.record_reminders() == 0
-        assert enqueued == [emailed.pk]
+        assert enqueued == ["wake"]
 
 
 class TestNoLongerTrue:

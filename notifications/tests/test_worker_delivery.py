@@ -39,8 +39,14 @@ def test_worker_delivers_a_recorded_notification_exactly_once(
 def test_kill_9_during_delivery_then_a_new_worker_sends_everything_once(
     reservation_factory, smtp_server, celery_worker_process
 ):
+    """One row per claim (batch size 1), as a worker delivered before batching: the kill
+    interrupts one message; test_kill_9_mid_batch... covers a batch of many."""
     claim_seconds = 3
-    worker = celery_worker_process(NOTIFICATION_CLAIM_SECONDS=str(claim_seconds))
+    one_per_claim = {
+        "NOTIFICATION_CLAIM_SECONDS": str(claim_seconds),
+        "NOTIFICATION_BATCH_SIZE": "1",
+    }
+    worker = celery_worker_process(**one_per_claim)
     smtp_server.rcpt_delay = 30  # the first delivery hangs mid-conversation
     with transaction.atomic():
         ids = [
@@ -52,9 +58,9 @@ def test_kill_9_during_delivery_then_a_new_worker_sends_everything_once(
     assert Notification.objects.filter(status="sending").count() == 1
 
     smtp_server.rcpt_delay = 0
-    celery_worker_process(NOTIFICATION_CLAIM_SECONDS=str(claim_seconds))
-    # The new worker takes the queued ones; the interrupted one waits for its claim to lapse
-    # and for the relay (beat's job, run here by hand) to hand it out again.
+    celery_worker_process(**one_per_claim)
+    # The interrupted one waits for its claim to lapse and for the relay (beat's job, run here
+    # by hand) to hand it out again, with the rows the killed task had not reached yet.
     time.sleep(claim_seconds + 0.5)
     tasks.notifications_relay_due(now=timezone.now() + timedelta(seconds=0))
     wait_for(lambda: all_sent(ids), timeout=60)
@@ -65,6 +71,74 @@ def test_kill_9_during_delivery_then_a_new_worker_sends_everything_once(
     assert sorted(seen) == expected, "each Message-ID exactly once"
     interrupted = Notification.objects.filter(pk__in=ids, attempts=2)
     assert interrupted.count() == 1
+
+
+def test_kill_9_mid_batch_resends_nothing_already_recorded(
+    reservation_factory, smtp_server, celery_worker_process
+):
+    """One batch of six: the server keeps two, then holds the third's RCPT; the worker, which
+    has recorded the two as sent, is killed. A new worker (after the claims lapse and the
+    relay) sends the four others, and each Message-ID reached the server exactly once."""
+    claim_seconds = 3
+    settings = {"NOTIFICATION_CLAIM_SECONDS": str(claim_seconds)}
+    worker = celery_worker_process(**settings)
+    smtp_server.rcpt_delay_after = 2
+    smtp_server.rcpt_delay = 30
+    with transaction.atomic():
+        ids = [
+            recording.notification_record(reservation=reservation_factory(), kind="confirmed").pk
+            for _ in range(6)
+        ]
+    assert smtp_server.rcpt_started.wait(30), "the worker never reached the third message"
+    wait_for(lambda: Notification.objects.filter(pk__in=ids, status="sent").count() == 2)
+    assert Notification.objects.filter(pk__in=ids, status="sending").count() == 4, "one batch"
+    worker.kill9()
+    recorded = set(
+        Notification.objects.filter(pk__in=ids, status="sent").values_list("pk", flat=True)
+    )
+
+    smtp_server.rcpt_delay = 0
+    celery_worker_process(**settings)
+    time.sleep(claim_seconds + 0.5)
+    assert tasks.notifications_relay_due() == 4
+    wait_for(lambda: all_sent(ids), timeout=60)
+
+    time.sleep(0.5)
+    seen = smtp_server.message_ids()
+    expected = sorted(Notification.objects.filter(pk__in=ids).values_list("message_id", flat=True))
+    assert sorted(seen) == expected, "each Message-ID exactly once"
+    assert smtp_server.connections() == 2, "one connection per batch"
+    again = Notification.objects.filter(pk__in=ids, attempts=2)
+    assert recorded.isdisjoint(again.values_list("pk", flat=True)), "recorded ones not resent"
+
+
+def test_a_failed_publish_is_picked_up_by_the_relay_and_delivered_once(
+    reservation_factory, smtp_server, celery_worker_process, monkeypatch
+):
+    celery_worker_process()
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker is down")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(tasks.deliver_due, "apply_async", broker_down)
+        with transaction.atomic():
+            ids = [
+                recording.notification_record(
+                    reservation=reservation_factory(), kind="confirmed"
+                ).pk
+                for _ in range(3)
+            ]
+    time.sleep(2)  # longer than the wake delay: nothing was published, nothing goes out
+    assert smtp_server.messages == []
+    assert Notification.objects.filter(pk__in=ids, status="pending").count() == 3
+
+    assert tasks.notifications_relay_due() == 3  # beat's relay, the broker back
+    wait_for(lambda: all_sent(ids))
+    time.sleep(0.5)
+    assert sorted(smtp_server.message_ids()) == sorted(
+        Notification.objects.filter(pk__in=ids).values_list("message_id", flat=True)
+    )
 
 
 def test_worker_whose_database_connection_is_killed_after_the_250_records_sent_once(
@@ -101,7 +175,11 @@ def test_every_task_route_is_a_queue_the_documented_workers_consume():
 
     app.loader.import_default_modules()
     ours = [name for name in app.tasks if not name.startswith("celery.")]
-    assert {"notifications.deliver", "notifications.relay_outbox"} <= set(ours)
+    assert {
+        "notifications.deliver",
+        "notifications.deliver_due",
+        "notifications.relay_outbox",
+    } <= set(ours)
     consumed = {q.name for q in app.amqp.queues.values()} or {app.conf.task_default_queue}
     for name in ours:
         route = app.amqp.router.route({}, name)
