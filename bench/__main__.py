@@ -82,8 +82,11 @@ def free_port() -> int:
 
 
 def psql(sql: str, db: str = "postgres") -> str:
+    # On standard input: the check of every stored 201 lists thousands of ids, more than one
+    # command line holds.
     return subprocess.run(
-        ["psql", f"{CONFIG.pg}/{db}", "-v", "ON_ERROR_STOP=1", "-Atc", sql],
+        ["psql", f"{CONFIG.pg}/{db}", "-v", "ON_ERROR_STOP=1", "-At"],
+        input=sql,
         check=True,
         capture_output=True,
         text=True,

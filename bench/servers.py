@@ -28,6 +28,7 @@ import json
 import statistics
 import sys
 import time
+from pathlib import Path
 
 CONFIGURATIONS = (
     ("sync", False),
@@ -118,13 +119,13 @@ def compare(*, args, env: dict, seeded: dict, bodies, logdir) -> int:
                 block += 1
             finally:
                 stack.stop()
+            if args.json:  # what was measured so far survives a later failure
+                Path(args.json).write_text(json.dumps({"runs": runs}, indent=2) + "\n")
     checks = correctness(logdir, runs)
     table = summarize(runs)
     report = render(table, runs, checks, args)
     print(report)
     if args.json:
-        from pathlib import Path
-
         Path(args.json).write_text(
             json.dumps({"configurations": table, "runs": runs, "checks": checks}, indent=2) + "\n"
         )
