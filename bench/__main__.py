@@ -18,6 +18,9 @@ over each timed window). Then it checks in SQL that no two holding occupancy row
 that every booking the load got a 201 for is in the database. Prints a Markdown table, writes
 docs/performance.md and, with ``--json FILE``, the figures.
 
+``--compare-servers`` runs instead the server comparison of bench/servers.py (sync, gthread and
+uvicorn's ASGI workers, with persistent connections and with psycopg's pool) on the same seed.
+
 Safe beside other work: the database, the Redis server and DBs and the port range come from
 options or the environment (``--help``); it refuses a database it did not create and Redis
 DBs that are not empty, and at the end drops only its own database and empties only the DBs
