@@ -415,8 +415,12 @@ def web_command(port: int, workers: int, server: str, threads: int) -> list[str]
     ``threads`` each, or uvicorn's workers (the maintained ``uvicorn-worker`` package) serving
     config.asgi."""
     app = "config.asgi:application" if server == "asgi" else "config.wsgi:application"
-    web = [sys.executable, "-m", "gunicorn", app, "--bind"]
-    web += [
+    web = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        app,
+        "--bind",
         f"127.0.0.1:{port}",
         "--workers",
         str(workers),
@@ -453,13 +457,11 @@ class Stack:
         server: str,
         threads: int,
         pool: bool = False,
-        worker: bool = True,
     ):
         self.env, self.logdir = pool_env(env, False), logdir
         web = web_command(port, workers, server, threads)
         self.procs = {"web": self._start("web", web, pool_env(env, pool))}
-        if worker:
-            self.start_worker()
+        self.start_worker()
 
     def _start(self, name: str, cmd: list[str], env: dict | None = None) -> subprocess.Popen:
         return subprocess.Popen(
