@@ -18,6 +18,9 @@ over each timed window). Then it checks in SQL that no two holding occupancy row
 that every booking the load got a 201 for is in the database. Prints a Markdown table, writes
 docs/performance.md and, with ``--json FILE``, the figures.
 
+``--compare-servers`` runs instead the server comparison of bench/servers.py (sync, gthread and
+uvicorn's ASGI workers, with persistent connections and with psycopg's pool) on the same seed.
+
 Safe beside other work: the database, the Redis server and DBs and the port range come from
 options or the environment (``--help``); it refuses a database it did not create and Redis
 DBs that are not empty, and at the end drops only its own database and empties only the DBs
@@ -82,8 +85,11 @@ def free_port() -> int:
 
 
 def psql(sql: str, db: str = "postgres") -> str:
+    # On standard input: the check of every stored 201 lists thousands of ids, more than one
+    # command line holds.
     return subprocess.run(
-        ["psql", f"{CONFIG.pg}/{db}", "-v", "ON_ERROR_STOP=1", "-Atc", sql],
+        ["psql", f"{CONFIG.pg}/{db}", "-v", "ON_ERROR_STOP=1", "-At"],
+        input=sql,
         check=True,
         capture_output=True,
         text=True,
@@ -401,36 +407,67 @@ def contention(port: int, token: str, body: dict, count: int = 64) -> dict:
 # --- the run ----------------------------------------------------------------------------------
 
 
+SERVERS = ("sync", "gthread", "asgi")
+
+
+def web_command(port: int, workers: int, server: str, threads: int) -> list[str]:
+    """gunicorn as production starts it: its sync workers, its gthread workers with
+    ``threads`` each, or uvicorn's workers (the maintained ``uvicorn-worker`` package) serving
+    config.asgi."""
+    app = "config.asgi:application" if server == "asgi" else "config.wsgi:application"
+    web = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        app,
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--no-control-socket",
+        "--backlog",
+        "2048",
+    ]
+    if server == "gthread":
+        web += ["--worker-class", "gthread", "--threads", str(threads)]
+    elif server == "asgi":
+        web += ["--worker-class", "uvicorn_worker.UvicornWorker"]
+    return web
+
+
+def pool_env(env: dict, pool: bool) -> dict:
+    """The web tier's environment with psycopg's pool (DATABASE_POOL) on or off."""
+    env = {k: v for k, v in env.items() if not k.startswith("DATABASE_POOL")}
+    if pool:
+        env["DATABASE_POOL"] = "1"
+    return env
+
+
 class Stack:
     """gunicorn and a Celery worker, started the way production starts them (``server``:
-    gunicorn's sync workers, or its gthread workers with ``threads`` each)."""
+    see ``web_command``; ``pool``: the web tier on psycopg's pool instead of persistent
+    connections; the worker keeps its persistent connection either way)."""
 
-    def __init__(self, env: dict, port: int, workers: int, logdir: Path, server: str, threads: int):
-        py = sys.executable
-        web = [
-            py,
-            "-m",
-            "gunicorn",
-            "config.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--no-control-socket",
-            "--backlog",
-            "2048",
-        ]
-        if server == "gthread":
-            web += ["--worker-class", "gthread", "--threads", str(threads)]
-        self.env, self.logdir = env, logdir
-        self.procs = {"web": self._start("web", web)}
+    def __init__(
+        self,
+        env: dict,
+        port: int,
+        workers: int,
+        logdir: Path,
+        server: str,
+        threads: int,
+        pool: bool = False,
+    ):
+        self.env, self.logdir = pool_env(env, False), logdir
+        web = web_command(port, workers, server, threads)
+        self.procs = {"web": self._start("web", web, pool_env(env, pool))}
         self.start_worker()
 
-    def _start(self, name: str, cmd: list[str]) -> subprocess.Popen:
+    def _start(self, name: str, cmd: list[str], env: dict | None = None) -> subprocess.Popen:
         return subprocess.Popen(
             cmd,
             cwd=ROOT,
-            env=self.env,
+            env=env or self.env,
             stdout=(self.logdir / f"{name}.log").open("ab"),
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -532,11 +569,27 @@ def parse_args(argv=None):
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
     parser.add_argument(
         "--server",
-        choices=("sync", "gthread"),
+        choices=SERVERS,
         default=e("BENCH_SERVER", "sync"),
-        help="gunicorn's worker class (BENCH_SERVER; default sync)",
+        help="gunicorn's worker class: sync, gthread, or asgi (uvicorn's workers; BENCH_SERVER;"
+        " default sync)",
     )
     parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    parser.add_argument(
+        "--pool",
+        action="store_true",
+        default=e("BENCH_POOL") == "1",
+        help="the web tier on psycopg's connection pool (DATABASE_POOL=1; BENCH_POOL=1)",
+    )
+    parser.add_argument(
+        "--compare-servers",
+        action="store_true",
+        help="instead of the full run: alternate the authenticated no-op and booking over"
+        " sync, gthread and asgi, with and without the pool (bench/servers.py)",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="--compare-servers: rounds over the configurations"
+    )
     parser.add_argument(
         "--pg", default=e("BENCH_PG", CONFIG.pg), help="PostgreSQL server URL, no database"
     )
@@ -630,7 +683,11 @@ def main(argv=None) -> int:
         )
         log(f"seeded {seeded['reservations']} reservations; {seeded['bodies']} free cells")
         port = free_port()
-        stack = Stack(env, port, args.workers, logdir, args.server, args.threads)
+        if args.compare_servers:
+            from bench import servers
+
+            return servers.compare(args=args, env=env, seeded=seeded, bodies=bodies, logdir=logdir)
+        stack = Stack(env, port, args.workers, logdir, args.server, args.threads, args.pool)
         wait_healthy(port)
         base = f"http://127.0.0.1:{port}"
         for old in logdir.glob("created-*.txt"):
@@ -1056,15 +1113,20 @@ def render(results: dict, figures: dict, overlaps: int, stored: int, created: in
     return "\n".join(lines)
 
 
+def describe_server(workers: int, server: str, threads: int, pool: bool) -> str:
+    kind = {
+        "sync": f"{workers} sync workers",
+        "gthread": f"{workers} gthread workers x {threads} threads",
+        "asgi": f"{workers} uvicorn workers (ASGI)",
+    }[server]
+    return kind + (", psycopg's pool" if pool else ", persistent connections")
+
+
 def write_docs(report: str, args) -> None:
     path = ROOT / "docs" / "performance.md"
     text = path.read_text() if path.exists() else "# Performance\n"
     marker = "<!-- bench:latest -->"
-    server = (
-        f"{args.workers} gthread workers x {args.threads} threads"
-        if args.server == "gthread"
-        else f"{args.workers} sync workers"
-    )
+    server = describe_server(args.workers, args.server, args.threads, args.pool)
     section = (
         f"{marker}\n## Latest run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
         f"{' (' + args.label + ')' if args.label else ''}\n\n"

@@ -125,8 +125,22 @@ if DATABASE_URL:
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"].setdefault("OPTIONS", {})
         DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
-        DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+        if env.bool("DATABASE_POOL", default=False):
+            # psycopg's pool, one per process, in place of one persistent connection per
+            # thread: a request borrows a connection and gives it back when it ends. Django
+            # requires CONN_MAX_AGE 0 with it; CONN_HEALTH_CHECKS makes the pool check a
+            # connection before lending it (a broken one is replaced, never handed out).
+            DATABASES["default"]["CONN_MAX_AGE"] = 0
+            DATABASES["default"]["OPTIONS"]["pool"] = {
+                "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=1),
+                "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=4),
+                # A request that finds every connection lent waits this long, then fails
+                # (PoolTimeout: answered 503 like any lost database).
+                "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10),
+            }
+        else:
+            DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 else:
     DATABASES = {
         "default": {
