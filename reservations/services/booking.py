@@ -13,7 +13,9 @@ Defence in depth:
    restaurant's booking setup cached under its version (reservations.booking_setup).
 2. A Redis lock per (table, local date) keeps concurrent bookings of one table from racing into
    the database together; still held after ~200 ms: 423 ``slot_locked`` with Retry-After.
-   When Redis is down the lock is skipped (logged) and the database alone decides.
+   Before the lock and while waiting for it, a slot the last booking of these tables has just
+   taken is 409 from its note in Redis (reservations.services.slot_taken), without a
+   statement. When Redis is down the lock is skipped (logged) and the database alone decides.
 3. In one transaction: a guest's live holds are counted under a lock of their account
    (reservations.services.limits: 429 ``hold_limit``), lapsed pending holds on the seating's
    tables are expired, the overlap with active reservations is checked (409
