@@ -8,8 +8,9 @@ changes (no signals), so what follows a change starts here:
   ``reservation.reservation_date`` and, for a change, ``previous.reservation_date``, with
   ``transaction.on_commit`` so a reader never caches the pre-commit state under the new
   version;
-* any write but a creation replaces the restaurant's generation of taken notes once it
-  commits (reservations.services.slot_taken), so no note can refuse a booking it made possible;
+* any write but a creation replaces the restaurant's generation of taken notes at once,
+  before it commits (reservations.services.slot_taken), so no note can refuse a booking it
+  made possible, not even between its commit and its after-commit hooks;
 * the change is published as an event (reservations.events) to the apps above, whose
   handlers run here, in the same transaction: notifications records its outbox row from it,
   so the row commits or rolls back with the change (docs/architecture.md).
@@ -26,7 +27,7 @@ from reservations.events import (
     SlotBefore,
 )
 from reservations.models import Reservation
-from reservations.services.slot_taken import tables_freed_on_commit
+from reservations.services.slot_taken import tables_freed
 
 ONE_DAY = timedelta(days=1)
 ZERO = timedelta(0)
@@ -64,6 +65,6 @@ def after_change(reservation: Reservation, kind: str, *, previous: SlotBefore | 
     availability_invalidate_on_commit(restaurant_id=reservation.restaurant_id, dates=dates)
     if kind != CREATED:
         # Any other write may free a table (cancelled, expired, moved, ...): no note that a
-        # table is taken written before it is trusted after it commits.
-        tables_freed_on_commit(reservation.restaurant_id)
+        # table is taken written before it is trusted from now on, before this commits.
+        tables_freed(reservation.restaurant_id)
     publish(_event(reservation, kind, previous))

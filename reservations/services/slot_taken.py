@@ -9,19 +9,21 @@ time it finds the lock held: a note whose stay overlaps its own is the same 409
 ``slot_unavailable`` the database would give, naming the same times, without a statement.
 
 A note must never refuse a booking that would succeed, so it is trusted only under the
-restaurant's *generation*: a random token in ``rf:freed:{restaurant}``, replaced after the
-commit of every write that may free a table there (any change or transition of a reservation
-other than its creation: cancelled, expired, completed, no-show, moved, ...; effects.after_change
-calls ``tables_freed_on_commit``). The booking reads the generation before its transaction
-(creating it when missing), and after its commit writes its notes only if the generation is
-still the one it read (one Lua script, atomic), stamped with it; a reader trusts a note only
-while the generation is still its stamp. A write that frees the booked tables commits after the
-booking did, so it replaces the generation after the booking read it: either before the notes
-are written (none is written) or after (they are no longer trusted). A missing generation
-(evicted, expired) trusts nothing. Should the replacement itself fail (Redis failing between
-two round trips), a note lives ``TAKEN_TTL_MS`` at most: the same bound the availability cache
-accepts. The exclusion constraint stays the final guard of every booking that gets past a note;
-without Redis there are no notes and the database alone answers.
+restaurant's *generation*: a random token in ``rf:freed:{restaurant}``, replaced inside every
+write that may free a table there, before it commits (any change or transition of a
+reservation other than its creation: cancelled, expired, completed, no-show, moved, ...;
+effects.after_change calls ``tables_freed``), so a note is no longer trusted from before the
+moment the table is free. The booking reads the generation before its transaction (creating it
+when missing), and after its commit writes its notes only if the generation is still the one
+it read (one Lua script, atomic), stamped with it; a reader trusts a note only while the
+generation is still its stamp. A write that frees the booked tables writes a row the booking
+committed, so it replaces the generation after the booking read it: either before the notes
+are written (none is written) or after (they are no longer trusted). A write that then rolls
+back has only made the notes before it untrusted: the database answers those bookings. A
+missing generation (evicted, expired) trusts nothing. Should the replacement itself fail
+(Redis failing between two round trips), a note lives ``TAKEN_TTL_MS`` at most: the same bound
+the availability cache accepts. The exclusion constraint stays the final guard of every
+booking that gets past a note; without Redis there are no notes and the database alone answers.
 """
 
 import json
@@ -185,8 +187,8 @@ class TakenLook:
 
 
 def tables_freed(restaurant_id: int) -> None:
-    """A write that may free tables at the restaurant has committed: no note written before
-    it is trusted any more."""
+    """A write that may free tables at the restaurant is being made (called inside its
+    transaction, before it commits): no note written before it is trusted any more."""
     client = redis_client()
     if client is None:
         return
@@ -199,7 +201,3 @@ def tables_freed(restaurant_id: int) -> None:
             exc,
             TAKEN_TTL_MS,
         )
-
-
-def tables_freed_on_commit(restaurant_id: int) -> None:
-    transaction.on_commit(lambda: tables_freed(restaurant_id), robust=True)

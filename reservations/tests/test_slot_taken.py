@@ -180,3 +180,31 @@ def test_other_tables_are_not_refused_by_a_note(book, restaurant, table):
     book()
     other = TableFactory(restaurant=restaurant, number="2", capacity=4, min_capacity=1)
     assert book(table_id=other.pk).table_id == other.pk
+
+
+def test_a_cancel_stops_trusting_the_note_before_it_commits(book, table, staff_user):
+    """From inside the cancel's transaction, before its commit (and its after-commit hooks):
+    the note already refuses nothing, so no booking is refused once the table is free."""
+    from django.db import transaction
+
+    from reservations.services.table_guard import slot_unavailable
+
+    first = book()
+    assert note_of(table) is not None
+    with transaction.atomic():
+        reservation_cancel(reservation=first, actor=Actor.host(staff_user, first.restaurant_id))
+        look = slot_taken.TakenLook(
+            first.restaurant_id,
+            [table],
+            _Stay(first),
+            first.created_at,
+            lambda t, holder: slot_unavailable(t, holder, first.restaurant.tz, first.created_at),
+        )
+        look.first_look()  # no 409: the generation moved with the cancel's write
+
+
+class _Stay:
+    def __init__(self, reservation):
+        self.local_date = reservation.reservation_date
+        self.start_at = reservation.start_at
+        self.end_at = reservation.end_at
