@@ -7,7 +7,8 @@ caller goes on under the database's guard alone.
 """
 
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
@@ -21,6 +22,8 @@ from core.metrics import lock_wait_timer
 logger = logging.getLogger(__name__)
 
 LOCK_PREFIX = "rf:lock:"
+# How often a waiter tries a held lock again.
+POLL_SECONDS = 0.02
 
 
 @lru_cache(maxsize=1)
@@ -42,6 +45,7 @@ def redis_lock(
     ttl: float = 5.0,
     wait: float = 0.2,
     error: type[Locked] = Locked,
+    waiting: Callable[[], None] | None = None,
 ) -> Iterator[bool]:
     """Hold the lock ``name`` for the duration of the block.
 
@@ -50,23 +54,28 @@ def redis_lock(
     crashed holder cannot block anyone for long, and release only deletes our own token.
     Yields True when the lock is held, False when Redis was unavailable and the block runs
     unlocked.
+
+    ``waiting``, when given, is called each time the lock is found held, before the next
+    try (every ``POLL_SECONDS``): it may raise to stop waiting with its own answer (a
+    booking whose slot the holder has just taken: reservations.services.slot_taken).
     """
     client = redis_client()
     if client is None:
         yield False
         return
-    lock = client.lock(
-        LOCK_PREFIX + name, timeout=ttl, sleep=0.02, blocking=True, blocking_timeout=wait
-    )
+    lock = client.lock(LOCK_PREFIX + name, timeout=ttl, sleep=POLL_SECONDS)
     with lock_wait_timer() as record_wait:
         try:
-            acquired = lock.acquire()
+            acquired = _acquire(lock, wait, waiting)
         except redis.RedisError as exc:
             record_wait("unavailable")
             acquired = None
             logger.warning(
                 "Redis lock %s unavailable (%s); relying on the database guard", name, exc
             )
+        except BaseException:
+            record_wait("answered")  # ``waiting`` answered the request itself
+            raise
         else:
             record_wait("acquired" if acquired else "refused")
     if acquired is None:
@@ -84,6 +93,20 @@ def redis_lock(
             logger.warning("Redis lock %s expired before release", name)
         except redis.RedisError as exc:
             logger.warning("Redis lock %s could not be released (%s); its TTL will", name, exc)
+
+
+def _acquire(lock: redis.lock.Lock, wait: float, waiting: Callable[[], None] | None) -> bool:
+    """Try the lock until it is ours or ``wait`` seconds have passed, calling ``waiting``
+    between the tries."""
+    deadline = time.monotonic() + wait
+    while not lock.acquire(blocking=False):
+        if waiting is not None:
+            waiting()
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        time.sleep(min(POLL_SECONDS, remaining))
+    return True
 
 
 def database_lock(name: str) -> None:

@@ -73,6 +73,7 @@ EMAILS = Counter(
 LOCK_WAIT_SECONDS = Histogram(
     "reservaflow_lock_wait_seconds",
     "Time spent waiting for a Redis booking lock, by result (acquired, refused: answered 423, "
+    "answered: the wait ended with another answer, e.g. 409 once the slot was seen taken, "
     "unavailable: Redis did not answer).",
     ["result"],
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1),

@@ -234,3 +234,35 @@ def parse_query(serializer_class: type[serializers.Serializer], params) -> dict:
     if not serializer.is_valid():
         raise ValidationFailed(details=serializer.errors)
     return serializer.validated_data
+
+
+class PrebuiltOutputSerializer(serializers.Serializer):
+    """An output serializer whose fields are built once per class, not at every instance.
+
+    DRF builds a serializer's fields anew for each instance (a deep copy of every declared
+    field, then binding): measured at ~1.5 ms of CPU per reservation answer. Representing a
+    value reads no state of the serializer instance (only the field's own options, the
+    current time zone, and for a method field the serializer's method), so the fields of one
+    prototype instance, bound once, represent every instance with DRF's own code: the same
+    answer, field by field (``to_representation`` below is DRF's loop). Not for fields that
+    read ``context`` (a request, hyperlinks): use a plain Serializer for those."""
+
+    @classmethod
+    def _prebuilt_fields(cls) -> list[serializers.Field]:
+        fields = cls.__dict__.get("_prebuilt")
+        if fields is None:
+            fields = list(cls()._readable_fields)
+            cls._prebuilt = fields
+        return fields
+
+    def to_representation(self, instance):
+        ret = {}
+        for field in self._prebuilt_fields():
+            try:
+                attribute = field.get_attribute(instance)
+            except serializers.SkipField:
+                continue
+            ret[field.field_name] = (
+                None if attribute is None else field.to_representation(attribute)
+            )
+        return ret

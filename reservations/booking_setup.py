@@ -32,6 +32,8 @@ SETUP_TTL = 60
 # Closures are kept from two days before the UTC date of the load: a restaurant's local
 # date is at most a day off UTC's, and a booking reads the service day before its date.
 CLOSURES_MARGIN = timedelta(days=2)
+# The setup booking_restaurant read, on the restaurant it returned, for booking_context.
+_READ = "_booking_setup_read"
 
 
 def _setup_key(restaurant_id: int) -> str:
@@ -85,7 +87,12 @@ def booking_restaurant(restaurant_id: int) -> Restaurant | None:
     if connection.in_atomic_block:
         return Restaurant.objects.filter(pk=restaurant_id).first()
     setup = booking_setup(restaurant_id)
-    return setup.restaurant if setup is not None else None
+    if setup is None:
+        return None
+    # The booking that asked goes on with booking_context of this restaurant: it takes the
+    # setup just read instead of reading it again (once, so it never outlives the request).
+    setup.restaurant.__dict__[_READ] = setup
+    return setup.restaurant
 
 
 def booking_context(restaurant: Restaurant, *, local_date: date):
@@ -99,7 +106,9 @@ def booking_context(restaurant: Restaurant, *, local_date: date):
             restaurant, closures_from=day_before, closures_to=local_date, tables=False
         )
         return setup, setup.context(date_from=local_date, date_to=local_date)
-    setup = booking_setup(restaurant.pk, restaurant=restaurant)
+    setup = restaurant.__dict__.pop(_READ, None) or booking_setup(
+        restaurant.pk, restaurant=restaurant
+    )
     if setup is None or setup.closures_from > local_date - timedelta(days=1):
         setup = rules.load_booking_setup(restaurant, closures_from=local_date - timedelta(days=1))
     return setup, setup.context(date_from=local_date, date_to=local_date)

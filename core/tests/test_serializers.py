@@ -1,10 +1,12 @@
 """StrictInputSerializer: every key a body may not carry is refused and named, never dropped."""
 
+import copy
+
 import pytest
 from rest_framework import serializers
 
 from core.exception_handler import api_exception_handler
-from core.serializers import StrictInputSerializer
+from core.serializers import PrebuiltOutputSerializer, StrictInputSerializer
 from customers.models import Customer
 
 
@@ -78,3 +80,45 @@ def test_rendered_as_a_400_validation_error():
         "message": "Invalid input.",
         "details": {"tableid": ["Unknown field."]},
     }
+
+
+# --- PrebuiltOutputSerializer ---------------------------------------------------------------
+
+
+class _Out(serializers.Serializer):
+    name = serializers.CharField(source="first_name")
+    when = serializers.DateTimeField(allow_null=True)
+    missing = serializers.CharField(default="given")
+    shout = serializers.SerializerMethodField()
+
+    def get_shout(self, obj) -> str:
+        return obj.first_name.upper()
+
+
+def _prebuilt(plain):
+    attrs = {name: copy.deepcopy(f) for name, f in plain._declared_fields.items()}
+    attrs["get_shout"] = plain.get_shout
+    return type("Prebuilt" + plain.__name__, (PrebuiltOutputSerializer,), attrs)
+
+
+def test_prebuilt_output_is_drfs_answer_and_builds_its_fields_once(monkeypatch):
+    import types
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    fast = _prebuilt(_Out)
+    rows = [
+        types.SimpleNamespace(first_name="ana", when=datetime(2025, 8, 30, 17, 0, tzinfo=UTC)),
+        types.SimpleNamespace(first_name="bo", when=None),
+    ]
+    assert fast(rows[0]).data == _Out(rows[0]).data
+    assert fast(rows[0]).data["when"] == "2025-08-30T17:00:00Z"
+    assert fast(rows, many=True).data == _Out(rows, many=True).data
+    with timezone.override(ZoneInfo("Europe/Madrid")):  # DRF's output follows the zone
+        assert fast(rows[0]).data == _Out(rows[0]).data
+    built = []
+    monkeypatch.setattr(fast, "get_fields", lambda self: built.append(1) or {})
+    fast(rows[1]).data  # noqa: B018
+    assert built == []

@@ -16,6 +16,7 @@ from core.idempotency import SecretField, idempotent
 from core.pagination import PageNumberPagination
 from core.serializers import (
     BIGINT_MAX,
+    PrebuiltOutputSerializer,
     StrictCharField,
     StrictDateField,
     StrictInputSerializer,
@@ -62,9 +63,10 @@ def _override_tables_field() -> serializers.BooleanField:
 # --- serializers -----------------------------------------------------------------------------
 
 
-class ReservationSerializer(serializers.Serializer):
+class ReservationSerializer(PrebuiltOutputSerializer):
     """A reservation as its guest and the restaurant's staff see it (the only callers who can
-    see one here, so ``manage_token`` is always included)."""
+    see one here, so ``manage_token`` is always included). Its fields are built once
+    (core.serializers.PrebuiltOutputSerializer)."""
 
     id = serializers.UUIDField()
     status = serializers.CharField()

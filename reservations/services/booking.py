@@ -13,7 +13,9 @@ Defence in depth:
    restaurant's booking setup cached under its version (reservations.booking_setup).
 2. A Redis lock per (table, local date) keeps concurrent bookings of one table from racing into
    the database together; still held after ~200 ms: 423 ``slot_locked`` with Retry-After.
-   When Redis is down the lock is skipped (logged) and the database alone decides.
+   Before the lock and while waiting for it, a slot the last booking of these tables has just
+   taken is 409 from its note in Redis (reservations.services.slot_taken), without a
+   statement. When Redis is down the lock is skipped (logged) and the database alone decides.
 3. In one transaction: a guest's live holds are counted under a lock of their account
    (reservations.services.limits: 429 ``hold_limit``), lapsed pending holds on the seating's
    tables are expired, the overlap with active reservations is checked (409
@@ -67,9 +69,11 @@ from reservations.services.effects import CHANGED, CREATED, SlotBefore, after_ch
 from reservations.services.guests import GuestProfile, profile_of
 from reservations.services.limits import refuse_over_hold_limits
 from reservations.services.slot_pace import PaceChanges
+from reservations.services.slot_taken import TakenLook
 from reservations.services.table_guard import (
     overlap_refusal,
     refuse_overlap,
+    slot_unavailable,
     tables_lock,
     write_guarded,
 )
@@ -533,10 +537,21 @@ def _book_seating(
         and not connection.in_atomic_block
         and not PacingPolicy.of(restaurant).limited
     )
-    with tables_lock(table_ids, slot.local_date):
+    # A slot the last booking of these tables took is 409 at once, before the lock and while
+    # waiting for it (reservations.services.slot_taken): a burst's losers leave without a
+    # statement instead of each queueing on the lock for its insert to be refused.
+    taken = TakenLook(
+        restaurant.pk,
+        seating,
+        slot,
+        now,
+        lambda table, holder: slot_unavailable(table, holder, tz, now),
+    )
+    taken.first_look()
+    with tables_lock(table_ids, slot.local_date, waiting=taken.refuse):
         if optimistic:
             try:
-                return _write_booking(
+                reservation = _write_booking(
                     seating,
                     build,
                     guest,
@@ -546,14 +561,26 @@ def _book_seating(
                     table_ids=table_ids,
                     slot=None,
                     paced=paced,
+                    taken=taken,
                 )
             except IntegrityError as exc:
                 refusal = overlap_refusal(exc, seating, slot.start_at, slot.end_at, now, tz)
                 if refusal is not None:
                     raise refusal from exc
                 # Only lapsed holds stood in the way: expire them, then book.
+            else:
+                return reservation
         return _write_booking(
-            seating, build, guest, now, tz, actor=actor, table_ids=table_ids, slot=slot, paced=paced
+            seating,
+            build,
+            guest,
+            now,
+            tz,
+            actor=actor,
+            table_ids=table_ids,
+            slot=slot,
+            paced=paced,
+            taken=taken,
         )
 
 
@@ -568,10 +595,11 @@ def _write_booking(
     table_ids: list[int],
     slot: rules.Slot | None,
     paced: bool = True,
+    taken: TakenLook | None = None,
 ) -> Reservation:
     """The booking's transaction; with ``slot``, the lapsed holds are expired and the overlap
     checked before the insert (which then runs in a savepoint), without it the insert alone
-    checks."""
+    checks. Once it commits, ``taken`` notes the tables taken for the stay."""
     with transaction.atomic():
         reservation = build(seating)
         reservation.customer = profile_of(guest)
@@ -592,6 +620,8 @@ def _write_booking(
         pace.apply(upsert=slot is None)
         write_guarded(reservation, tables=seating, now=now, tz=tz, savepoint=slot is not None)
         after_change(reservation, CREATED)
+        if taken is not None:
+            taken.mark_on_commit(reservation)
     return reservation
 
 

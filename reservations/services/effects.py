@@ -8,6 +8,9 @@ changes (no signals), so what follows a change starts here:
   ``reservation.reservation_date`` and, for a change, ``previous.reservation_date``, with
   ``transaction.on_commit`` so a reader never caches the pre-commit state under the new
   version;
+* any write but a creation replaces the restaurant's generation of taken notes at once,
+  before it commits (reservations.services.slot_taken), so no note can refuse a booking it
+  made possible, not even between its commit and its after-commit hooks;
 * the change is published as an event (reservations.events) to the apps above, whose
   handlers run here, in the same transaction: notifications records its outbox row from it,
   so the row commits or rolls back with the change (docs/architecture.md).
@@ -24,6 +27,7 @@ from reservations.events import (
     SlotBefore,
 )
 from reservations.models import Reservation
+from reservations.services.slot_taken import tables_freed
 
 ONE_DAY = timedelta(days=1)
 ZERO = timedelta(0)
@@ -59,4 +63,8 @@ def after_change(reservation: Reservation, kind: str, *, previous: SlotBefore | 
         days.add(previous.reservation_date)
     dates = {day + delta for day in days for delta in (-ONE_DAY, ZERO, ONE_DAY)}
     availability_invalidate_on_commit(restaurant_id=reservation.restaurant_id, dates=dates)
+    if kind != CREATED:
+        # Any other write may free a table (cancelled, expired, moved, ...): no note that a
+        # table is taken written before it is trusted from now on, before this commits.
+        tables_freed(reservation.restaurant_id)
     publish(_event(reservation, kind, previous))

@@ -5,7 +5,7 @@ A reservation holds one table or several (a combination): one ``Occupancy`` row 
 Every function here takes the tables of a seating; whatever touches several tables does it in
 one order, by table id, so two bookings sharing a table cannot deadlock on them."""
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import date, datetime
 
@@ -28,31 +28,38 @@ def lock_name(table_id: int, local_date: date) -> str:
 
 
 @contextmanager
-def table_lock(table_id: int, local_date: date) -> Iterator[bool]:
+def table_lock(
+    table_id: int, local_date: date, waiting: Callable[[], None] | None = None
+) -> Iterator[bool]:
     """The Redis lock of a table for a local date: 423 ``slot_locked`` when another booking
-    still holds it after the short wait; skipped (logged) when Redis is down."""
+    still holds it after the short wait; skipped (logged) when Redis is down. ``waiting`` is
+    called each time it is found held (it may end the wait with its own answer)."""
     with redis_lock(
         lock_name(table_id, local_date),
         ttl=LOCK_TTL_SECONDS,
         wait=LOCK_WAIT_SECONDS,
         error=SlotLocked,
+        waiting=waiting,
     ) as held:
         yield held
 
 
 @contextmanager
-def tables_lock(table_ids: Sequence[int], local_date: date) -> Iterator[None]:
+def tables_lock(
+    table_ids: Sequence[int], local_date: date, waiting: Callable[[], None] | None = None
+) -> Iterator[None]:
     """The locks of every table of a seating, all or none: taken one by one in table-id order
     (so two seatings sharing a table queue on it instead of each holding half), and when one
     is still held by someone else after the short wait, those already taken are released and
-    the answer is 423 ``slot_locked``."""
+    the answer is 423 ``slot_locked``. A booking passes ``waiting`` to be answered 409 as soon
+    as the holder has taken its slot (reservations.services.slot_taken)."""
     with ExitStack() as held:
         for table_id in sorted(set(table_ids)):
-            held.enter_context(table_lock(table_id, local_date))
+            held.enter_context(table_lock(table_id, local_date, waiting))
         yield
 
 
-def _slot_unavailable(table: Table, conflict: Reservation | None, tz, now: datetime) -> Conflict:
+def slot_unavailable(table: Table, conflict: Reservation | None, tz, now: datetime) -> Conflict:
     if conflict is None:
         return SlotUnavailable(
             f"Table {table.number} was just booked for an overlapping time.",
@@ -171,7 +178,7 @@ def write_guarded(
                 tables, reservation.start_at, reservation.end_at, now, exclude_id=reservation.pk
             )
             table, conflict = found if found else (sorted(tables, key=_pk)[0], None)
-            raise _slot_unavailable(table, conflict, tz, now) from exc
+            raise slot_unavailable(table, conflict, tz, now) from exc
         raise ConcurrentChange("The booking conflicts with a concurrent change; retry.") from exc
 
 
@@ -193,7 +200,7 @@ def overlap_refusal(
     if not _is_overlap_violation(exc):
         raise ConcurrentChange("The booking conflicts with a concurrent change; retry.") from exc
     found = _first_holder(tables, start_at, end_at, now)
-    return _slot_unavailable(*found, tz, now) if found is not None else None
+    return slot_unavailable(*found, tz, now) if found is not None else None
 
 
 def _pk(table: Table) -> int:
@@ -205,7 +212,7 @@ def refuse_overlap(tables: Sequence[Table], slot: rules.Slot, now, tz, *, exclud
     slot's stay, and when."""
     found = _first_holder(tables, slot.start_at, slot.end_at, now, exclude_id=exclude_id)
     if found is not None:
-        raise _slot_unavailable(*found, tz, now)
+        raise slot_unavailable(*found, tz, now)
 
 
 def occupancy_release(reservation: Reservation) -> None:

@@ -512,3 +512,25 @@ def test_the_schema_describes_the_endpoints(api_client):
         assert "post" in paths[f"/api/reservations/{{reservation_id}}/{action}/"]
     create = paths["/api/reservations/"]["post"]
     assert "201" in create["responses"]
+
+
+def test_a_reservation_answer_is_drfs_answer_field_by_field(book):
+    """ReservationSerializer builds its fields once (core.serializers.PrebuiltOutputSerializer):
+    its answer is exactly the one DRF builds with fresh fields."""
+    import copy
+
+    from rest_framework import serializers as drf
+
+    from reservations.api.reservations import ReservationSerializer
+
+    declared = {n: copy.deepcopy(f) for n, f in ReservationSerializer._declared_fields.items()}
+    plain = type(
+        "Plain",
+        (drf.Serializer,),
+        {**declared, "get_table_ids": ReservationSerializer.get_table_ids},
+    )
+    reservation = book()
+    assert ReservationSerializer(reservation).data == plain(reservation).data
+    assert (
+        ReservationSerializer([reservation], many=True).data == plain([reservation], many=True).data
+    )

@@ -9,14 +9,16 @@ lapsed-hold query unless a lapsed hold is in the way.
 These run outside a test transaction (``transaction=True``), as a request does: inside a
 caller's transaction the core keeps its savepoint and checks first."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.db import connections
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
+from core.locking import redis_client
 from reservations.models import Occupancy, Reservation
+from reservations.services.slot_taken import taken_key
 from reservations.tests.factories import NOW
 from restaurants.tests.factories import TableFactory
 
@@ -69,6 +71,12 @@ def bearer(staff_user):
     return client
 
 
+def forget_taken(table) -> None:
+    client = redis_client()
+    if client is not None:
+        client.delete(taken_key(table.pk, date(2025, 8, 30)))
+
+
 def booking(restaurant, table, guest, at: str) -> dict:
     return {
         "restaurant_id": restaurant.pk,
@@ -106,6 +114,8 @@ def test_a_refused_overlap_reads_the_conflict_only_after_the_insert_fails(
 ):
     first = bearer.post(URL, booking(restaurant, table, guest, "19:00"), format="json")
     assert first.status_code == 201
+    # Without the note the first booking left (slot_taken), the database answers.
+    forget_taken(table)
     counted = Counted(monkeypatch)
     with counted.during():
         response = bearer.post(URL, booking(restaurant, table, guest, "19:30"), format="json")
@@ -132,3 +142,22 @@ def test_a_lapsed_hold_in_the_way_is_expired_and_the_booking_made(
     assert lapsed.status == Reservation.Status.EXPIRED
     assert not Occupancy.objects.filter(reservation=lapsed, holds=True).exists()
     assert lapsed.notifications.filter(kind="expired").count() == 1
+
+
+@pytest.mark.redis_only(reason="the note that a slot is taken lives in Redis")
+def test_a_slot_just_taken_is_refused_from_its_note_without_a_statement(
+    clock, bearer, restaurant, table, guest, monkeypatch
+):
+    first = bearer.post(URL, booking(restaurant, table, guest, "19:00"), format="json")
+    assert first.status_code == 201
+    counted = Counted(monkeypatch)
+    with counted.during():
+        noted = bearer.post(URL, booking(restaurant, table, guest, "19:30"), format="json")
+    assert noted.status_code == 409
+    # Only the caller's (the guest in the staff's scope): no transaction, no insert.
+    assert len(counted.sql) == 1 and "customers_customer" in counted.sql[0], counted.sql
+    forget_taken(table)
+    from_database = bearer.post(URL, booking(restaurant, table, guest, "19:30"), format="json")
+    # The same answer as the database's, word for word.
+    assert noted.json() == from_database.json()
+    assert noted.json()["details"]["conflict"]["reservation_time"] == "19:00"
