@@ -105,6 +105,21 @@ class PaceChanges:
             inside |= Q(start_at__gte=start, start_at__lt=start + policy.interval)
         return Q(restaurant_id=self.restaurant.pk) & inside
 
+    def _later_in_interval(self, restaurant_id: int, slot_start: datetime) -> _SlotChange:
+        """This transaction's changes to the other starts inside the interval of
+        ``slot_start``, not yet written when its row is (``apply`` goes by start): a lapsed
+        hold at 13:45 expired to make room for a take at 13:30 gives its place back there
+        only after the take's guard has counted the interval."""
+        policy = PacingPolicy.of(self.restaurant)
+        later = _SlotChange()
+        for (other_restaurant, other_start), change in self._slots.items():
+            if other_restaurant == restaurant_id and (
+                slot_start < other_start < slot_start + policy.interval
+            ):
+                later.covers += change.covers
+                later.parties += change.parties
+        return later
+
     def apply(self, *, upsert: bool = False) -> None:
         """Write every change, by (restaurant, start); 409 ``pacing_limit`` when a party
         placed would pass a limit (the caller's transaction then writes nothing). With
@@ -118,7 +133,8 @@ class PaceChanges:
                 if (restaurant_id, slot_start) in self._unlimited:
                     _count(self.restaurant, slot_start, change)
                 else:
-                    _take(self.restaurant, slot_start, change, upsert=upsert)
+                    later = self._later_in_interval(restaurant_id, slot_start)
+                    _take(self.restaurant, slot_start, change, upsert=upsert, later=later)
             elif change.covers or change.parties:
                 _rows(restaurant_id, slot_start).update(**_added(change))
         self._slots.clear()
@@ -159,18 +175,20 @@ def _inside_interval(restaurant: Restaurant, slot_start: datetime, field: str, p
     return Coalesce(Subquery(others), Value(0), output_field=IntegerField())
 
 
-def _guard(restaurant: Restaurant, slot_start: datetime, change: _SlotChange) -> Q:
+def _guard(
+    restaurant: Restaurant, slot_start: datetime, change: _SlotChange, later: _SlotChange
+) -> Q:
     """The interval stays within the limits the change grows, once the change is written
     (reservations.pacing.PacingPolicy.limit_passed is the same rule, in Python)."""
     policy = PacingPolicy.of(restaurant)
     guard = Q()
     if policy.max_covers is not None and change.grown_covers > 0:
-        room = Value(policy.max_covers - change.covers) - _inside_interval(
+        room = Value(policy.max_covers - change.covers - later.covers) - _inside_interval(
             restaurant, slot_start, "covers", policy
         )
         guard &= Q(covers__lte=room)
     if policy.max_parties is not None and change.grown_parties > 0:
-        room = Value(policy.max_parties - change.parties) - _inside_interval(
+        room = Value(policy.max_parties - change.parties - later.parties) - _inside_interval(
             restaurant, slot_start, "parties", policy
         )
         guard &= Q(parties__lte=room)
@@ -178,8 +196,17 @@ def _guard(restaurant: Restaurant, slot_start: datetime, change: _SlotChange) ->
 
 
 def _take(
-    restaurant: Restaurant, slot_start: datetime, change: _SlotChange, *, upsert: bool = False
+    restaurant: Restaurant,
+    slot_start: datetime,
+    change: _SlotChange,
+    *,
+    upsert: bool = False,
+    later: _SlotChange | None = None,
 ) -> None:
+    """Take the change's place at ``slot_start`` under the limits, counting ``later``: what
+    the same transaction is about to add to the interval's other starts (negative: places it
+    gives back, a lapsed hold it expired)."""
+    later = later or _SlotChange()
     if (
         upsert
         and not PacingPolicy.of(restaurant).limited
@@ -189,7 +216,7 @@ def _take(
         # No limit to guard: the place is taken in one statement, the row made if missing.
         _upsert(restaurant.pk, slot_start, change)
         return
-    guarded = _rows(restaurant.pk, slot_start).filter(_guard(restaurant, slot_start, change))
+    guarded = _rows(restaurant.pk, slot_start).filter(_guard(restaurant, slot_start, change, later))
     if guarded.update(**_added(change)):
         return
     # The slot's first reservation: its row, then the same update (a concurrent first
@@ -199,7 +226,7 @@ def _take(
     )
     if guarded.update(**_added(change)):
         return
-    raise _refusal(restaurant, slot_start, change)
+    raise _refusal(restaurant, slot_start, change, later)
 
 
 def _count(restaurant: Restaurant, slot_start: datetime, change: _SlotChange) -> None:
@@ -231,7 +258,7 @@ def _upsert(restaurant_id: int, slot_start: datetime, change: _SlotChange) -> No
         )
 
 
-def _refusal(restaurant: Restaurant, slot_start: datetime, change: _SlotChange):
+def _refusal(restaurant: Restaurant, slot_start: datetime, change: _SlotChange, later: _SlotChange):
     policy = PacingPolicy.of(restaurant)
     counted = SlotPace.objects.filter(
         restaurant_id=restaurant.pk,
@@ -239,8 +266,8 @@ def _refusal(restaurant: Restaurant, slot_start: datetime, change: _SlotChange):
         slot_start__lt=slot_start + policy.interval,
     ).aggregate(covers=Sum("covers"), parties=Sum("parties"))
     limit = policy.limit_passed(
-        covers=(counted["covers"] or 0) + change.covers,
-        parties=(counted["parties"] or 0) + change.parties,
+        covers=(counted["covers"] or 0) + change.covers + later.covers,
+        parties=(counted["parties"] or 0) + change.parties + later.parties,
         more_covers=change.grown_covers > 0,
         more_parties=change.grown_parties > 0,
     )

@@ -4,7 +4,7 @@ status, at one table or at joined tables) availability offers a start exactly wh
 without a table accepts it, booking takes the first seating offered, and a table or a
 combination is offered exactly when booking it works."""
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -279,9 +279,40 @@ def test_availability_and_booking_agree(scenario):
     check_agreement(scenario)
 
 
+# Two holds at 12:00 and a lapsed one at 13:45 (off the 30-minute grid), 2 guests at most per
+# interval: 13:30 is offered to a party of 2 (the lapsed hold counts for nothing), and the
+# booking expires it and books. It used to refuse: its take at 13:30 was guarded before the
+# lapsed hold's place at 13:45, inside the same interval, was given back.
+LAPSED_HOLD_LATER_IN_THE_INTERVAL = (
+    datetime(2026, 3, 6, 15, 7, tzinfo=UTC),
+    {
+        "timezone": "Europe/Madrid",
+        "slot_interval_minutes": 30,
+        "default_duration_minutes": 60,
+        "min_notice_minutes": 0,
+        "max_days_ahead": 1,
+        "min_party_size": 1,
+        "max_party_size": 10,
+        "max_covers_per_slot": 2,
+        "max_parties_per_slot": None,
+    },
+    date(2026, 3, 7),
+    [[], [], [], [], [], [(time(12, 0), time(15, 0))], []],
+    [(2, 1, True)],
+    [({0, 1}, None, None, True)],
+    None,
+    False,
+    2,
+    [(0, None, 720, "pending", False, 1), (0, None, 720, "pending", False, 1),
+     (0, None, 825, "pending", True, 1)],
+    [0, 0, 0, 0],
+)  # fmt: skip
+
+
 @pytest.mark.django_db
 @EXAMPLES
 @given(scenario=scenarios(paced=True))
+@example(scenario=LAPSED_HOLD_LATER_IN_THE_INTERVAL)
 def test_availability_and_booking_agree_under_pacing_limits(scenario):
     """The same where pacing decides: every restaurant has a limit the existing reservations
     (on the grid or off it, lapsed holds among them) reach at some starts."""
