@@ -22,6 +22,11 @@ deferred (read from the database if ever touched) and that refuses to be saved
 (``User.save``), so a partial copy can never overwrite the row.
 
 A cache that fails is skipped: the account is read from the database, as it would have been.
+
+A token's signature is checked once per process: a token that verified is remembered by its
+exact bytes (``_verified_tokens``, at most ``VERIFIED_TOKENS_KEPT``), and the same bytes again
+skip the decoding and signature check, not the expiry, which is checked on every request as
+simplejwt checks it. Any other bytes (a tampered or unknown token) take the full check.
 """
 
 import logging
@@ -32,9 +37,9 @@ from django.db import DEFAULT_DB_ALIAS
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings
-from rest_framework_simplejwt.utils import get_md5_hash_password
+from rest_framework_simplejwt.utils import aware_utcnow, get_md5_hash_password
 
 from accounts.account_cache import account_cache_key, entry_parts
 from accounts.models import User
@@ -49,6 +54,11 @@ ENTRY_FIELDS = tuple(
 )
 # Bumped when the entry's shape changes: an entry of another shape is a miss.
 ENTRY_VERSION = 1
+
+# Tokens whose signature verified in this process: raw bytes -> (token class, payload).
+# Emptied when full (one sign-in per token makes it grow; the limit bounds the memory).
+VERIFIED_TOKENS_KEPT = 4096
+_verified_tokens: dict[bytes, tuple[type, dict]] = {}
 
 
 def revoke_claim_of(user: User) -> str:
@@ -102,6 +112,27 @@ class CachedJWTAuthentication(JWTAuthentication):
         # simplejwt's looks the user model up for every request's instance; get_user does
         # not need it.
         pass
+
+    def get_validated_token(self, raw_token):
+        known = _verified_tokens.get(raw_token)
+        if known is not None:
+            token_class, payload = known
+            # The token as simplejwt's constructor leaves it, without decoding it again.
+            token = token_class.__new__(token_class)
+            token.token = raw_token
+            token.current_time = aware_utcnow()
+            token.payload = dict(payload)
+            try:
+                token.check_exp()
+            except TokenError:
+                _verified_tokens.pop(raw_token, None)  # the full check below refuses it
+            else:
+                return token
+        token = super().get_validated_token(raw_token)
+        if len(_verified_tokens) >= VERIFIED_TOKENS_KEPT:
+            _verified_tokens.clear()
+        _verified_tokens[raw_token] = (type(token), dict(token.payload))
+        return token
 
     def get_user(self, validated_token):
         try:

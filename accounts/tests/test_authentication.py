@@ -177,3 +177,54 @@ def test_an_entry_of_an_older_shape_is_read_again_from_the_database(account):
     cache.set(account_cache_key(account.pk), account, timeout=30)  # the pickled model of old
     assert account_queries(bearer(account)) == 1
     assert isinstance(cache.get(account_cache_key(account.pk)), dict)
+
+
+def decodes(monkeypatch) -> list:
+    """Each signature check simplejwt makes (TokenBackend.decode) from now on."""
+    from rest_framework_simplejwt.backends import TokenBackend
+
+    calls = []
+    original = TokenBackend.decode
+
+    def counted(self, token, verify=True):
+        calls.append(token)
+        return original(self, token, verify=verify)
+
+    monkeypatch.setattr(TokenBackend, "decode", counted)
+    return calls
+
+
+def test_a_token_is_decoded_once_per_process(account, monkeypatch):
+    calls = decodes(monkeypatch)
+    client = bearer(account)
+    for _ in range(3):
+        assert client.get(ME).status_code == 200
+    assert len(calls) == 1
+
+
+def test_a_remembered_token_still_expires(account, monkeypatch):
+    import time_machine
+    from rest_framework_simplejwt.settings import api_settings
+
+    client = bearer(account)
+    assert client.get(ME).status_code == 200  # verified and remembered
+    later = time_machine.travel(
+        time.time() + api_settings.ACCESS_TOKEN_LIFETIME.total_seconds() + 1, tick=False
+    )
+    with later:
+        response = client.get(ME)
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+
+
+def test_a_tampered_token_is_checked_in_full_and_refused(account, monkeypatch):
+    token = str(AccessToken.for_user(account))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert client.get(ME).status_code == 200  # the genuine bytes are remembered
+    calls = decodes(monkeypatch)
+    header, payload, signature = token.split(".")
+    forged = f"{header}.{payload}.{signature[:-2]}{'AA' if signature[-2:] != 'AA' else 'BB'}"
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {forged}")
+    assert client.get(ME).status_code == 401
+    assert len(calls) == 1
