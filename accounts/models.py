@@ -10,6 +10,7 @@ from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from accounts.account_cache import account_forget
 from accounts.emails import normalize_email
 
 
@@ -74,7 +75,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     # The API's authentication keeps a copy of the account in the cache
     # (accounts.authentication): every save or deletion forgets it now and again once the
     # transaction commits, so a deactivation or a new password stops the next request.
+    # The account it rebuilds from that copy holds a few fields only: saved, it would write
+    # them back as they were cached (a deactivation undone), so it is never saved.
     def save(self, *args, **kwargs):
+        if getattr(self, "from_account_cache", False):
+            raise TypeError(
+                "An account rebuilt from the authentication cache is partial and is never"
+                " saved: read it from the database to change it."
+            )
         super().save(*args, **kwargs)
         self._forget_cached()
 
@@ -85,8 +93,6 @@ class User(AbstractBaseUser, PermissionsMixin):
         return result
 
     def _forget_cached(self, pk=None) -> None:
-        from accounts.authentication import account_forget
-
         pk = self.pk if pk is None else pk
         account_forget(pk)
         transaction.on_commit(lambda: account_forget(pk), robust=True)

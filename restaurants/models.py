@@ -10,6 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import F, Func, Q, Value
 
+from accounts.account_cache import account_forget
 from core.constraints import PostgresExclusionConstraint
 from core.models import TimeStampedModel
 
@@ -389,10 +390,13 @@ def staff_roles_cache_key(user_id: int) -> str:
 
 
 def staff_roles_forget(user_id: int) -> None:
+    """Forget the user's cached roles: their own entry and the account's cache entry, which
+    carries them for token requests (restaurants.selectors.staff_roles_of)."""
     try:
         cache.delete(staff_roles_cache_key(user_id))
     except Exception as exc:  # the entry lapses after AUTH_ACCOUNT_CACHE_SECONDS
         logger.warning("Staff roles cache: could not forget %s (%s)", user_id, exc)
+    account_forget(user_id)
 
 
 def staff_roles_forget_on_commit(user_id: int) -> None:

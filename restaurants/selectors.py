@@ -24,6 +24,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Q, QuerySet
 
+from accounts.account_cache import account_cached_part
 from accounts.emails import normalize_email
 from accounts.models import User
 from core.clock import now
@@ -294,12 +295,22 @@ def invitation_status(invitation: StaffInvitation) -> str:
     return "open"
 
 
+def staff_roles_read(user) -> dict[int, str]:
+    """``user``'s roles by restaurant id, from the database."""
+    return dict(StaffMembership.objects.filter(user=user).values_list("restaurant_id", "role"))
+
+
 def staff_roles_of(user) -> dict[int, str]:
     """``user``'s roles by restaurant id (manager or host), kept in the cache for
-    ``AUTH_ACCOUNT_CACHE_SECONDS`` (a membership's save or deletion forgets them:
-    StaffMembership.save). A cache that fails is skipped."""
+    ``AUTH_ACCOUNT_CACHE_SECONDS``: for a bearer token's request in the account's entry
+    (accounts.authentication, ``account_entry_part`` registered by RestaurantsConfig), for
+    any other in their own. A membership's save or deletion forgets both
+    (StaffMembership.save). A cache that fails is skipped."""
     if not user or not user.is_authenticated:
         return {}
+    kept = account_cached_part(user, "staff_roles")
+    if kept is not None:
+        return kept
     key = staff_roles_cache_key(user.pk)
     seconds = settings.AUTH_ACCOUNT_CACHE_SECONDS
     if seconds:
@@ -310,6 +321,13 @@ def staff_roles_of(user) -> dict[int, str]:
             roles = None
         if roles is not None:
             return roles
+    roles = staff_roles_read(user)
+    if seconds:
+        try:
+            cache.set(key, roles, timeout=seconds)
+        except Exception as exc:
+            logger.warning("Staff roles cache: write failed (%s)", exc)
+    return roles
     roles = dict(StaffMembership.objects.filter(user=user).values_list("restaurant_id", "role"))
     if seconds:
         try:

@@ -118,3 +118,113 @@ def test_a_changed_role_acts_at_once():
     membership.role = StaffMembership.Role.MANAGER
     membership.save()
     assert staff_role_at(membership.user, restaurant.pk) == "manager"
+
+
+def test_the_cached_entry_holds_no_password_hash(account):
+    from django.core.cache import cache
+
+    from accounts.account_cache import account_cache_key
+
+    assert bearer(account).get(ME).status_code == 200  # cached now
+    entry = cache.get(account_cache_key(account.pk))
+    assert entry is not None
+    stored = User.objects.get(pk=account.pk).password
+    algorithm = stored.split("$", 1)[0]
+    assert stored not in repr(entry) and algorithm not in repr(entry)
+
+    def builtins_only(value):
+        if isinstance(value, dict):
+            return all(builtins_only(k) and builtins_only(v) for k, v in value.items())
+        if isinstance(value, list | tuple):
+            return all(builtins_only(v) for v in value)
+        return value is None or isinstance(value, bool | int | str)
+
+    assert builtins_only(entry)
+
+
+@pytest.mark.redis_only(reason="reads the entry's bytes as Redis holds them")
+def test_the_entry_in_redis_holds_no_password_hash(account):
+    from django.core.cache import cache
+
+    from accounts.account_cache import account_cache_key
+
+    assert bearer(account).get(ME).status_code == 200
+    key = cache.make_and_validate_key(account_cache_key(account.pk))
+    raw = cache._cache.get_client(key).get(key)
+    assert raw, "the entry is in Redis"
+    stored = User.objects.get(pk=account.pk).password
+    for secret in (stored, stored.split("$")[-1], stored.split("$")[-2]):
+        assert secret.encode() not in raw
+    assert b"accounts.models" not in raw and b"User" not in raw  # no pickled model
+
+
+def test_the_account_from_the_cache_is_rebuilt_without_a_query(account):
+    client = bearer(account)
+    assert client.get(ME).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(ME)
+    assert response.status_code == 200
+    assert response.json()["email"] == account.email
+    table = User._meta.db_table
+    assert not [q for q in queries.captured_queries if f'"{table}"' in q["sql"]]
+
+
+def test_an_entry_of_an_older_shape_is_read_again_from_the_database(account):
+    from django.core.cache import cache
+
+    from accounts.account_cache import account_cache_key
+
+    cache.set(account_cache_key(account.pk), account, timeout=30)  # the pickled model of old
+    assert account_queries(bearer(account)) == 1
+    assert isinstance(cache.get(account_cache_key(account.pk)), dict)
+
+
+def decodes(monkeypatch) -> list:
+    """Each signature check simplejwt makes (TokenBackend.decode) from now on."""
+    from rest_framework_simplejwt.backends import TokenBackend
+
+    calls = []
+    original = TokenBackend.decode
+
+    def counted(self, token, verify=True):
+        calls.append(token)
+        return original(self, token, verify=verify)
+
+    monkeypatch.setattr(TokenBackend, "decode", counted)
+    return calls
+
+
+def test_a_token_is_decoded_once_per_process(account, monkeypatch):
+    calls = decodes(monkeypatch)
+    client = bearer(account)
+    for _ in range(3):
+        assert client.get(ME).status_code == 200
+    assert len(calls) == 1
+
+
+def test_a_remembered_token_still_expires(account, monkeypatch):
+    import time_machine
+    from rest_framework_simplejwt.settings import api_settings
+
+    client = bearer(account)
+    assert client.get(ME).status_code == 200  # verified and remembered
+    later = time_machine.travel(
+        time.time() + api_settings.ACCESS_TOKEN_LIFETIME.total_seconds() + 1, tick=False
+    )
+    with later:
+        response = client.get(ME)
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+
+
+def test_a_tampered_token_is_checked_in_full_and_refused(account, monkeypatch):
+    token = str(AccessToken.for_user(account))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert client.get(ME).status_code == 200  # the genuine bytes are remembered
+    calls = decodes(monkeypatch)
+    header, payload, signature = token.split(".")
+    forged = f"{header}.{payload}.{signature[:-2]}{'AA' if signature[-2:] != 'AA' else 'BB'}"
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {forged}")
+    assert client.get(ME).status_code == 401
+    assert len(calls) == 1

@@ -184,7 +184,7 @@ REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.5)
 if REDIS_CACHE_URL:
     CACHES = {
         "default": {
-            "BACKEND": "core.cache.RedisCache",  # Django's, one client per pool
+            "BACKEND": "core.redis_cache.RedisCache",  # Django's, one client per pool
             "LOCATION": REDIS_CACHE_URL,
             "KEY_PREFIX": "rf",
             "TIMEOUT": 300,
