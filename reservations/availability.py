@@ -495,11 +495,21 @@ def day_availability_json(
 
 
 def days_slot_counts(
-    *, restaurant_id: int, days: list[date], party_size: int, area: str | None = None
+    *,
+    restaurant_id: int,
+    days: list[date],
+    party_size: int,
+    area: str | None = None,
+    now: datetime | None = None,
 ) -> tuple[dict, dict[date, int]]:
-    """How many starts each of ``days`` offers (the calendar), from the same answers."""
+    """How many starts each of ``days`` offers (the calendars), from the same answers,
+    without decoding their slots."""
     meta, entries = _answers(
-        restaurant_id=restaurant_id, days=days, party_size=party_size, area=area, now=clock_now()
+        restaurant_id=restaurant_id,
+        days=days,
+        party_size=party_size,
+        area=area,
+        now=now or clock_now(),
     )
     return meta, {day: entry.count for day, entry in entries.items()}
 
