@@ -6,6 +6,8 @@ process, and a cProfile of many requests (``--pyinstrument`` for a call tree ins
     uv run python -m bench --keep --no-write && uv run python -m bench.profile [PATH ...]
 
 PATH: ``booking``, ``cached``, ``uncached`` (default: all three); ``--requests N`` per path.
+Run both with the same ``BENCH_*`` variables (database, Redis DBs) and from the same checkout
+(the booking bodies are read from its ``var/bench/bodies.jsonl``).
 """
 
 import argparse
