@@ -25,6 +25,7 @@ the answer is computed from the database, the same as it would have been.
 from __future__ import annotations
 
 import bisect
+import hashlib
 import logging
 import uuid
 from collections import defaultdict
@@ -363,8 +364,10 @@ def compute_days(
 
 def _answer_key(restaurant_id: int, day: date, party_size: int, area: str | None) -> str:
     # "a3": one entry per question, carrying the versions it was computed under and its
-    # slots as JSON; entries of the earlier formats are never read as one.
-    return f"avail:a3:{restaurant_id}:{day.isoformat()}:{party_size}:{area or ''}"
+    # slots as JSON; entries of the earlier formats are never read as one. The area is the
+    # client's text: hashed, so the key is short and of safe characters whatever it holds.
+    area_part = hashlib.blake2b(area.encode(), digest_size=16).hexdigest() if area else ""
+    return f"avail:a3:{restaurant_id}:{day.isoformat()}:{party_size}:{area_part}"
 
 
 @dataclass(frozen=True)
