@@ -14,6 +14,16 @@ def _default(value):
     return _fallback.default(value)
 
 
+class RenderedJSON:
+    """An answer already rendered as JSON (a cached one): ``ORJSONRenderer`` sends its bytes
+    as they are; an indented or browsable rendering reads them back first."""
+
+    __slots__ = ("content",)
+
+    def __init__(self, content: bytes):
+        self.content = content
+
+
 class ORJSONRenderer(JSONRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None):
         if data is None:
@@ -21,7 +31,12 @@ class ORJSONRenderer(JSONRenderer):
         option = orjson.OPT_NON_STR_KEYS
         # An indent asked for (``Accept: application/json; indent=4``, or the browsable API's
         # page): orjson indents by two spaces only, which is what the reader wanted.
-        if self.get_indent(accepted_media_type or "", renderer_context or {}):
+        indent = self.get_indent(accepted_media_type or "", renderer_context or {})
+        if isinstance(data, RenderedJSON):
+            if not indent:
+                return data.content
+            data = orjson.loads(data.content)
+        if indent:
             option |= orjson.OPT_INDENT_2
         return orjson.dumps(data, default=_default, option=option)
 

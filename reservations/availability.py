@@ -25,43 +25,46 @@ the answer is computed from the database, the same as it would have been.
 from __future__ import annotations
 
 import bisect
+import hashlib
 import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 
+import orjson
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 
 from core.clock import now as clock_now
 from core.errors import NotFound
 from reservations import rules
+from reservations.availability_versions import (
+    VERSION_TTL,
+)
+from reservations.availability_versions import (
+    day_version_key as _day_version_key,
+)
+from reservations.availability_versions import (
+    restaurant_version_key as _restaurant_version_key,
+)
+from reservations.booking_setup import booking_setup
 from reservations.models import Reservation
 from reservations.pacing import PacingPolicy, SlotLoads
-from reservations.selectors import Seating, holding_occupancies, seatings_for
+from reservations.selectors import Seating, holding_occupancies, seatings_among
 from restaurants.events import RestaurantSetupChanged
 from restaurants.models import Restaurant
 
 logger = logging.getLogger(__name__)
 
-# A version only has to outlive the answers stored under it; when it expires, the next answer
-# simply starts a new key space.
-VERSION_TTL = 60 * 60 * 24
 ONE_DAY = timedelta(days=1)
 
 
 # --- versions ---------------------------------------------------------------------------------
-
-
-def _restaurant_version_key(restaurant_id: int) -> str:
-    return f"avail:v:{restaurant_id}"
-
-
-def _day_version_key(restaurant_id: int, day: date) -> str:
-    return f"avail:v:{restaurant_id}:{day.isoformat()}"
 
 
 def availability_invalidate(*, restaurant_id: int, dates: Iterable[date] | None = None) -> None:
@@ -93,22 +96,6 @@ def availability_on_setup_changed(event: RestaurantSetupChanged) -> None:
     """A restaurant's policy, tables, hours, closures or turn times changed (subscribed in
     ReservationsConfig.ready): every answer cached for it is unreachable once that commits."""
     availability_invalidate_on_commit(restaurant_id=event.restaurant_id)
-
-
-def restaurant_version_key(restaurant_id: int) -> str:
-    return _restaurant_version_key(restaurant_id)
-
-
-def restaurant_version(restaurant_id: int) -> str | None:
-    """The restaurant's version, created when missing (add() keeps one another process
-    created meanwhile); None when the cache fails."""
-    key = _restaurant_version_key(restaurant_id)
-    try:
-        cache.add(key, uuid.uuid4().hex, timeout=VERSION_TTL)
-        return cache.get(key)
-    except Exception as exc:
-        logger.warning("Availability cache: could not read version %s (%s)", key, exc)
-        return None
 
 
 def _versions(restaurant_id: int, days: list[date]) -> dict[date, str | None]:
@@ -168,10 +155,11 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def _seatings(restaurant_id: int, party_size: int, area: str | None) -> list[Seating]:
-    """The party's seatings in booking's order; with ``area``, those whose tables are all in
-    it."""
-    seatings = seatings_for(restaurant_id=restaurant_id, party_size=party_size)
+def _seatings(setup: rules.BookingSetup, party_size: int, area: str | None) -> list[Seating]:
+    """The party's seatings in booking's order (``seatings_for``'s, from the setup's tables
+    and combinations); with ``area``, those whose tables are all in it."""
+    active = [table for table in setup.tables.values() if table.is_active]
+    seatings = seatings_among(active, list(setup.combinations), party_size)
     if area:
         seatings = [s for s in seatings if all(table.area == area for table in s.tables)]
     return seatings
@@ -191,34 +179,118 @@ def _seating_entry(seating: Seating) -> dict:
     }
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+# A stay's bounds as integer microseconds since the epoch, computed by PostgreSQL: a day's few
+# hundred stays are then read as integers, not decoded as timestamps (a third of an uncached
+# answer's Python time was psycopg parsing them). Exact: EXTRACT(EPOCH ...) is numeric.
+_MICROS_SQL = '(EXTRACT(EPOCH FROM "reservations_occupancy"."{}") * 1000000)::bigint'
+
+
+def _micros(moment: datetime) -> int:
+    return (moment - _EPOCH) // _MICROSECOND
+
+
 def _busy_by_table(
     table_ids: list[int], start: datetime, end: datetime, now: datetime
-) -> tuple[dict[int, list[tuple[datetime, datetime]]], datetime | None]:
-    """Stays holding each table within ``[start, end)`` (sorted), and the earliest moment a
-    counted pending hold lapses (after which the answer changes)."""
-    busy: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+) -> tuple[dict[int, list[tuple[int, int]]], datetime | None]:
+    """Stays holding each table within ``[start, end)`` (as microseconds since the epoch),
+    and the earliest moment a counted pending hold lapses (after which the answer changes).
+    One query, decoding only the columns read."""
+    busy: dict[int, list[tuple[int, int]]] = defaultdict(list)
     next_lapse = None
     rows = (
         holding_occupancies(start_at=start, end_at=end, now=now)
         .filter(table_id__in=table_ids)
         .order_by()
-        .values_list(
-            "table_id", "start_at", "end_at", "reservation__status", "reservation__expires_at"
-        )
     )
-    for table_id, start_at, end_at, status, expires_at in rows:
-        busy[table_id].append((start_at, end_at))
+    if connection.vendor == "postgresql":
+        rows = rows.annotate(
+            start_us=RawSQL(_MICROS_SQL.format("start_at"), ()),
+            end_us=RawSQL(_MICROS_SQL.format("end_at"), ()),
+        ).values_list(
+            "table_id", "start_us", "end_us", "reservation__status", "reservation__expires_at"
+        )
+    else:
+        rows = [
+            (table_id, _micros(start_at), _micros(end_at), status, expires_at)
+            for table_id, start_at, end_at, status, expires_at in rows.values_list(
+                "table_id", "start_at", "end_at", "reservation__status", "reservation__expires_at"
+            )
+        ]
+    for table_id, start_us, end_us, status, expires_at in rows:
+        busy[table_id].append((start_us, end_us))
         if status == Reservation.Status.PENDING and expires_at is not None:
             next_lapse = expires_at if next_lapse is None else min(next_lapse, expires_at)
-    for stays in busy.values():
-        stays.sort()
     return busy, next_lapse
 
 
-def _is_free(stays: list[tuple[datetime, datetime]], start: datetime, end: datetime) -> bool:
-    # Stays on one table never overlap each other, so sorted starts imply sorted ends.
-    i = bisect.bisect_left(stays, (end,))  # first stay starting at or after our end
-    return i == 0 or stays[i - 1][1] <= start
+def _blocked_masks(
+    slots: list[rules.Slot], busy: dict[int, list[tuple[int, int]]]
+) -> dict[int, int]:
+    """For each busy table, the slots (by index, as bits) whose stay overlaps one of its
+    stays. A day's slots are in time order and all last the party's turn time, so the slots a
+    stay ``[b, e)`` overlaps (start < e and end > b) are one run of indexes, found by two
+    bisections: the work grows with the stays, not with stays times slots."""
+    starts = [_micros(slot.start_at) for slot in slots]
+    ends = [_micros(slot.end_at) for slot in slots]
+    ordered = all(a < b for a, b in pairwise(starts)) and all(a <= b for a, b in pairwise(ends))
+    masks = {}
+    for table_id, stays in busy.items():
+        mask = 0
+        for stay_start, stay_end in stays:
+            if ordered:
+                first = bisect.bisect_right(ends, stay_start)
+                last = bisect.bisect_left(starts, stay_end)
+                if first < last:
+                    mask |= ((1 << (last - first)) - 1) << first
+            else:  # never met (starts are sorted by local time, which UTC keeps): the plain test
+                for i, (slot_start, slot_end) in enumerate(zip(starts, ends, strict=True)):
+                    if slot_start < stay_end and slot_end > stay_start:
+                        mask |= 1 << i
+        masks[table_id] = mask
+    return masks
+
+
+def _hhmm(value: time) -> str:
+    return f"{value.hour:02d}:{value.minute:02d}"
+
+
+def _day_slots(
+    slots: list[rules.Slot],
+    seatings: list[Seating],
+    entries: list[tuple[dict | None, dict]],
+    busy: dict[int, list[tuple[int, int]]],
+    loads: SlotLoads | None,
+    party_size: int,
+) -> list[dict]:
+    """The offered slots of one day: each start with a free seating (and, under pacing
+    limits, room for the party), with its free single tables and seatings in booking's
+    order."""
+    masks = _blocked_masks(slots, busy)
+    seating_masks = []
+    for seating in seatings:
+        mask = 0
+        for pk in seating.table_ids:
+            mask |= masks.get(pk, 0)
+        seating_masks.append(mask)
+    pairs = list(zip(entries, seating_masks, strict=True))
+    offered = []
+    for i, slot in enumerate(slots):
+        free = [entry for entry, mask in pairs if not mask >> i & 1]
+        if free and (loads is None or loads.admits(slot.start_at, party_size)):
+            offered.append(
+                {
+                    "time": _hhmm(slot.local_time),
+                    "start_at": _iso(slot.start_at),
+                    "end_at": _iso(slot.end_at),
+                    # The single tables, as before combinations: empty where only joined
+                    # tables are free.
+                    "tables": [table for table, _ in free if table is not None],
+                    "seatings": [seating for _, seating in free],
+                }
+            )
+    return offered
 
 
 def _next_local_midnight(tz, now: datetime) -> datetime:
@@ -233,12 +305,23 @@ def compute_days(
     party_size: int,
     area: str | None,
     now: datetime,
+    setup: rules.BookingSetup | None = None,
 ) -> dict[date, DayAnswer]:
-    """The answers for ``days`` (sorted), computed from the database in a fixed number of
-    queries whatever the number of days, tables or reservations."""
-    context = rules.load_booking_context(restaurant, date_from=days[0], date_to=days[-1])
+    """The answers for ``days`` (sorted), from the restaurant's booking ``setup`` (the cached
+    one, reservations.booking_setup; loaded here in five queries when not given or when its
+    closures do not reach the first day) and the occupancy of the days (one query; under
+    pacing limits two more)."""
+    if setup is None or days[0] <= setup.closures_from:
+        setup = rules.load_booking_setup(
+            restaurant, closures_from=rules.shift_date(days[0], -1), closures_to=days[-1]
+        )
+    context = setup.context(date_from=days[0], date_to=days[-1])
     starts = {day: list(rules.candidate_starts(context, day, party_size, now)) for day in days}
-    seatings = _seatings(restaurant.pk, party_size, area)
+    seatings = _seatings(setup, party_size, area)
+    # One entry per seating, shared by every slot it is free at (the answer is read as JSON).
+    entries = [
+        (_table_entry(s) if s.combination_id is None else None, _seating_entry(s)) for s in seatings
+    ]
     all_starts = [slot for slots in starts.values() for slot in slots]
     busy, next_lapse = {}, None
     if seatings and all_starts:
@@ -268,28 +351,9 @@ def compute_days(
         ceiling = min(ceiling, next_lapse)
     answers = {}
     for day in days:
-        slots = []
-        for slot in starts[day]:
-            free = [
-                seating
-                for seating in seatings
-                if all(
-                    _is_free(busy.get(pk, []), slot.start_at, slot.end_at)
-                    for pk in seating.table_ids
-                )
-            ]
-            if free and (loads is None or loads.admits(slot.start_at, party_size)):
-                slots.append(
-                    {
-                        "time": f"{slot.local_time:%H:%M}",
-                        "start_at": _iso(slot.start_at),
-                        "end_at": _iso(slot.end_at),
-                        # The single tables, as before combinations: empty where only joined
-                        # tables are free.
-                        "tables": [_table_entry(s) for s in free if s.combination_id is None],
-                        "seatings": [_seating_entry(s) for s in free],
-                    }
-                )
+        slots = (
+            _day_slots(starts[day], seatings, entries, busy, loads, party_size) if seatings else []
+        )
         valid_until = ceiling
         if starts[day]:
             # The earliest start passing the rules drops out when it enters the notice window.
@@ -298,16 +362,130 @@ def compute_days(
     return answers
 
 
-def _answer_key(restaurant_id: int, day: date, party_size: int, area: str | None, version: str):
-    # "a2": answers with ``seatings``; one stored before them is never read as one.
-    return f"avail:a2:{restaurant_id}:{day.isoformat()}:{party_size}:{area or ''}:{version}"
+def _answer_key(restaurant_id: int, day: date, party_size: int, area: str | None) -> str:
+    # "a3": one entry per question, carrying the versions it was computed under and its
+    # slots as JSON; entries of the earlier formats are never read as one. The area is the
+    # client's text: hashed, so the key is short and of safe characters whatever it holds.
+    area_part = hashlib.blake2b(area.encode(), digest_size=16).hexdigest() if area else ""
+    return f"avail:a3:{restaurant_id}:{day.isoformat()}:{party_size}:{area_part}"
 
 
-def _public_restaurant(restaurant_id: int) -> Restaurant:
-    restaurant = Restaurant.objects.filter(pk=restaurant_id, is_active=True).first()
-    if restaurant is None:
+@dataclass(frozen=True)
+class _Entry:
+    """One day's answer as stored: its slots as JSON, and how many."""
+
+    meta: dict
+    count: int
+    slots_json: bytes
+
+
+def _answers(
+    *, restaurant_id: int, days: list[date], party_size: int, area: str | None, now: datetime
+) -> tuple[dict, dict[date, _Entry]]:
+    """Each day's answer, from one cache read (the restaurant's version, the days' versions
+    and the days' entries together) when every day is there and still true; otherwise the
+    missing days are computed together and stored under the versions read before their
+    database reads."""
+    rv_key = _restaurant_version_key(restaurant_id)
+    day_keys = {day: _day_version_key(restaurant_id, day) for day in days}
+    answer_keys = {day: _answer_key(restaurant_id, day, party_size, area) for day in days}
+    cache_up = True
+    try:
+        found = cache.get_many([rv_key, *day_keys.values(), *answer_keys.values()])
+    except Exception as exc:
+        logger.warning("Availability cache unavailable (%s); answering from the database", exc)
+        found, cache_up = {}, False
+    rv = found.get(rv_key)
+    moment = now.timestamp()
+    meta = None
+    result: dict[date, _Entry] = {}
+    missing = []
+    for day in days:
+        dv, entry = found.get(day_keys[day]), found.get(answer_keys[day])
+        # An entry answers only under the versions it was computed under, and only until the
+        # moment it stops being true by the clock (the cache's TTL is only a net).
+        if (
+            entry is not None
+            and rv is not None
+            and dv is not None
+            and entry[0] == rv
+            and entry[1] == dv
+            and entry[2] > moment
+        ):
+            meta = entry[3]
+            result[day] = _Entry(meta=meta, count=entry[4], slots_json=entry[5])
+        else:
+            missing.append(day)
+    if not missing:
+        return meta, result
+
+    setup = booking_setup(restaurant_id)
+    if setup is None or not setup.restaurant.is_active:
         raise NotFound("No such restaurant.")
-    return restaurant
+    restaurant = setup.restaurant
+    meta = {"restaurant_id": restaurant.pk, "timezone": restaurant.timezone}
+    storable = [day for day in missing if _within_horizon(restaurant, day, now)]
+    versions: dict[date, tuple[str, str]] = {}
+    if cache_up and storable:
+        try:
+            versions = _versions_before_reading(restaurant_id, storable, rv, found, day_keys)
+        except Exception as exc:
+            logger.warning("Availability cache: could not read versions (%s)", exc)
+    answers = compute_days(
+        restaurant=restaurant,
+        days=missing,
+        party_size=party_size,
+        area=area,
+        now=now,
+        setup=setup,
+    )
+    to_store, timeouts = {}, []
+    for day, answer in answers.items():
+        slots_json = orjson.dumps(answer.slots)
+        result[day] = _Entry(meta=meta, count=len(answer.slots), slots_json=slots_json)
+        ttl = int((answer.valid_until - now).total_seconds())
+        if day in versions and ttl > 0:
+            day_rv, day_dv = versions[day]
+            to_store[answer_keys[day]] = (
+                day_rv,
+                day_dv,
+                answer.valid_until.timestamp(),
+                meta,
+                len(answer.slots),
+                slots_json,
+            )
+            timeouts.append(ttl)
+    if to_store:
+        try:
+            # One TTL for the batch, the shortest; each entry's own validity is checked on read.
+            cache.set_many(to_store, timeout=min(timeouts))
+        except Exception as exc:
+            logger.warning("Availability cache: could not store answers (%s)", exc)
+    return meta, result
+
+
+def _versions_before_reading(
+    restaurant_id: int,
+    days: list[date],
+    rv: str | None,
+    found: dict,
+    day_keys: dict[date, str],
+) -> dict[date, tuple[str, str]]:
+    """The (restaurant, day) versions to store the answers of ``days`` under, known before
+    the answers are read from the database: a commit bumps them after it, so an answer read
+    before a commit is never stored under the version after it. The versions read with the
+    entries are used where both were there; missing ones are created (add() keeps one another
+    process created meanwhile) and read back."""
+    if rv is not None and all(found.get(day_keys[day]) is not None for day in days):
+        return {day: (rv, found[day_keys[day]]) for day in days}
+    rv_key = _restaurant_version_key(restaurant_id)
+    for key in [rv_key, *(day_keys[day] for day in days)]:
+        cache.add(key, uuid.uuid4().hex, timeout=VERSION_TTL)
+    now_found = cache.get_many([rv_key, *(day_keys[day] for day in days)])
+    rv = now_found.get(rv_key)
+    if rv is None:
+        return {}
+    return {day: (rv, now_found[day_keys[day]]) for day in days if day_keys[day] in now_found}
 
 
 def days_availability(
@@ -319,64 +497,48 @@ def days_availability(
     now: datetime | None = None,
 ) -> tuple[dict, dict[date, list[dict]]]:
     """The public answer for each of ``days`` (sorted): ({"restaurant_id", "timezone"},
-    {day: slots}). Served from the cache when every day is there, without any database query;
-    otherwise the missing days are computed together and stored. An unknown or inactive
-    restaurant is 404; a party size outside its range is 400."""
-    now = now or clock_now()
-    cache_up = True
-    try:
-        versions = _versions(restaurant_id, days)
-        keys = {
-            day: _answer_key(restaurant_id, day, party_size, area, version)
-            for day, version in versions.items()
-            if version is not None
-        }
-        cached = cache.get_many(list(keys.values())) if keys else {}
-    except Exception as exc:
-        logger.warning("Availability cache unavailable (%s); answering from the database", exc)
-        keys, cached, cache_up = {}, {}, False
-
-    meta = None
-    result: dict[date, list[dict]] = {}
-    missing = []
-    for day in days:
-        entry = cached.get(keys[day]) if day in keys else None
-        # Each entry carries the moment it stops being true; the cache's TTL is only a net.
-        if entry is not None and datetime.fromisoformat(entry[0]) > now:
-            meta, result[day] = entry[1], entry[2]
-        else:
-            missing.append(day)
-    if not missing:
-        return meta, result
-
-    restaurant = _public_restaurant(restaurant_id)
-    meta = {"restaurant_id": restaurant.pk, "timezone": restaurant.timezone}
-    answers = compute_days(
-        restaurant=restaurant, days=missing, party_size=party_size, area=area, now=now
+    {day: slots}). Served from the cache when every day is there, from one cache read and
+    without any database query; otherwise the missing days are computed together and stored.
+    An unknown or inactive restaurant is 404; a party size outside its range is 400."""
+    meta, entries = _answers(
+        restaurant_id=restaurant_id,
+        days=days,
+        party_size=party_size,
+        area=area,
+        now=now or clock_now(),
     )
-    storable = []
-    for day, answer in answers.items():
-        result[day] = answer.slots
-        if int((answer.valid_until - now).total_seconds()) > 0 and _within_horizon(
-            restaurant, day, now
-        ):
-            storable.append(day)
-    if cache_up and storable:
-        try:
-            versions = _ensure_versions(restaurant_id, storable)
-            to_store, timeouts = {}, []
-            for day in storable:
-                if day in versions:
-                    answer = answers[day]
-                    key = _answer_key(restaurant_id, day, party_size, area, versions[day])
-                    to_store[key] = (answer.valid_until.isoformat(), meta, answer.slots)
-                    timeouts.append(int((answer.valid_until - now).total_seconds()))
-            # One TTL for the batch, the shortest; each entry's own validity is checked on read.
-            if to_store:
-                cache.set_many(to_store, timeout=min(timeouts))
-        except Exception as exc:
-            logger.warning("Availability cache: could not store answers (%s)", exc)
-    return meta, result
+    return meta, {day: orjson.loads(entry.slots_json) for day, entry in entries.items()}
+
+
+def day_availability_json(
+    *, restaurant_id: int, day: date, party_size: int, area: str | None = None
+) -> tuple[dict, bytes]:
+    """One day's answer as ``days_availability`` gives it, its slots as JSON bytes (what the
+    cache holds), so a cached answer is sent without decoding and encoding it again."""
+    meta, entries = _answers(
+        restaurant_id=restaurant_id, days=[day], party_size=party_size, area=area, now=clock_now()
+    )
+    return meta, entries[day].slots_json
+
+
+def days_slot_counts(
+    *,
+    restaurant_id: int,
+    days: list[date],
+    party_size: int,
+    area: str | None = None,
+    now: datetime | None = None,
+) -> tuple[dict, dict[date, int]]:
+    """How many starts each of ``days`` offers (the calendars), from the same answers,
+    without decoding their slots."""
+    meta, entries = _answers(
+        restaurant_id=restaurant_id,
+        days=days,
+        party_size=party_size,
+        area=area,
+        now=now or clock_now(),
+    )
+    return meta, {day: entry.count for day, entry in entries.items()}
 
 
 def _within_horizon(restaurant: Restaurant, day: date, now: datetime) -> bool:

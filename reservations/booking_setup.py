@@ -23,7 +23,7 @@ from django.core.cache import cache
 from django.db import connection
 
 from reservations import rules
-from reservations.availability import restaurant_version, restaurant_version_key
+from reservations.availability_versions import restaurant_version, restaurant_version_key
 from restaurants.models import Restaurant
 
 logger = logging.getLogger(__name__)
@@ -37,7 +37,9 @@ _READ = "_booking_setup_read"
 
 
 def _setup_key(restaurant_id: int) -> str:
-    return f"book:setup:{restaurant_id}"
+    # "setup2": with the combinations, and the tables in booking's order; an entry stored
+    # before them is never read as one.
+    return f"book:setup2:{restaurant_id}"
 
 
 def _today() -> date:

@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from core.clock import now as clock_now
 from reservations import rules
-from reservations.availability import days_availability
+from reservations.availability import days_availability, days_slot_counts
 from restaurants.models import Restaurant
 
 ONE_DAY = timedelta(days=1)
@@ -62,14 +62,14 @@ def calendar_days(
     A party size outside the restaurant's range is a 400 (rules.check_party_size)."""
     now = now or clock_now()
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-    _, answers = days_availability(
+    _, counts = days_slot_counts(
         restaurant_id=restaurant.pk, days=days, party_size=party_size, now=now
     )
     context = None
     result = []
     for day in days:
-        if answers[day]:
-            result.append(CalendarDay(day, DayState.OPEN, len(answers[day])))
+        if counts[day]:
+            result.append(CalendarDay(day, DayState.OPEN, counts[day]))
             continue
         if context is None:
             context = rules.load_booking_context(restaurant, date_from=first, date_to=last)

@@ -40,6 +40,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from core.errors import RestaurantClosedNow, ValidationFailed
+from reservations.selectors import SINGLE_TABLE_ORDER
 from restaurants.models import (
     Closure,
     DurationRule,
@@ -48,7 +49,7 @@ from restaurants.models import (
     Table,
     period_length_minutes,
 )
-from restaurants.selectors import CombinationSeating
+from restaurants.selectors import CombinationSeating, combinations_for
 
 MINUTES_PER_DAY = 1440
 ONE_DAY = timedelta(days=1)
@@ -124,7 +125,7 @@ def _minute_of_day(value: time) -> int:
     return value.hour * 60 + value.minute
 
 
-def _shift(day: date, days: int) -> date:
+def shift_date(day: date, days: int) -> date:
     """``day`` moved by ``days``, clamped to the calendar's ends instead of overflowing."""
     try:
         return day + timedelta(days=days)
@@ -139,9 +140,12 @@ def _shift(day: date, days: int) -> date:
 class BookingSetup:
     """A restaurant's setup as booking reads it, for any local date from ``closures_from``
     on: the restaurant (its policy), its opening periods, its turn times, the closures that
-    end on or after ``closures_from`` and its tables by id. Loaded in a fixed number of
+    end on or after ``closures_from``, its tables by id (in booking's order of preference,
+    ``SINGLE_TABLE_ORDER``, so availability lists them in it without a query) and the
+    combinations that may seat a party (``combinations_for``). Loaded in a fixed number of
     queries (``load_booking_setup``) and cached under the restaurant's version
-    (reservations.booking_setup), so a booking usually reads it from one cache call."""
+    (reservations.booking_setup), so a booking or an availability answer usually reads it
+    from one cache call."""
 
     restaurant: Restaurant
     periods: tuple[ServicePeriod, ...]
@@ -149,10 +153,11 @@ class BookingSetup:
     closures: tuple[tuple[date, date], ...]
     closures_from: date
     tables: dict[int, Table]
+    combinations: tuple[CombinationSeating, ...] = ()
 
     def context(self, *, date_from: date, date_to: date) -> BookingContext:
         """The booking context of local dates ``date_from..date_to``."""
-        first_service_day = _shift(date_from, -1)
+        first_service_day = shift_date(date_from, -1)
         if first_service_day < self.closures_from:
             raise RuntimeError(f"closures before {self.closures_from} were not loaded")
         closed: set[date] = set()
@@ -181,8 +186,8 @@ def load_booking_setup(
     restaurant: Restaurant, *, closures_from: date, closures_to: date = date.max, tables=True
 ) -> BookingSetup:
     """The setup of ``restaurant`` for local dates ``closures_from..closures_to`` in at most
-    four queries (its periods, the closures in range, its turn times and, with ``tables``,
-    its tables)."""
+    five queries (its periods, the closures in range, its turn times and, with ``tables``,
+    its tables and its combinations)."""
     periods = tuple(
         ServicePeriod(p.weekday, p.opens_at, p.closes_at, p.name)
         for p in OpeningHours.objects.filter(restaurant=restaurant).order_by("weekday", "opens_at")
@@ -206,10 +211,14 @@ def load_booking_setup(
         closures=closures,
         closures_from=closures_from,
         tables=(
-            {t.pk: t for t in Table.objects.filter(restaurant=restaurant).order_by("pk")}
+            {
+                t.pk: t
+                for t in Table.objects.filter(restaurant=restaurant).order_by(*SINGLE_TABLE_ORDER)
+            }
             if tables
             else {}
         ),
+        combinations=tuple(combinations_for(restaurant.pk)) if tables else (),
     )
 
 
@@ -221,7 +230,7 @@ def load_booking_context(
     """
     if isinstance(restaurant, int):
         restaurant = Restaurant.objects.get(pk=restaurant)
-    first_service_day = _shift(date_from, -1)
+    first_service_day = shift_date(date_from, -1)
     setup = load_booking_setup(
         restaurant, closures_from=first_service_day, closures_to=date_to, tables=False
     )
@@ -332,7 +341,7 @@ def _bound(context: BookingContext, day: date, value: time) -> datetime:
 
 
 def _on_day(context: BookingContext, period: ServicePeriod, service_date: date) -> PeriodOnDay:
-    close_day = _shift(service_date, 1) if period.crosses_midnight else service_date
+    close_day = shift_date(service_date, 1) if period.crosses_midnight else service_date
     return PeriodOnDay(
         period=period,
         service_date=service_date,
@@ -350,7 +359,7 @@ def period_for(context: BookingContext, local_date: date, local_time: time) -> P
         opens, closes = _minute_of_day(period.opens_at), _minute_of_day(period.closes_at)
         if minute >= opens and (period.crosses_midnight or minute < closes):
             return _on_day(context, period, local_date)
-    previous_day = _shift(local_date, -1)
+    previous_day = shift_date(local_date, -1)
     for period in context.periods_of(previous_day.weekday()):
         if period.crosses_midnight and minute < _minute_of_day(period.closes_at):
             return _on_day(context, period, previous_day)
@@ -465,7 +474,7 @@ def candidate_starts(
         return
     minutes = duration_minutes(context, party_size)
     interval = context.restaurant.slot_interval_minutes
-    previous_day = _shift(local_date, -1)
+    previous_day = shift_date(local_date, -1)
     sources = [(previous_day, p) for p in context.periods_of(previous_day.weekday())]
     sources += [(local_date, p) for p in context.periods_of(local_date.weekday())]
     found: list[Slot] = []
@@ -476,7 +485,7 @@ def candidate_starts(
         opens = _minute_of_day(period.opens_at)
         for offset in range(0, period.length_minutes, interval):
             day_shift, minute = divmod(opens + offset, MINUTES_PER_DAY)
-            if _shift(service_date, day_shift) != local_date:
+            if shift_date(service_date, day_shift) != local_date:
                 continue
             local_time = time(minute // 60, minute % 60)
             start_at = aware_or_none(context.tz, local_date, local_time)

@@ -281,17 +281,28 @@ def seatings_for(*, restaurant_id: int, party_size: int) -> list[Seating]:
     the single tables together)."""
     combinations = combinations_seating(restaurant_id=restaurant_id, party_size=party_size)
     members = {pk for combination in combinations for pk in combination.table_ids}
-    rows = list(
+    rows = (
         Table.objects.filter(restaurant_id=restaurant_id, is_active=True)
         .filter(_seats_alone(party_size) | Q(pk__in=members))
         .order_by(*SINGLE_TABLE_ORDER)
     )
+    return seatings_among(list(rows), combinations, party_size)
+
+
+def seatings_among(
+    tables: list[Table], combinations: list[CombinationSeating], party_size: int
+) -> list[Seating]:
+    """``seatings_for``'s answer from rows already read (a cached booking setup): ``tables``
+    active and in ``SINGLE_TABLE_ORDER``, holding at least those that seat the party alone
+    and the tables of ``combinations`` (those that may seat a party: ``combinations_for``);
+    no query."""
+    fitting = [c for c in combinations if c.min_capacity <= party_size <= c.capacity]
     singles = [
         Seating(tables=(table,), capacity=table.capacity)
-        for table in rows
+        for table in tables
         if table.min_capacity <= party_size <= table.capacity
     ]
-    return singles + _combined(combinations, {table.pk: table for table in rows}, party_size)
+    return singles + _combined(fitting, {table.pk: table for table in tables}, party_size)
 
 
 def seatings_free_for(

@@ -3,6 +3,7 @@ of days."""
 
 from datetime import timedelta
 
+import orjson
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -10,8 +11,14 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.renderers import RenderedJSON
 from core.serializers import StrictDateField, StrictIntegerField, StrictTimeField, parse_query
-from reservations.availability import days_availability, slots_near
+from reservations.availability import (
+    day_availability_json,
+    days_availability,
+    days_slot_counts,
+    slots_near,
+)
 
 MAX_CALENDAR_DAYS = 62
 
@@ -117,24 +124,32 @@ class AvailabilityDayApi(APIView):
     def get(self, request, restaurant_id: int):
         query = parse_query(DayQuerySerializer, request.query_params)
         day = query["date"]
-        meta, answers = days_availability(
-            restaurant_id=restaurant_id,
-            days=[day],
-            party_size=query["party_size"],
-            area=query.get("area"),
-        )
-        slots = answers[day]
         if query.get("time") is not None:
-            slots = slots_near(slots, query["time"], query["window"])
-        return Response(
-            {
-                "restaurant_id": meta["restaurant_id"],
-                "date": day.isoformat(),
-                "party_size": query["party_size"],
-                "timezone": meta["timezone"],
-                "slots": slots,
-            }
-        )
+            meta, answers = days_availability(
+                restaurant_id=restaurant_id,
+                days=[day],
+                party_size=query["party_size"],
+                area=query.get("area"),
+            )
+            slots = slots_near(answers[day], query["time"], query["window"])
+        else:
+            # The whole day: its slots are sent as the cache holds them (JSON), not decoded
+            # and encoded again.
+            meta, slots_json = day_availability_json(
+                restaurant_id=restaurant_id,
+                day=day,
+                party_size=query["party_size"],
+                area=query.get("area"),
+            )
+            slots = orjson.Fragment(slots_json)
+        body = {
+            "restaurant_id": meta["restaurant_id"],
+            "date": day.isoformat(),
+            "party_size": query["party_size"],
+            "timezone": meta["timezone"],
+            "slots": slots,
+        }
+        return Response(RenderedJSON(orjson.dumps(body)))
 
 
 class AvailabilityCalendarApi(APIView):
@@ -155,7 +170,7 @@ class AvailabilityCalendarApi(APIView):
         query = parse_query(CalendarQuerySerializer, request.query_params)
         first, last = query["from"], query["to"]
         days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-        meta, answers = days_availability(
+        meta, counts = days_slot_counts(
             restaurant_id=restaurant_id,
             days=days,
             party_size=query["party_size"],
@@ -167,7 +182,7 @@ class AvailabilityCalendarApi(APIView):
                 "party_size": query["party_size"],
                 "timezone": meta["timezone"],
                 "days": [
-                    {"date": d.isoformat(), "available": bool(answers[d]), "slots": len(answers[d])}
+                    {"date": d.isoformat(), "available": counts[d] > 0, "slots": counts[d]}
                     for d in days
                 ],
             }

@@ -406,3 +406,53 @@ def test_versions_survive_eviction_without_serving_old_answers(db, tables, clock
     cache.delete(f"avail:v:{restaurant.pk}")  # evicted version: a new key space
     ReservationFactory(table=tables[0], reservation_date=SEED_DATE, reservation_time=SEED_TIME)
     assert table_numbers(slot_at(day(api_client, restaurant).json(), "19:00")) == ["2"]
+
+
+@pytest.mark.django_db(transaction=True)
+class TestCachedSetup:
+    """Outside a transaction (a request) the uncached answer reads the restaurant's booking
+    setup from the cache: one query, the day's occupancy; every setup change still shows at
+    the next answer."""
+
+    def test_uncached_answer_is_one_query_with_the_setup_cached(self, api_client, tables, clock):
+        from reservations.availability import availability_invalidate
+
+        restaurant = tables[0].restaurant
+        first = day(api_client, restaurant).json()  # stores the setup and the answer
+        availability_invalidate(restaurant_id=restaurant.pk, dates=[SEED_DATE])
+        with CaptureQueriesContext(connection) as queries:
+            again = day(api_client, restaurant)
+        assert len(queries) == 1
+        assert "reservations_occupancy" in queries.captured_queries[0]["sql"]
+        assert again.json() == first
+
+    def test_setup_changes_show_at_the_next_answer(self, api_client, tables, clock):
+        restaurant = tables[0].restaurant
+        assert table_numbers(slot_at(day(api_client, restaurant).json(), "19:00")) == ["1", "2"]
+        restaurant_services.table_update(table=tables[0], data={"is_active": False})
+        assert table_numbers(slot_at(day(api_client, restaurant).json(), "19:00")) == ["2"]
+        table_combination_create(restaurant=restaurant, table_ids=[tables[1].pk, tables[2].pk])
+        combined = day(api_client, restaurant, party_size=8).json()
+        assert slot_at(combined, "19:00")["seatings"][0]["table_ids"] == sorted(
+            [tables[1].pk, tables[2].pk]
+        )
+        restaurant_services.closure_create(
+            restaurant=restaurant, starts_on=SEED_DATE, ends_on=SEED_DATE
+        )
+        assert day(api_client, restaurant).json()["slots"] == []
+        restaurant_services.restaurant_update(restaurant=restaurant, data={"is_active": False})
+        assert day(api_client, restaurant).status_code == 404
+
+    def test_a_cached_answer_is_sent_as_stored(self, api_client, tables, clock):
+        restaurant = tables[0].restaurant
+        first = day(api_client, restaurant)
+        second = day(api_client, restaurant)
+        assert second.content == first.content
+        assert second["Content-Type"] == "application/json"
+        indented = api_client.get(
+            URL.format(restaurant.pk),
+            {"date": SEED_DATE.isoformat(), "party_size": 2},
+            HTTP_ACCEPT="application/json; indent=4",
+        )
+        assert indented.content.startswith(b"{\n  ")
+        assert indented.json() == first.json()

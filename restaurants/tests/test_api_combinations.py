@@ -16,7 +16,7 @@ import pytest
 from django.core.cache import cache
 
 from customers.tests.factories import UserFactory
-from reservations.availability import _restaurant_version_key
+from reservations.availability_versions import restaurant_version_key
 from restaurants import combinations
 from restaurants.models import StaffMembership, Table, TableCombination
 from restaurants.tests.factories import StaffMembershipFactory, TableFactory
@@ -186,7 +186,7 @@ def test_a_table_in_a_combination_answers_409_to_its_deletion(
 def test_a_write_drops_the_restaurants_cached_availability(
     as_manager, restaurant, tables, django_capture_on_commit_callbacks
 ):
-    key = _restaurant_version_key(restaurant.pk)
+    key = restaurant_version_key(restaurant.pk)
     cache.set(key, "before")
     with django_capture_on_commit_callbacks(execute=True):
         response = as_manager.post(
