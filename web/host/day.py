@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 from core.clock import now as clock_now
 from reservations.host_day import ON_TIMELINE, host_day, host_day_version, host_today
 from web.host.access import HostStand, staff_page
+from web.host.day_list import day_list
 from web.host.forms import DayForm, WalkInForm
 from web.host.timeline import timeline_of
 
@@ -64,7 +65,7 @@ def _admin_links(stand: HostStand) -> list[tuple[str, str]]:
 
 def _day_context(request, stand: HostStand, day: date, q: str, etag: str | None, **extra) -> dict:
     read = host_day(restaurant=stand.restaurant, day=day, now=clock_now(), q=q)
-    return {
+    context = {
         "stand": stand,
         "restaurant": stand.restaurant,
         "day": read,
@@ -82,6 +83,14 @@ def _day_context(request, stand: HostStand, day: date, q: str, etag: str | None,
         "today_url": day_url(stand, q=q),
         **extra,
     }
+    context["list"] = day_list(
+        slug=stand.restaurant.slug,
+        listed=read.listed,
+        q=q,
+        refused=context["refused"],
+        refusal=context["refusal"],
+    )
+    return context
 
 
 def render_day(request, stand: HostStand, day: date, q: str, *, status: int = 200, **extra):

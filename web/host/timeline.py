@@ -10,6 +10,7 @@ which clips its text to the block.
 from dataclasses import dataclass, field
 
 from reservations.host_day import DayReservation, HostDay
+from web.host.refusals import status_label
 
 LABEL_WIDTH = 7.0  # percent: the tables' numbers, left of the axis
 # percent: the time axis. The last hour's label is centred on the axis's end: the 3 % left
@@ -30,6 +31,7 @@ class Block:
     height: int
     reservation: DayReservation
     label: str
+    title: str  # its tooltip: times, guest and party, status
 
 
 @dataclass
@@ -86,6 +88,18 @@ def timeline_of(day: HostDay) -> Timeline:
         if reservation.on_timeline:
             for table_id in reservation.table_ids:
                 by_table.setdefault(table_id, []).append(reservation)
+    # Made once per reservation (a combination's block is drawn on each of its tables) and
+    # each status's word once.
+    statuses: dict[str, str] = {}
+    texts: dict = {}
+    for reservation in day.reservations:
+        if reservation.on_timeline:
+            word = statuses.get(reservation.status)
+            if word is None:
+                word = statuses[reservation.status] = status_label(reservation.status)
+            label = f"{reservation.guest_name} · {reservation.reservation.party_size}"
+            times = f"{reservation.local_start:%H:%M}\u2013{reservation.local_end:%H:%M}"
+            texts[reservation.pk] = (label, f"{times} {label} ({word})")
     rows, y, area = [], HEADER, None
     for table in day.tables:
         if not table.is_active and table.id not in by_table:
@@ -103,6 +117,7 @@ def timeline_of(day: HostDay) -> Timeline:
         )
         for reservation in by_table.get(table.id, []):
             x = x_of(reservation.start)
+            label, title = texts[reservation.pk]
             row.blocks.append(
                 Block(
                     x=x,
@@ -110,7 +125,8 @@ def timeline_of(day: HostDay) -> Timeline:
                     width=max(round(x_of(reservation.end) - x, 2), 0.4),
                     height=TABLE_ROW - 6,
                     reservation=reservation,
-                    label=f"{reservation.guest_name} · {reservation.reservation.party_size}",
+                    label=label,
+                    title=title,
                 )
             )
         rows.append(row)

@@ -3,11 +3,14 @@ navigation and search, and a day read in a fixed number of queries however big i
 
 import re
 from datetime import UTC, date, datetime, time
+from unittest import mock
 
 import pytest
 import time_machine
+from django import forms
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls.resolvers import URLResolver
 
 from customers.tests.factories import CustomerFactory
 from reservations.models import Reservation
@@ -110,12 +113,39 @@ def test_the_list_is_by_start_time_and_holds_cancelled_ones_but_the_timeline_doe
         table=table, start_at=madrid(TONIGHT, time(20)), status=Status.CANCELLED
     )
     page = _page(host)
-    assert page.index(f'id="r-{early.pk}"') < page.index(f'id="r-{gone.pk}"')
-    assert page.index(f'id="r-{gone.pk}"') < page.index(f'id="r-{late.pk}"')
+    assert page.index(f'id="r-{early.pk}"') < page.index(f'id="r-{late.pk}"')
+    # The cancelled one is in the finished section, after the list, closed.
+    assert page.index(f'id="r-{late.pk}"') < page.index('<details id="finished"')
+    assert page.index('<details id="finished" class="finished">') < page.index(f'id="r-{gone.pk}"')
     assert "Cancelled" in _row(page, gone)
     blocks = _blocks(page)
     assert len(blocks) == 2
     assert not any(str(gone.pk) in block for block in blocks)
+
+
+def test_finished_reservations_are_in_a_closed_section_by_start_without_forms(host, restaurant):
+    table = restaurant.tables.get()
+    later = ReservationFactory(table=table, start_at=madrid(TONIGHT, time(15)))
+    ended = {
+        status: ReservationFactory(table=table, start_at=madrid(TONIGHT, at), status=status)
+        for status, at in (
+            (Status.NO_SHOW, time(14)),
+            (Status.COMPLETED, time(13)),
+            (Status.CANCELLED, time(21)),
+        )
+    }
+    page = _page(host)
+    finished = page[page.index('<details id="finished"') : page.index("</details>")]
+    assert "3 finished reservations: completed, cancelled, no-show or expired" in finished
+    assert str(later.pk) not in finished
+    order = [finished.index(f'id="r-{ended[s].pk}"') for s in (Status.COMPLETED, Status.NO_SHOW)]
+    assert order == sorted(order) and order[-1] < finished.index(f"r-{ended[Status.CANCELLED].pk}")
+    assert "<form" not in finished
+    # Completed and no-show ones are still drawn, and their blocks link to their rows.
+    assert sum(f'href="#r-{ended[s].pk}"' in b for b in _blocks(page) for s in ended) == 2
+    # Opened when searching: what the search found shows.
+    searched = _page(host, "?q=example.com")
+    assert '<details id="finished" class="finished" open>' in searched
 
 
 def test_a_combination_shows_on_every_table_it_holds_grouped_by_area(host, restaurant):
@@ -363,6 +393,49 @@ def test_a_search_costs_one_query_more_whatever_the_data(host, restaurant):
     assert searched() == (DAY_QUERIES + 1, 6)
     _fill(restaurant, tables=20, reservations=120, prefix="M")
     assert searched() == (DAY_QUERIES + 1, 126)
+
+
+def _reversals(client, url: str) -> int:
+    """How many URLs one render of ``url`` reverses (``{% url %}`` and ``reverse()`` alike)."""
+    real = URLResolver._reverse_with_prefix
+    count = 0
+
+    def counting(self, *args, **kwargs):
+        nonlocal count
+        count += 1
+        return real(self, *args, **kwargs)
+
+    with mock.patch.object(URLResolver, "_reverse_with_prefix", counting):
+        assert client.get(url).status_code == 200
+    return count
+
+
+def test_a_render_reverses_as_many_urls_and_builds_as_many_forms_whatever_the_rows(
+    host, restaurant
+):
+    # The day's list is re-rendered for every host screen at each change: what its rows
+    # share (each address's pattern, the forms) is made once per render, not once per row
+    # (the render's CPU is measured by bench.profile_host_day, never here).
+    url = "/host/casa/?date=2025-08-28"
+    live = "/host/casa/live/?date=2025-08-28"
+    _fill(restaurant, tables=4, reservations=5)
+    few = (_reversals(host, url), _reversals(host, live))
+    with mock.patch.object(forms.BaseForm, "__init__", autospec=True) as made:
+        made.side_effect = _real_form_init
+        host.get(url)
+    few_forms = made.call_count
+    _fill(restaurant, tables=40, reservations=300, prefix="M")
+    page = host.get(url).content.decode()
+    assert page.count('<tr id="r-') == 305
+    assert page.count('name="csrfmiddlewaretoken"') > 300  # every action is still a form
+    assert (_reversals(host, url), _reversals(host, live)) == few
+    with mock.patch.object(forms.BaseForm, "__init__", autospec=True) as made:
+        made.side_effect = _real_form_init
+        host.get(url)
+    assert made.call_count == few_forms <= 3  # the day's form, the walk-in's
+
+
+_real_form_init = forms.BaseForm.__init__
 
 
 def test_tables_are_in_the_order_a_person_counts(host, restaurant):

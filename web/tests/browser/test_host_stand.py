@@ -178,6 +178,14 @@ def test_a_host_runs_tonight_and_another_page_follows_live(new_context, evening,
     expect(row(watcher, party).locator(".badge")).to_have_text("Completed", timeout=LIVE_WITHIN)
     party.refresh_from_db()
     assert party.status == Status.COMPLETED
+    # Finished, it is in the closed section of finished reservations; its block on the
+    # timeline opens the section at its row. The watcher opens the section: it stays open
+    # through the polls that swap the day in.
+    expect(row(host, party)).to_be_hidden()
+    host.locator("svg.timeline a.block", has_text="Marta Vidal · 4").click()
+    expect(row(host, party)).to_be_visible()
+    watcher.locator("#finished summary").click()
+    expect(row(watcher, party)).to_be_visible()
 
     # A phone booking: the guest is new (the search finds nobody), booked for 21:30 tonight.
     host.get_by_role("link", name="Phone booking").click()
@@ -222,7 +230,8 @@ def test_a_host_runs_tonight_and_another_page_follows_live(new_context, evening,
             predicate=lambda r: "/live/" in r.url and r.status == 304,
             timeout=3 * LIVE_WITHIN,
         )
-    expect(row(watcher, party)).to_be_visible()
+    expect(row(watcher, walked)).to_be_visible()
+    expect(row(watcher, party)).to_be_visible()  # the finished section is still open
 
 
 def test_the_day_is_usable_at_a_tablets_width(new_context, evening, shots):
