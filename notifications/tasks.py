@@ -94,7 +94,8 @@ def deliver_due() -> int:
     """Clear the wake flag, then claim and send batches until no row is due (a batch shorter
     than ``NOTIFICATION_BATCH_SIZE`` took every due row: one committed after it found the
     flag clear and published again). Stops after half the soft time limit (or of the claim)
-    and publishes itself again, so a long backlog never meets the limit mid-message. Returns
+    and publishes itself again (also when that cut a short batch, whose untried rest it gave
+    back), so a long backlog never meets the limit mid-message. Returns
     the number of messages sent."""
     _wake_clear()
     started = time.monotonic()
@@ -105,6 +106,10 @@ def deliver_due() -> int:
         delivered, claimed = notifications_deliver_batch(deadline=deadline)
         _schedule_retries(delivered)
         sent += sum(1 for item in delivered if item.outcome == "sent")
+        if any(item.outcome == "released" for item in delivered):
+            # The deadline cut this batch, short or full: its untried rest is due again now.
+            deliver_due_publish()
+            return sent
         if claimed < settings.NOTIFICATION_BATCH_SIZE:
             return sent
         if time.monotonic() >= deadline:

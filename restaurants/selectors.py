@@ -328,10 +328,3 @@ def staff_roles_of(user) -> dict[int, str]:
         except Exception as exc:
             logger.warning("Staff roles cache: write failed (%s)", exc)
     return roles
-    roles = dict(StaffMembership.objects.filter(user=user).values_list("restaurant_id", "role"))
-    if seconds:
-        try:
-            cache.set(key, roles, timeout=seconds)
-        except Exception as exc:
-            logger.warning("Staff roles cache: write failed (%s)", exc)
-    return roles

@@ -5,7 +5,9 @@ must. The wake: many commits publish one task while it is pending, and a commit 
 task started publishes again."""
 
 import threading
+import time
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 import time_machine
@@ -132,6 +134,38 @@ def test_a_crash_after_k_sends_resends_nothing_already_recorded(
     seen = smtp_settings.message_ids()
     assert sorted(seen) == sorted(n.message_id for n in rows.values()), "each exactly once"
     assert {rows[pk].attempts for pk in sent} == {1}, "the sent ones were never claimed again"
+
+
+def test_a_short_batch_cut_by_the_deadline_hands_its_rest_to_a_new_task(
+    reservation_factory, smtp_settings, no_wake, monkeypatch, settings
+):
+    """A batch shorter than NOTIFICATION_BATCH_SIZE whose sending outlasts the task's deadline
+    (a slow SMTP server) gives its untried rest back and publishes the next task at once, as a
+    full batch does: the rest does not wait for the relay."""
+    settings.NOTIFICATION_BATCH_SIZE = 50
+    settings.NOTIFICATION_CLAIM_SECONDS = 120
+    settings.CELERY_TASK_SOFT_TIME_LIMIT = 90  # the task's deadline: 45 s after it starts
+    ids = [record(reservation_factory()).pk for _ in range(3)]
+    clock = [0.0]
+    slow_clock = SimpleNamespace(monotonic=lambda: clock[0], sleep=time.sleep)
+    monkeypatch.setattr(tasks, "time", slow_clock)
+    monkeypatch.setattr(delivery, "time", slow_clock)
+    real_build = delivery.build_email
+
+    def slow_build(notification):
+        clock[0] += 40  # each message takes 40 s
+        return real_build(notification)
+
+    monkeypatch.setattr(delivery, "build_email", slow_build)
+    published = []
+    monkeypatch.setattr(
+        tasks, "deliver_due_publish", lambda countdown=None: published.append(countdown) or True
+    )
+
+    assert tasks.deliver_due() == 2
+    rows = outbox(ids)
+    assert sorted(n.status for n in rows.values()) == ["pending", "sent", "sent"]
+    assert published == [None], "the given-back row is handed to a new task at once"
 
 
 def test_a_refused_recipient_fails_only_that_message(reservation_factory, smtp_settings, no_wake):
