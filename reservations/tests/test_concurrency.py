@@ -12,10 +12,11 @@ from datetime import time
 
 import pytest
 import redis
-from django.db import connection, connections
+from django.db import connections
 
 from core import locking
 from reservations.models import Reservation
+from reservations.tests.overlaps import overlapping_holders
 
 THREADS = 50
 URL = "/api/reservations/"
@@ -67,35 +68,6 @@ def race(user, body_for, threads: int) -> tuple[Counter, Counter, list[BaseExcep
     return finals, locked, errors
 
 
-def overlapping_active_pairs() -> int:
-    active = [s.value for s in Reservation.ACTIVE_STATUSES]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                """
-                SELECT count(*)
-                FROM reservations_reservation a
-                JOIN reservations_reservation b
-                  ON a.table_id = b.table_id AND a.id < b.id
-                 AND tstzrange(a.start_at, a.end_at, '[)') && tstzrange(b.start_at, b.end_at, '[)')
-                WHERE a.status = ANY(%s) AND b.status = ANY(%s)
-                """,
-                [active, active],
-            )
-            return cursor.fetchone()[0]
-    rows = list(
-        Reservation.objects.filter(status__in=active).values("table_id", "start_at", "end_at")
-    )
-    return sum(
-        1
-        for i, a in enumerate(rows)
-        for b in rows[i + 1 :]
-        if a["table_id"] == b["table_id"]
-        and a["start_at"] < b["end_at"]
-        and b["start_at"] < a["end_at"]
-    )
-
-
 @pytest.fixture
 def body(restaurant, table, guest):
     def make(at: time) -> dict:
@@ -126,7 +98,7 @@ def assert_outcome(finals: Counter, errors: list, winners: int, threads: int) ->
     assert finals[(409, "slot_unavailable")] == threads - winners, finals
     assert sum(finals.values()) == threads
     assert Reservation.objects.filter(status__in=Reservation.ACTIVE_STATUSES).count() == winners
-    assert overlapping_active_pairs() == 0
+    assert overlapping_holders() == 0
 
 
 @pytest.mark.django_db(transaction=True)
