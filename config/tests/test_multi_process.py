@@ -246,7 +246,13 @@ def test_two_web_servers_two_workers_one_beat_no_overlap_and_every_email_once(
         assert winners.count() == 4
         assert Reservation.objects.count() == 4, "a refused booking left nothing behind"
 
-        # --- each winner confirms through the other server --------------------------------
+        # --- each winner reads the hold's email, then confirms through the other server ----
+        # (a hold confirmed before its email went out makes that email untrue: it is not sent)
+        def holds_mailed() -> bool:
+            rows = Notification.objects.filter(reservation__in=winners, kind="hold_created")
+            return rows.count() == 4 and all(r.status == "sent" for r in rows)
+
+        wait_until(holds_mailed, 30, "every hold's email sent", processes)
         for status, _, reservation_id, n in answers:
             if status == 201:
                 base = bases[(n + 1) % 2]
