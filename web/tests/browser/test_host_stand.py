@@ -271,3 +271,18 @@ def test_the_day_is_usable_at_a_phones_width(new_context, evening, shots):
     # stranded at the end of the line before it.
     assert page.evaluate(LABEL_BESIDE_OR_ABOVE_ITS_INPUT) == []
     shots(page, "phone")
+
+
+def test_a_status_keeps_to_one_line_in_a_narrow_column(new_context, evening):
+    """A phone's width squeezes the list's columns to their longest word: "En la mesa"
+    (seated, in Spanish) alone in its column would break into two lines."""
+    restaurant, _ = evening
+    page = new_context(viewport={"width": 390, "height": 844}).new_page()
+    sign_in(page, "host@casalola.example")
+    page.goto(f"/host/{restaurant.slug}/?lang=es&q=Luis+Mora")  # the language switch's link
+    badge = page.locator(".reservations .badge", has_text="En la mesa")
+    expect(badge).to_have_count(1)
+    line = page.evaluate(
+        "parseFloat(getComputedStyle(document.querySelector('.badge')).lineHeight)"
+    )
+    assert badge.bounding_box()["height"] < 1.5 * line
