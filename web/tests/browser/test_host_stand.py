@@ -247,3 +247,42 @@ def test_the_day_is_usable_at_a_tablets_width(new_context, evening, shots):
     button.scroll_into_view_if_needed()
     expect(button).to_be_visible()
     shots(page, "tablet")
+
+
+LABEL_BESIDE_OR_ABOVE_ITS_INPUT = """() => [...document.querySelectorAll('.day-controls label')]
+  .map(label => {
+    const l = label.getBoundingClientRect();
+    const i = document.getElementById(label.htmlFor).getBoundingClientRect();
+    const middle = r => (r.top + r.bottom) / 2;
+    const sameLine = l.left < i.left && Math.abs(middle(l) - middle(i)) < i.height / 2;
+    const above = Math.abs(l.left - i.left) < 2 && l.bottom <= i.top + 1;
+    return sameLine || above ? null : label.textContent;
+  }).filter(Boolean)"""
+
+
+def test_the_day_is_usable_at_a_phones_width(new_context, evening, shots):
+    restaurant, party = evening
+    page = new_context(viewport={"width": 390, "height": 844}).new_page()
+    sign_in(page, "host@casalola.example")
+    page.goto(f"/host/{restaurant.slug}/")
+    expect(row(page, party)).to_contain_text("Marta Vidal")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # Each control's label stays with its input: beside it, or right above it, never
+    # stranded at the end of the line before it.
+    assert page.evaluate(LABEL_BESIDE_OR_ABOVE_ITS_INPUT) == []
+    shots(page, "phone")
+
+
+def test_a_status_keeps_to_one_line_in_a_narrow_column(new_context, evening):
+    """A phone's width squeezes the list's columns to their longest word: "En la mesa"
+    (seated, in Spanish) alone in its column would break into two lines."""
+    restaurant, _ = evening
+    page = new_context(viewport={"width": 390, "height": 844}).new_page()
+    sign_in(page, "host@casalola.example")
+    page.goto(f"/host/{restaurant.slug}/?lang=es&q=Luis+Mora")  # the language switch's link
+    badge = page.locator(".reservations .badge", has_text="En la mesa")
+    expect(badge).to_have_count(1)
+    line = page.evaluate(
+        "parseFloat(getComputedStyle(document.querySelector('.badge')).lineHeight)"
+    )
+    assert badge.bounding_box()["height"] < 1.5 * line
