@@ -247,7 +247,9 @@ def booking_steps(restaurant: Restaurant, form: ChoiceForm, *, extra: dict[str, 
         }
         near = slots_near(starts, wanted, NEAR_WINDOW_MINUTES)[:6]
         steps.near = steps.times(sorted(near, key=lambda s: s["start_at"]))
-        if not steps.near:
+        # Other days only when this one has no free start at all: its free times, far from
+        # the one asked for, are listed below by period.
+        if not steps.near and not starts:
             steps.open_days = [
                 steps.cell(d)
                 for d in next_open_days(

@@ -118,6 +118,16 @@ def test_a_taken_time_says_so_and_offers_the_nearest_free_ones(client, restauran
     assert 'data-step="2"' in page
 
 
+def test_a_taken_time_far_from_the_days_free_ones_offers_those_not_other_days(client, restaurant):
+    # Dinner is taken from 18:00 to midnight; lunch is free, more than two hours away.
+    _occupy(restaurant, date(2025, 8, 30), time(18), minutes=6 * 60)
+    page = _page(client, "?party_size=2&date=2025-08-30&time=21:00")
+    step = _section(page, 2)
+    assert "21:00 is not free for a party of 2." in step
+    assert "Next days with a free table:" not in page
+    assert "13:00" in _times(step)
+
+
 def test_a_full_day_says_why_and_offers_the_next_days_with_a_free_start(client, restaurant):
     _occupy(restaurant, date(2025, 8, 30), time(13), minutes=11 * 60)
     page = _page(client, "?party_size=2&date=2025-08-30")
