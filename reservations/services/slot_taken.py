@@ -21,9 +21,10 @@ committed, so it replaces the generation after the booking read it: either befor
 are written (none is written) or after (they are no longer trusted). A write that then rolls
 back has only made the notes before it untrusted: the database answers those bookings. A
 missing generation (evicted, expired) trusts nothing. Should the replacement itself fail
-(Redis failing between two round trips), a note lives ``TAKEN_TTL_MS`` at most: the same bound
-the availability cache accepts. The exclusion constraint stays the final guard of every
-booking that gets past a note; without Redis there are no notes and the database alone answers.
+(Redis failing between two round trips), it is tried again once the write commits; failing
+again, a note lives ``TAKEN_TTL_MS`` at most: the same bound the availability cache accepts.
+The exclusion constraint stays the final guard of every booking that gets past a note; without
+Redis there are no notes and the database alone answers.
 """
 
 import json
@@ -189,15 +190,25 @@ class TakenLook:
 def tables_freed(restaurant_id: int) -> None:
     """A write that may free tables at the restaurant is being made (called inside its
     transaction, before it commits): no note written before it is trusted any more."""
+    if not _replace_generation(restaurant_id):
+        # Redis failed for a moment: tried again once the write commits, so the notes stop
+        # refusing a freed table then, not only when they lapse.
+        transaction.on_commit(lambda: _replace_generation(restaurant_id, last=True), robust=True)
+
+
+def _replace_generation(restaurant_id: int, *, last: bool = False) -> bool:
+    """A new generation for the restaurant; False when Redis did not take it."""
     client = redis_client()
     if client is None:
-        return
+        return True
     try:
         client.set(generation_key(restaurant_id), uuid.uuid4().hex, ex=GENERATION_TTL_SECONDS)
     except redis.RedisError as exc:
         logger.warning(
-            "Taken notes of restaurant %s not cleared (%s); they lapse within %s ms",
+            "Taken notes of restaurant %s not cleared (%s); %s",
             restaurant_id,
             exc,
-            TAKEN_TTL_MS,
+            f"they lapse within {TAKEN_TTL_MS} ms" if last else "tried again at the commit",
         )
+        return False
+    return True
