@@ -5,8 +5,9 @@ told the same by the database (docs/booking.md, "No double booking", step 2).
 A booking that has committed writes, for each table it holds, the note ``rf:taken:{table}:{local
 date}`` (its stay, its hold's deadline, its id) for ``TAKEN_TTL_MS`` at most, and never past a
 pending hold's deadline. A later booking of that table reads the note before the lock and each
-time it finds the lock held: a note whose stay overlaps its own is the same 409
-``slot_unavailable`` the database would give, naming the same times, without a statement.
+time it finds the lock held: a note whose stay holds its start is the same 409
+``slot_unavailable`` the database would give, naming the same times, without a statement (a
+note starting later may hide an earlier holder, so the database answers that one).
 
 A note must never refuse a booking that would succeed, so it is trusted only under the
 restaurant's *generation*: a random token in ``rf:freed:{restaurant}``, replaced inside every
@@ -134,8 +135,9 @@ class TakenLook:
                 raise self.refusal(table, holder)
 
     def _holder(self, generation: bytes, raw: bytes | None) -> Reservation | None:
-        """The reservation a trusted note names when its stay overlaps the slot's, as the
-        unsaved fields the 409 reads; None otherwise."""
+        """The reservation a trusted note names when its stay holds the slot's start (the
+        earliest holder during the slot, the one the database's 409 names), as the unsaved
+        fields the 409 reads; None otherwise."""
         if raw is None:
             return None
         try:
@@ -148,7 +150,11 @@ class TakenLook:
             return None
         if expires_at is not None and expires_at <= self.now:
             return None  # a lapsed hold: the booking's own path expires it
-        if not (start_at < self.slot.end_at and self.slot.start_at < end_at):
+        if not (start_at <= self.slot.start_at < end_at):
+            # Only a stay holding the asked start names what the database would: no other
+            # holder of the table can start before it and overlap the stay (the exclusion
+            # constraint). A note starting later may hide an earlier holder: the lock and
+            # the database answer (a burst asks for one start, so it is still answered here).
             return None
         return Reservation(start_at=start_at, end_at=end_at, status=note["st"])
 

@@ -238,3 +238,13 @@ def test_a_cancel_whose_generation_write_failed_replaces_it_once_it_commits(
     assert failures, "the generation's write inside the cancel failed"
     again = book()
     assert again.pk != first.pk and again.status == Reservation.Status.PENDING
+
+
+def test_a_note_names_the_same_holder_the_database_would(book, table):
+    """A stay that overlaps two reservations of the table is refused naming the earlier, as
+    the database's answer does, even when the note is the later one's."""
+    book()  # 19:00-20:30
+    book(reservation_time=_time("20:30"))  # 20:30-22:00: the table's note now
+    with pytest.raises(SlotUnavailable) as info:
+        book(reservation_time=_time("20:00"))
+    assert info.value.details["conflict"]["reservation_time"] == "19:00"
