@@ -6,7 +6,8 @@ database read, instead of one query per request. What must still stop a token st
 
 * a deactivated account (``is_active``) and a deleted one: saving or deleting an account
   forgets its cache entry at once and again when the transaction commits
-  (``User.save``/``User.delete``), so the next request reads the database;
+  (``User.save``/``User.delete``, and a queryset's delete such as the admin's "delete
+  selected": ``UserQuerySet.delete``), so the next request reads the database;
 * a changed password: the token carries a hash of the password it was issued under
   (simplejwt's ``CHECK_REVOKE_TOKEN``), compared on every request with the same hash of the
   account's password, kept in the entry; the password's change is a save, which forgets it;

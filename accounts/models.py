@@ -14,8 +14,26 @@ from accounts.account_cache import account_forget
 from accounts.emails import normalize_email
 
 
+class UserQuerySet(models.QuerySet):
+    def delete(self):
+        """Delete the accounts and forget their cached copies (User.delete's duty, which a
+        queryset's delete, the admin's "delete selected" among them, never calls)."""
+        pks = list(self.values_list("pk", flat=True))
+        result = super().delete()
+        for pk in pks:
+            account_forget(pk)
+        transaction.on_commit(lambda: [account_forget(pk) for pk in pks], robust=True)
+        return result
+
+    delete.alters_data = True
+    delete.queryset_only = True
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
+
+    def get_queryset(self):
+        return UserQuerySet(self.model, using=self._db)
 
     def normalize_email(self, email):
         return normalize_email(email)

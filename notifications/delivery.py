@@ -92,6 +92,42 @@ def stale_reason(notification: Notification, now: datetime) -> str | None:
     return None
 
 
+# What stale_reason reads, read again for a row whose turn comes later in its batch.
+_FRESH_FIELDS = {
+    "reservation": ("status", "start_at", "expires_at"),
+    "invitation": ("accepted_at", "revoked_at", "expires_at"),
+}
+
+
+def _gone_stale(notification: Notification) -> bool:
+    """Whether a claimed row's message stopped being true since its claim (the rows before it
+    in the batch took their time): read again in one query; a stale row ends ``failed`` as
+    at the claim, unsent, its attempt not counted."""
+    relation = "invitation" if notification.invitation_id else "reservation"
+    names = _FRESH_FIELDS[relation]
+    fresh = (
+        Notification.objects.filter(pk=notification.pk)
+        .values_list(*(f"{relation}__{name}" for name in names))
+        .first()
+    )
+    if fresh is None:
+        return False  # the row is gone: its outcome's guarded update finds nothing
+    related = getattr(notification, relation)
+    for name, value in zip(names, fresh, strict=True):
+        setattr(related, name, value)
+    reason = stale_reason(notification, clock_now())
+    if reason is None:
+        return False
+    _finish(
+        notification,
+        status=Notification.Status.FAILED,
+        last_error=f"Not sent, no longer true: {reason}.",
+        attempts=F("attempts") - 1,
+    )
+    EMAILS.labels(kind=notification.kind, result="stale").inc()
+    return True
+
+
 def _connection_lost(exc: Exception) -> bool:
     """The SMTP connection cannot carry the next message: it dropped, timed out, or the server
     said it is closing it (421). A refused recipient or a 4xx/5xx reply to one message leaves
@@ -106,7 +142,8 @@ def _connection_lost(exc: Exception) -> bool:
 @dataclass
 class Delivered:
     """One claimed row's outcome: "sent" | "retry" | "failed" | "unrecorded" | "released"
-    (given back unsent, its attempt not counted), with the delay before its retry."""
+    (given back unsent, its attempt not counted) | "stale" (no longer true when its turn in
+    the batch came: failed unsent), with the delay before its retry."""
 
     notification: Notification
     outcome: str
@@ -368,6 +405,10 @@ def notifications_send(
                 untried = []
                 break
             notification = untried.pop(0)
+            if delivered and _gone_stale(notification):
+                # Changed since the claim while the batch was out (a cancellation, say).
+                delivered.append(Delivered(notification, "stale"))
+                continue
             try:
                 message = build_email(notification)
                 message.connection = smtp
@@ -391,7 +432,7 @@ def notifications_send(
         except Exception as exc:  # the conversation is over; its outcomes are recorded
             logger.info("Closing the SMTP connection failed (%s)", exc.__class__.__name__)
     for item in delivered:
-        if item.outcome != "released":
+        if item.outcome not in ("released", "stale"):  # stale: counted by _gone_stale
             EMAILS.labels(kind=item.notification.kind, result=item.outcome).inc()
     return delivered
 

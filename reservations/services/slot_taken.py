@@ -5,8 +5,9 @@ told the same by the database (docs/booking.md, "No double booking", step 2).
 A booking that has committed writes, for each table it holds, the note ``rf:taken:{table}:{local
 date}`` (its stay, its hold's deadline, its id) for ``TAKEN_TTL_MS`` at most, and never past a
 pending hold's deadline. A later booking of that table reads the note before the lock and each
-time it finds the lock held: a note whose stay overlaps its own is the same 409
-``slot_unavailable`` the database would give, naming the same times, without a statement.
+time it finds the lock held: a note whose stay holds its start is the same 409
+``slot_unavailable`` the database would give, naming the same times, without a statement (a
+note starting later may hide an earlier holder, so the database answers that one).
 
 A note must never refuse a booking that would succeed, so it is trusted only under the
 restaurant's *generation*: a random token in ``rf:freed:{restaurant}``, replaced inside every
@@ -21,9 +22,10 @@ committed, so it replaces the generation after the booking read it: either befor
 are written (none is written) or after (they are no longer trusted). A write that then rolls
 back has only made the notes before it untrusted: the database answers those bookings. A
 missing generation (evicted, expired) trusts nothing. Should the replacement itself fail
-(Redis failing between two round trips), a note lives ``TAKEN_TTL_MS`` at most: the same bound
-the availability cache accepts. The exclusion constraint stays the final guard of every
-booking that gets past a note; without Redis there are no notes and the database alone answers.
+(Redis failing between two round trips), it is tried again once the write commits; failing
+again, a note lives ``TAKEN_TTL_MS`` at most: the same bound the availability cache accepts.
+The exclusion constraint stays the final guard of every booking that gets past a note; without
+Redis there are no notes and the database alone answers.
 """
 
 import json
@@ -133,8 +135,9 @@ class TakenLook:
                 raise self.refusal(table, holder)
 
     def _holder(self, generation: bytes, raw: bytes | None) -> Reservation | None:
-        """The reservation a trusted note names when its stay overlaps the slot's, as the
-        unsaved fields the 409 reads; None otherwise."""
+        """The reservation a trusted note names when its stay holds the slot's start (the
+        earliest holder during the slot, the one the database's 409 names), as the unsaved
+        fields the 409 reads; None otherwise."""
         if raw is None:
             return None
         try:
@@ -147,7 +150,11 @@ class TakenLook:
             return None
         if expires_at is not None and expires_at <= self.now:
             return None  # a lapsed hold: the booking's own path expires it
-        if not (start_at < self.slot.end_at and self.slot.start_at < end_at):
+        if not (start_at <= self.slot.start_at < end_at):
+            # Only a stay holding the asked start names what the database would: no other
+            # holder of the table can start before it and overlap the stay (the exclusion
+            # constraint). A note starting later may hide an earlier holder: the lock and
+            # the database answer (a burst asks for one start, so it is still answered here).
             return None
         return Reservation(start_at=start_at, end_at=end_at, status=note["st"])
 
@@ -189,15 +196,25 @@ class TakenLook:
 def tables_freed(restaurant_id: int) -> None:
     """A write that may free tables at the restaurant is being made (called inside its
     transaction, before it commits): no note written before it is trusted any more."""
+    if not _replace_generation(restaurant_id):
+        # Redis failed for a moment: tried again once the write commits, so the notes stop
+        # refusing a freed table then, not only when they lapse.
+        transaction.on_commit(lambda: _replace_generation(restaurant_id, last=True), robust=True)
+
+
+def _replace_generation(restaurant_id: int, *, last: bool = False) -> bool:
+    """A new generation for the restaurant; False when Redis did not take it."""
     client = redis_client()
     if client is None:
-        return
+        return True
     try:
         client.set(generation_key(restaurant_id), uuid.uuid4().hex, ex=GENERATION_TTL_SECONDS)
     except redis.RedisError as exc:
         logger.warning(
-            "Taken notes of restaurant %s not cleared (%s); they lapse within %s ms",
+            "Taken notes of restaurant %s not cleared (%s); %s",
             restaurant_id,
             exc,
-            TAKEN_TTL_MS,
+            f"they lapse within {TAKEN_TTL_MS} ms" if last else "tried again at the commit",
         )
+        return False
+    return True

@@ -208,3 +208,43 @@ class _Stay:
         self.local_date = reservation.reservation_date
         self.start_at = reservation.start_at
         self.end_at = reservation.end_at
+
+
+def test_a_cancel_whose_generation_write_failed_replaces_it_once_it_commits(
+    book, table, staff_user, monkeypatch
+):
+    """Redis fails for the cancel's write of the generation, inside its transaction, and
+    answers again by its commit: the generation is replaced then, so the cancelled
+    reservation's note refuses nothing instead of for the rest of its life."""
+    import redis
+
+    first = book()
+    assert note_of(table) is not None
+    real = locking.redis_client()
+    failures = []
+
+    class FailsOnce:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def set(self, *args, **kwargs):
+            if not failures:
+                failures.append(args)
+                raise redis.ConnectionError("Redis went away for a moment")
+            return real.set(*args, **kwargs)
+
+    monkeypatch.setattr(slot_taken, "redis_client", lambda: FailsOnce())
+    reservation_cancel(reservation=first, actor=Actor.host(staff_user, first.restaurant_id))
+    assert failures, "the generation's write inside the cancel failed"
+    again = book()
+    assert again.pk != first.pk and again.status == Reservation.Status.PENDING
+
+
+def test_a_note_names_the_same_holder_the_database_would(book, table):
+    """A stay that overlaps two reservations of the table is refused naming the earlier, as
+    the database's answer does, even when the note is the later one's."""
+    book()  # 19:00-20:30
+    book(reservation_time=_time("20:30"))  # 20:30-22:00: the table's note now
+    with pytest.raises(SlotUnavailable) as info:
+        book(reservation_time=_time("20:00"))
+    assert info.value.details["conflict"]["reservation_time"] == "19:00"
