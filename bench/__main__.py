@@ -67,6 +67,37 @@ class Config:
 CONFIG = Config()
 
 
+def stored_and_overlapping(logdir: Path) -> tuple[int, list[str], int]:
+    """The checks after the load, in SQL: pairs of holding occupancy rows that overlap on one
+    table, the ids wrk saw answered 201 (warm-up and measured runs), and how many of them are
+    stored."""
+    overlaps = int(
+        psql(
+            "SELECT count(*) FROM reservations_occupancy a JOIN reservations_occupancy b"
+            " ON a.table_id = b.table_id AND a.id < b.id"
+            " AND tstzrange(a.start_at, a.end_at) && tstzrange(b.start_at, b.end_at)"
+            " WHERE a.holds AND b.holds",
+            CONFIG.db_name,
+        )
+    )
+    created_ids = sorted(
+        {
+            line.strip()
+            for f in logdir.glob("created-*.txt")
+            for line in f.read_text().splitlines()
+            if line.strip()
+        }
+    )
+    id_list = ",".join(f"'{i}'" for i in created_ids) or "NULL"
+    stored = int(
+        psql(
+            f"SELECT count(*) FROM reservations_reservation WHERE id IN ({id_list})",
+            CONFIG.db_name,
+        )
+    )
+    return overlaps, created_ids, stored
+
+
 def log(message: str) -> None:
     print(f"[bench {datetime.now():%H:%M:%S}] {message}", flush=True)
 
@@ -834,31 +865,7 @@ def main(argv=None) -> int:
                 log(f"scale runs failed: {exc}")
                 results["scale"] = {"error": str(exc)[-500:], "runs": {}}
 
-        overlaps = int(
-            psql(
-                "SELECT count(*) FROM reservations_occupancy a JOIN reservations_occupancy b"
-                " ON a.table_id = b.table_id AND a.id < b.id"
-                " AND tstzrange(a.start_at, a.end_at) && tstzrange(b.start_at, b.end_at)"
-                " WHERE a.holds AND b.holds",
-                CONFIG.db_name,
-            )
-        )
-        # Every id wrk saw answered 201 (warm-up and measured runs) must be stored.
-        created_ids = sorted(
-            {
-                line.strip()
-                for f in logdir.glob("created-*.txt")
-                for line in f.read_text().splitlines()
-                if line.strip()
-            }
-        )
-        id_list = ",".join(f"'{i}'" for i in created_ids) or "NULL"
-        stored = int(
-            psql(
-                f"SELECT count(*) FROM reservations_reservation WHERE id IN ({id_list})",
-                CONFIG.db_name,
-            )
-        )
+        overlaps, created_ids, stored = stored_and_overlapping(logdir)
         created_total = sum(
             r["created_total"]
             for key, r in results.items()

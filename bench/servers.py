@@ -138,29 +138,7 @@ def compare(*, args, env: dict, seeded: dict, bodies, logdir) -> int:
 
 
 def correctness(logdir, runs: list[dict]) -> dict:
-    b = _bench()
-    db = b.CONFIG.db_name
-    overlaps = int(
-        b.psql(
-            "SELECT count(*) FROM reservations_occupancy a JOIN reservations_occupancy b"
-            " ON a.table_id = b.table_id AND a.id < b.id"
-            " AND tstzrange(a.start_at, a.end_at) && tstzrange(b.start_at, b.end_at)"
-            " WHERE a.holds AND b.holds",
-            db,
-        )
-    )
-    ids = sorted(
-        {
-            line.strip()
-            for f in logdir.glob("created-*.txt")
-            for line in f.read_text().splitlines()
-            if line.strip()
-        }
-    )
-    id_list = ",".join(f"'{i}'" for i in ids) or "NULL"
-    stored = int(
-        b.psql(f"SELECT count(*) FROM reservations_reservation WHERE id IN ({id_list})", db)
-    )
+    overlaps, ids, stored = _bench().stored_and_overlapping(logdir)
     return {
         "overlaps": overlaps,
         "created_ids": len(ids),
