@@ -2,6 +2,8 @@
 
 import pytest
 from django.contrib.auth.models import Permission
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
 from core.errors import NotRestaurantGuest
@@ -241,3 +243,22 @@ def test_legacy_notes_are_shown_read_only_to_superusers_only(admin_client, clien
     assert response.status_code == 302
     customer.refresh_from_db()
     assert customer.legacy_notes == "From before guest records"
+
+
+# An account the changelist's "delete selected" deletes (a queryset delete, which never calls
+# User.delete) is forgotten by the API's account cache at once.
+def test_a_token_of_an_account_deleted_from_the_changelist_is_refused_at_once(
+    admin_client, settings
+):
+    settings.AUTH_ACCOUNT_CACHE_SECONDS = 300
+    gone = UserFactory(email="gone@example.com")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(gone)}")
+    assert api.get("/api/reservations/").status_code == 200  # the account is now cached
+    response = admin_client.post(
+        "/admin/accounts/user/",
+        {"action": "delete_selected", "_selected_action": [gone.pk], "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert not User.objects.filter(pk=gone.pk).exists()
+    assert api.get("/api/reservations/").status_code == 401

@@ -35,6 +35,7 @@ Defence in depth:
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -548,40 +549,28 @@ def _book_seating(
         lambda table, holder: slot_unavailable(table, holder, tz, now),
     )
     taken.first_look()
+    write = partial(
+        _write_booking,
+        seating,
+        build,
+        guest,
+        now,
+        tz,
+        actor=actor,
+        table_ids=table_ids,
+        paced=paced,
+        taken=taken,
+    )
     with tables_lock(table_ids, slot.local_date, waiting=taken.refuse):
         if optimistic:
             try:
-                reservation = _write_booking(
-                    seating,
-                    build,
-                    guest,
-                    now,
-                    tz,
-                    actor=actor,
-                    table_ids=table_ids,
-                    slot=None,
-                    paced=paced,
-                    taken=taken,
-                )
+                return write(slot=None)
             except IntegrityError as exc:
                 refusal = overlap_refusal(exc, seating, slot.start_at, slot.end_at, now, tz)
                 if refusal is not None:
                     raise refusal from exc
                 # Only lapsed holds stood in the way: expire them, then book.
-            else:
-                return reservation
-        return _write_booking(
-            seating,
-            build,
-            guest,
-            now,
-            tz,
-            actor=actor,
-            table_ids=table_ids,
-            slot=slot,
-            paced=paced,
-            taken=taken,
-        )
+        return write(slot=slot)
 
 
 def _write_booking(
